@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` (a demo province typed end to end) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# The demo and the tests protect personal data with this development key, never a real one.
+DEV_SECRET := getihu-development-key-NOT-FOR-PRODUCTION
+
+DEMO_PROVINCE   ?= 41
+DEMO_YEAR       ?= 2025
+DEMO_BUSINESSES ?= 20000
+DEMO_HOME       ?= data
+
+.PHONY: setup test run lint serve clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+run: setup
+	@echo "make run: using the development key for personal data (GETIHU_SECRET is not a real secret here)."
+	$(BIN)/getihu generate --province $(DEMO_PROVINCE) --year $(DEMO_YEAR) --businesses $(DEMO_BUSINESSES) \
+		--out $(DEMO_HOME)/inbox/$(DEMO_PROVINCE)/$(DEMO_YEAR)
+	GETIHU_SECRET=$(DEV_SECRET) $(BIN)/getihu run --province $(DEMO_PROVINCE) --year $(DEMO_YEAR) --home $(DEMO_HOME)
+
+clean:
+	rm -rf $(DEMO_HOME)/inbox $(DEMO_HOME)/out $(DEMO_HOME)/work $(DEMO_HOME)/warehouse.duckdb
