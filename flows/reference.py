@@ -14,7 +14,9 @@ RULESETS_DIR = DATA_DIR / "rulesets"
 @cache
 def regions() -> pl.DataFrame:
     """County-level 行政区划代码 with their city and province (``data/regions.csv``)."""
-    return pl.read_csv(DATA_DIR / "regions.csv", schema_overrides={c: pl.String for c in ("region_code", "city_code", "province_code")})
+    return pl.read_csv(
+        DATA_DIR / "regions.csv", schema_overrides={c: pl.String for c in ("region_code", "city_code", "province_code")}
+    )
 
 
 @cache

@@ -79,14 +79,18 @@ class Source:
 #: Every rule a row can be quarantined under: name -> what it means (shown to data owners).
 RULES: dict[str, str] = {
     "required": "a required value is empty",
-    "uscc_format": "统一社会信用代码 is not 18 characters of 0-9 and A-Y without I, O, S, V, Z, with digits in positions 3-8",
+    "uscc_format": (
+        "统一社会信用代码 is not 18 characters of 0-9 and A-Y without I, O, S, V, Z, with digits in positions 3-8"
+    ),
     "uscc_check": "统一社会信用代码 check character is wrong (GB 32100-2015)",
     "uscc_not_individual": "an individual business's 统一社会信用代码 must start with 92",
     "reg_no_format": "注册号 is not 15 digits",
     "resident_id_format": "身份证件号码 is not 17 digits followed by a digit or X",
     "resident_id_birth_date": "身份证件号码 positions 7-14 are not a real birth date",
     "resident_id_check": "身份证件号码 check digit is wrong (GB 11643)",
-    "taxpayer_id_format": "纳税人识别号 is neither a valid 统一社会信用代码 nor a valid 身份证件号码 (+2-character suffix)",
+    "taxpayer_id_format": (
+        "纳税人识别号 is neither a valid 统一社会信用代码 nor a valid 身份证件号码 (+2-character suffix)"
+    ),
     "party_id_format": "证件号码 is neither a valid 统一社会信用代码 nor a valid 身份证件号码",
     "date_format": "not a date that exists in YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD",
     "date_after_cycle": "the date lies after the cycle's as-of date",
@@ -125,23 +129,59 @@ REGISTRATION = Source(
     required=True,
     key=("uscc", "reg_no"),
     columns=(
-        _c("uscc", "统一社会信用代码", Kind.USCC, "统一社会信用代码; required unless 注册号 is given",
-           aliases=_USCC_ALIASES),
+        _c(
+            "uscc",
+            "统一社会信用代码",
+            Kind.USCC,
+            "统一社会信用代码; required unless 注册号 is given",
+            aliases=_USCC_ALIASES,
+        ),
         _c("reg_no", "注册号", Kind.REG_NO, "legacy 15-digit 注册号", aliases=("原注册号",)),
-        _c("name", "名称", Kind.TEXT, "字号名称; many individual businesses have none",
-           aliases=("字号名称", "个体工商户名称")),
+        _c(
+            "name",
+            "名称",
+            Kind.TEXT,
+            "字号名称; many individual businesses have none",
+            aliases=("字号名称", "个体工商户名称"),
+        ),
         _c("operator_name", "经营者姓名", Kind.TEXT, "经营者姓名", required=True, aliases=("经营者",)),
-        _c("operator_id", "经营者身份证件号码", Kind.RESIDENT_ID, "经营者身份证件号码 (personal: keyed)",
-           required=True, personal=True, aliases=("经营者证件号码", "经营者身份证号码")),
+        _c(
+            "operator_id",
+            "经营者身份证件号码",
+            Kind.RESIDENT_ID,
+            "经营者身份证件号码 (personal: keyed)",
+            required=True,
+            personal=True,
+            aliases=("经营者证件号码", "经营者身份证号码"),
+        ),
         _c("org_form", "组成形式", Kind.ENUM, "组成形式", values=("个人经营", "家庭经营")),
-        _c("industry_code", "行业代码", Kind.INDUSTRY, "GB/T 4754-2017 行业代码, as registered",
-           required=True, aliases=("国民经济行业代码",)),
-        _c("region_code", "行政区划代码", Kind.REGION, "county-level 行政区划代码", required=True,
-           aliases=("区划代码", "所属行政区划代码")),
+        _c(
+            "industry_code",
+            "行业代码",
+            Kind.INDUSTRY,
+            "GB/T 4754-2017 行业代码, as registered",
+            required=True,
+            aliases=("国民经济行业代码",),
+        ),
+        _c(
+            "region_code",
+            "行政区划代码",
+            Kind.REGION,
+            "county-level 行政区划代码",
+            required=True,
+            aliases=("区划代码", "所属行政区划代码"),
+        ),
         _c("established_on", "成立日期", Kind.DATE, "成立日期", required=True, not_after_cycle=True),
-        _c("status", "登记状态", Kind.ENUM, "登记状态", required=True,
-           values=("存续", "吊销", "注销", "撤销"),
-           value_aliases={"在营": "存续", "开业": "存续", "在册": "存续"}, aliases=("经营状态",)),
+        _c(
+            "status",
+            "登记状态",
+            Kind.ENUM,
+            "登记状态",
+            required=True,
+            values=("存续", "吊销", "注销", "撤销"),
+            value_aliases={"在营": "存续", "开业": "存续", "在册": "存续"},
+            aliases=("经营状态",),
+        ),
         _c("seasonal", "季节性经营", Kind.FLAG, "季节性经营; empty means 否"),
         _c("address", "经营场所", Kind.TEXT, "经营场所"),
         _c("capital_yuan", "资金数额", Kind.MONEY, "资金数额, in yuan"),
@@ -155,14 +195,31 @@ ANNUAL_REPORT = Source(
     key=("uscc", "report_year"),
     columns=(
         _business_uscc(),
-        _c("report_year", "报告年度", Kind.YEAR, "the year reported on", required=True, not_after_cycle=True,
-           aliases=("年报年度",)),
+        _c(
+            "report_year",
+            "报告年度",
+            Kind.YEAR,
+            "the year reported on",
+            required=True,
+            not_after_cycle=True,
+            aliases=("年报年度",),
+        ),
         _c("filed_on", "报送日期", Kind.DATE, "date the report was filed", required=True, not_after_cycle=True),
-        _c("sales_yuan", "营业额或营业收入", Kind.MONEY, "sales or operating revenue of the report year, in yuan",
-           aliases=("营业额", "营业收入")),
+        _c(
+            "sales_yuan",
+            "营业额或营业收入",
+            Kind.MONEY,
+            "sales or operating revenue of the report year, in yuan",
+            aliases=("营业额", "营业收入"),
+        ),
         _c("tax_declared_yuan", "纳税总额", Kind.MONEY, "total tax the business declared for the report year"),
-        _c("staff_count", "从业人数", Kind.COUNT, "people working in the business, the operator included",
-           aliases=("从业人员",)),
+        _c(
+            "staff_count",
+            "从业人数",
+            Kind.COUNT,
+            "people working in the business, the operator included",
+            aliases=("从业人员",),
+        ),
         _c("has_website", "是否有网站或网店", Kind.FLAG, "has a website or online shop"),
     ),
 )
@@ -188,8 +245,13 @@ SERIOUS_LIST = Source(
     columns=(
         _business_uscc(),
         _c("listed_on", "列入日期", Kind.DATE, "date listed", required=True, not_after_cycle=True),
-        _c("removed_on", "移出日期", Kind.DATE, "date removed after credit repair; empty = still listed",
-           not_after_cycle=True),
+        _c(
+            "removed_on",
+            "移出日期",
+            Kind.DATE,
+            "date removed after credit repair; empty = still listed",
+            not_after_cycle=True,
+        ),
     ),
 )
 
@@ -202,8 +264,13 @@ SUSPENSION = Source(
         _business_uscc(),
         _c("suspended_from", "歇业起始日期", Kind.DATE, "suspension start", required=True, not_after_cycle=True),
         _c("suspended_until", "歇业截止日期", Kind.DATE, "filed end of the suspension (may lie in the future)"),
-        _c("resumed_on", "终止歇业日期", Kind.DATE, "date the business resumed early; empty = not filed",
-           not_after_cycle=True),
+        _c(
+            "resumed_on",
+            "终止歇业日期",
+            Kind.DATE,
+            "date the business resumed early; empty = not filed",
+            not_after_cycle=True,
+        ),
     ),
 )
 
@@ -216,20 +283,50 @@ PENALTY = Source(
         _business_uscc(),
         _c("decision_no", "决定书文号", Kind.TEXT, "decision number", required=True),
         _c("decided_on", "处罚决定日期", Kind.DATE, "decision date", required=True, not_after_cycle=True),
-        _c("penalty_kind", "处罚种类", Kind.ENUM, "kind of penalty (《行政处罚法》第九条)",
-           values=("警告", "通报批评", "罚款", "没收违法所得", "没收非法财物", "暂扣许可证件", "降低资质等级",
-                   "吊销许可证件", "限制开展生产经营活动", "责令停产停业", "责令关闭", "限制从业", "行政拘留",
-                   "其他")),
+        _c(
+            "penalty_kind",
+            "处罚种类",
+            Kind.ENUM,
+            "kind of penalty (《行政处罚法》第九条)",
+            values=(
+                "警告",
+                "通报批评",
+                "罚款",
+                "没收违法所得",
+                "没收非法财物",
+                "暂扣许可证件",
+                "降低资质等级",
+                "吊销许可证件",
+                "限制开展生产经营活动",
+                "责令停产停业",
+                "责令关闭",
+                "限制从业",
+                "行政拘留",
+                "其他",
+            ),
+        ),
         _c("amount_yuan", "罚没金额", Kind.MONEY, "amount fined or confiscated, in yuan"),
-        _c("repaired_on", "信用修复日期", Kind.DATE, "date credit repair completed; empty = not repaired",
-           not_after_cycle=True),
+        _c(
+            "repaired_on",
+            "信用修复日期",
+            Kind.DATE,
+            "date credit repair completed; empty = not repaired",
+            not_after_cycle=True,
+        ),
     ),
 )
 
+
 def _taxpayer_id() -> Column:
-    return _c("taxpayer_id", "纳税人识别号", Kind.TAXPAYER_ID,
-              "the business's USCC or the operator's resident ID (+2-character suffix); personal when an ID",
-              required=True, personal=True, aliases=("税号", "纳税人识别号/统一社会信用代码"))
+    return _c(
+        "taxpayer_id",
+        "纳税人识别号",
+        Kind.TAXPAYER_ID,
+        "the business's USCC or the operator's resident ID (+2-character suffix); personal when an ID",
+        required=True,
+        personal=True,
+        aliases=("税号", "纳税人识别号/统一社会信用代码"),
+    )
 
 
 TAXPAYER = Source(
@@ -240,10 +337,20 @@ TAXPAYER = Source(
     columns=(
         _taxpayer_id(),
         _c("taxpayer_name", "纳税人名称", Kind.TEXT, "taxpayer name"),
-        _c("general_from", "一般纳税人登记日期", Kind.DATE, "registered as general VAT taxpayer; empty = small-scale",
-           not_after_cycle=True),
-        _c("general_until", "一般纳税人注销日期", Kind.DATE, "general-taxpayer status ended (转登记)",
-           not_after_cycle=True),
+        _c(
+            "general_from",
+            "一般纳税人登记日期",
+            Kind.DATE,
+            "registered as general VAT taxpayer; empty = small-scale",
+            not_after_cycle=True,
+        ),
+        _c(
+            "general_until",
+            "一般纳税人注销日期",
+            Kind.DATE,
+            "general-taxpayer status ended (转登记)",
+            not_after_cycle=True,
+        ),
     ),
 )
 
@@ -259,9 +366,28 @@ TAX_ABNORMAL = Source(
     ),
 )
 
-TAX_KINDS = ("增值税", "消费税", "企业所得税", "个人所得税", "资源税", "城市维护建设税", "房产税", "印花税",
-             "城镇土地使用税", "土地增值税", "车船税", "船舶吨税", "车辆购置税", "关税", "耕地占用税", "契税",
-             "烟叶税", "环境保护税", "教育费附加", "地方教育附加")
+TAX_KINDS = (
+    "增值税",
+    "消费税",
+    "企业所得税",
+    "个人所得税",
+    "资源税",
+    "城市维护建设税",
+    "房产税",
+    "印花税",
+    "城镇土地使用税",
+    "土地增值税",
+    "车船税",
+    "船舶吨税",
+    "车辆购置税",
+    "关税",
+    "耕地占用税",
+    "契税",
+    "烟叶税",
+    "环境保护税",
+    "教育费附加",
+    "地方教育附加",
+)
 
 TAX_PAYMENT = Source(
     name="tax_payment",
@@ -273,10 +399,23 @@ TAX_PAYMENT = Source(
         _c("tax_kind", "税种", Kind.ENUM, "tax (or surcharge) paid", required=True, values=TAX_KINDS),
         _c("period_from", "税款所属期起", Kind.DATE, "tax period start", not_after_cycle=True),
         _c("period_to", "税款所属期止", Kind.DATE, "tax period end"),
-        _c("paid_on", "入库日期", Kind.DATE, "date the payment reached the treasury", required=True,
-           not_after_cycle=True),
-        _c("amount_yuan", "实缴金额", Kind.MONEY, "amount paid, in yuan; negative for refunds (退库)",
-           required=True, negative_allowed=True, aliases=("实缴税额", "入库金额")),
+        _c(
+            "paid_on",
+            "入库日期",
+            Kind.DATE,
+            "date the payment reached the treasury",
+            required=True,
+            not_after_cycle=True,
+        ),
+        _c(
+            "amount_yuan",
+            "实缴金额",
+            Kind.MONEY,
+            "amount paid, in yuan; negative for refunds (退库)",
+            required=True,
+            negative_allowed=True,
+            aliases=("实缴税额", "入库金额"),
+        ),
     ),
 )
 
@@ -286,16 +425,40 @@ SOCIAL_SECURITY = Source(
     department="人力资源社会保障",
     key=("employer_uscc", "person_id", "insurance", "contribution_month", "payment_mode"),
     columns=(
-        _c("employer_uscc", "单位统一社会信用代码", Kind.USCC, "employer's USCC (the business)", required=True,
-           aliases=("单位社会信用代码", "缴费单位统一社会信用代码")),
-        _c("person_id", "个人身份证件号码", Kind.RESIDENT_ID, "insured person's resident ID (personal: keyed)",
-           required=True, personal=True, aliases=("公民身份号码", "个人证件号码")),
-        _c("insurance", "险种", Kind.ENUM, "insurance", required=True,
-           values=("企业职工基本养老保险", "失业保险", "工伤保险", "职工基本医疗保险")),
-        _c("contribution_month", "费款所属期", Kind.PERIOD, "contribution month", required=True,
-           not_after_cycle=True),
-        _c("payment_mode", "缴费方式", Kind.ENUM, "paid in the employer's name (单位缴纳) or by the person",
-           required=True, values=("单位缴纳", "个人缴纳")),
+        _c(
+            "employer_uscc",
+            "单位统一社会信用代码",
+            Kind.USCC,
+            "employer's USCC (the business)",
+            required=True,
+            aliases=("单位社会信用代码", "缴费单位统一社会信用代码"),
+        ),
+        _c(
+            "person_id",
+            "个人身份证件号码",
+            Kind.RESIDENT_ID,
+            "insured person's resident ID (personal: keyed)",
+            required=True,
+            personal=True,
+            aliases=("公民身份号码", "个人证件号码"),
+        ),
+        _c(
+            "insurance",
+            "险种",
+            Kind.ENUM,
+            "insurance",
+            required=True,
+            values=("企业职工基本养老保险", "失业保险", "工伤保险", "职工基本医疗保险"),
+        ),
+        _c("contribution_month", "费款所属期", Kind.PERIOD, "contribution month", required=True, not_after_cycle=True),
+        _c(
+            "payment_mode",
+            "缴费方式",
+            Kind.ENUM,
+            "paid in the employer's name (单位缴纳) or by the person",
+            required=True,
+            values=("单位缴纳", "个人缴纳"),
+        ),
         _c("amount_yuan", "缴费金额", Kind.MONEY, "amount, in yuan"),
     ),
 )
@@ -306,18 +469,30 @@ TRADEMARK = Source(
     department="知识产权",
     key=("trademark_no",),
     columns=(
-        _c("trademark_no", "注册号", Kind.TEXT, "trademark registration number", required=True,
-           aliases=("商标注册号",)),
-        _c("holder_name", "注册人名称", Kind.TEXT, "holder: a business name or a person's name", required=True,
-           aliases=("注册人",)),
-        _c("holder_id", "注册人证件号码", Kind.PARTY_ID, "holder's USCC or resident ID; often empty",
-           personal=True),
+        _c(
+            "trademark_no", "注册号", Kind.TEXT, "trademark registration number", required=True, aliases=("商标注册号",)
+        ),
+        _c(
+            "holder_name",
+            "注册人名称",
+            Kind.TEXT,
+            "holder: a business name or a person's name",
+            required=True,
+            aliases=("注册人",),
+        ),
+        _c("holder_id", "注册人证件号码", Kind.PARTY_ID, "holder's USCC or resident ID; often empty", personal=True),
         _c("holder_address", "注册人地址", Kind.TEXT, "holder's address"),
         _c("nice_class", "国际分类", Kind.NICE_CLASS, "Nice class"),
         _c("registered_on", "注册日期", Kind.DATE, "registration date", required=True, not_after_cycle=True),
         _c("protected_until", "专用权期限截止日期", Kind.DATE, "end of protection (may lie in the future)"),
-        _c("trademark_status", "商标状态", Kind.ENUM, "trademark status", required=True,
-           values=("注册", "无效", "注销", "撤销")),
+        _c(
+            "trademark_status",
+            "商标状态",
+            Kind.ENUM,
+            "trademark status",
+            required=True,
+            values=("注册", "无效", "注销", "撤销"),
+        ),
     ),
 )
 
@@ -339,8 +514,20 @@ PATENT = Source(
 #: All sources in the order extracts.md lists them.
 SOURCES: dict[str, Source] = {
     s.name: s
-    for s in (REGISTRATION, ANNUAL_REPORT, ABNORMAL_LIST, SERIOUS_LIST, SUSPENSION, PENALTY,
-              TAXPAYER, TAX_ABNORMAL, TAX_PAYMENT, SOCIAL_SECURITY, TRADEMARK, PATENT)
+    for s in (
+        REGISTRATION,
+        ANNUAL_REPORT,
+        ABNORMAL_LIST,
+        SERIOUS_LIST,
+        SUSPENSION,
+        PENALTY,
+        TAXPAYER,
+        TAX_ABNORMAL,
+        TAX_PAYMENT,
+        SOCIAL_SECURITY,
+        TRADEMARK,
+        PATENT,
+    )
 }
 
 

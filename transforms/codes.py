@@ -65,9 +65,7 @@ def _weighted_sum(values: list[pl.Expr], weights: tuple[int, ...]) -> pl.Expr:
 
 def uscc_problem(code: pl.Expr) -> pl.Expr:
     """``uscc_format`` / ``uscc_check`` for a normalised USCC, null when valid or empty."""
-    values = [
-        code.str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int32) for i in range(18)
-    ]
+    values = [code.str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int32) for i in range(18)]
     expected = (31 - _weighted_sum(values[:17], USCC_WEIGHTS) % 31) % 31
     return (
         pl.when(code.is_null())
