@@ -1,0 +1,257 @@
+"""Reading what the earlier stages of a cycle wrote (docs/architecture.md, "Files between stages"), checked.
+
+A missing or malformed file is a :class:`StageFileError` naming the file, what is wrong and which stage
+writes it — publish never sends a submission built from a half-finished or stale cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandera.errors
+import pandera.polars as pa
+import polars as pl
+
+from flows.context import Cycle
+from flows.reference import RULESETS_DIR
+from schemas.stage_files import DIRECTORY, FEATURES, LINKAGE, QUARANTINE
+
+#: Which stage writes each file, for the message when it is missing.
+WRITTEN_BY = {
+    "directory.parquet": "type",
+    "features.parquet": "features",
+    "linkage.parquet": "link",
+    "quarantine.parquet": "validate",
+    "inputs.json": "validate",
+    "run.json": "the cycle's flow",
+}
+
+
+class StageFileError(Exception):
+    """A file between stages is missing or not what docs/architecture.md says; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class RulesetUsed:
+    """The typing standard a cycle was typed with, as the manifest and the warehouse name it."""
+
+    id: str
+    version: str
+    sha256: str
+    file: str  # the file's name, never an absolute path (outputs must not depend on where home is)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id}-{self.version}"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One delivered file as validate recorded it in ``inputs.json``."""
+
+    file: str
+    sha256: str
+    format: str
+    encoding: str | None
+    rows: int
+    accepted: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class SourceInputs:
+    """One source of ``inputs.json``: loaded from its files, or missing."""
+
+    source: str
+    status: str  # "loaded" or "missing"
+    rows: int
+    accepted: int
+    quarantined: int
+    duplicates_collapsed: int
+    files: tuple[InputFile, ...]
+
+
+@dataclass(frozen=True)
+class StageTime:
+    stage: str
+    seconds: float
+    rows: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """``run.json`` as publish sees it: the run has started, the stages before publish have finished."""
+
+    started_at: dt.datetime
+    stages: tuple[StageTime, ...]
+
+
+@dataclass(frozen=True)
+class CycleFiles:
+    """Everything publish needs from the earlier stages of one cycle."""
+
+    directory: pl.DataFrame
+    features: pl.DataFrame
+    linkage: pl.DataFrame
+    quarantine: pl.DataFrame
+    inputs: tuple[SourceInputs, ...]
+    run: RunRecord
+    ruleset: RulesetUsed
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise StageFileError(
+            f"{path}: missing. The {WRITTEN_BY[path.name]} stage writes it; run the cycle from the start."
+        )
+    return path
+
+
+def schema_problems(errors: pandera.errors.SchemaErrors, limit: int = 5) -> str:
+    """The first few failures of a pandera validation as one line each: column, check, an example value."""
+    cases = errors.failure_cases.select("column", "check", pl.col("failure_case").cast(pl.String))
+    lines = []
+    for case in cases.unique(["column", "check"], keep="first", maintain_order=True).head(limit).iter_rows(named=True):
+        failing = cases.filter((pl.col("column") == case["column"]) & (pl.col("check") == case["check"])).height
+        lines.append(
+            f"column {case['column']}: {case['check']} fails for {failing} row(s), e.g. {case['failure_case']!r}"
+        )
+    return "; ".join(lines)
+
+
+def read_checked(path: Path, schema: pa.DataFrameSchema) -> pl.DataFrame:
+    """A parquet file between stages, validated (values included) against its schema."""
+    try:
+        frame = pl.read_parquet(_existing(path))
+    except (OSError, pl.exceptions.PolarsError) as e:
+        raise StageFileError(f"{path}: not a readable parquet file ({e})") from None
+    try:
+        return schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as e:
+        raise StageFileError(f"{path}: {schema_problems(e)}") from None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(_existing(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise StageFileError(f"{path}: not readable JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise StageFileError(f"{path}: expected a JSON object")
+    return value
+
+
+def parse_inputs(value: dict[str, Any], path: Path) -> tuple[SourceInputs, ...]:
+    try:
+        return tuple(
+            SourceInputs(
+                source=s["source"],
+                status=s["status"],
+                rows=int(s["rows"]),
+                accepted=int(s["accepted"]),
+                quarantined=int(s["quarantined"]),
+                duplicates_collapsed=int(s["duplicates_collapsed"]),
+                files=tuple(
+                    InputFile(
+                        file=f["file"],
+                        sha256=f["sha256"],
+                        format=f["format"],
+                        encoding=f.get("encoding"),
+                        rows=int(f["rows"]),
+                        accepted=int(f["accepted"]),
+                        quarantined=int(f["quarantined"]),
+                    )
+                    for f in s["files"]
+                ),
+            )
+            for s in value["sources"]
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise StageFileError(f"{path}: not the shape docs/architecture.md gives inputs.json ({e!r})") from None
+
+
+def parse_run(value: dict[str, Any], path: Path) -> RunRecord:
+    try:
+        record = RunRecord(
+            started_at=dt.datetime.fromisoformat(value["started_at"]),
+            stages=tuple(
+                StageTime(stage=s["stage"], seconds=float(s["seconds"]), rows={k: int(n) for k, n in s["rows"].items()})
+                for s in value["stages"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise StageFileError(f"{path}: not the shape docs/architecture.md gives run.json ({e!r})") from None
+    if record.started_at.tzinfo is None:
+        raise StageFileError(f"{path}: started_at {value['started_at']!r} has no UTC offset")
+    return record
+
+
+def ruleset_path(cycle: Cycle) -> Path:
+    """The ruleset file of the cycle: ``--ruleset`` when given, else the province's ``data/rulesets/<P>.toml``."""
+    return cycle.ruleset if cycle.ruleset is not None else RULESETS_DIR / f"{cycle.province}.toml"
+
+
+def ruleset_used(directory: pl.DataFrame, path: Path, source: Path) -> RulesetUsed:
+    """The one ruleset id and version the directory was typed with, and the checksum of its file."""
+    named = directory.select("ruleset_id", "ruleset_version").unique().sort("ruleset_id", "ruleset_version")
+    if named.height != 1:
+        found = ", ".join(f"{i}-{v}" for i, v in named.iter_rows()) or "none"
+        raise StageFileError(f"{source}: expected one ruleset id and version, found {found}")
+    if not path.is_file():
+        raise StageFileError(f"{path}: the ruleset file the cycle was typed with is missing")
+    ruleset_id, version = named.row(0)
+    return RulesetUsed(id=ruleset_id, version=version, sha256=sha256_of(path), file=path.name)
+
+
+def _check_same_cycle(directory: pl.DataFrame, cycle: Cycle, source: Path) -> None:
+    # a directory left over from another cycle must not be published under this one's name
+    stale = directory.filter((pl.col("cycle_id") != cycle.cycle_id) | (pl.col("as_of") != cycle.as_of))
+    if stale.height:
+        row = stale.row(0, named=True)
+        raise StageFileError(
+            f"{source}: rows of cycle {row['cycle_id']} (as of {row['as_of']}), expected {cycle.cycle_id} "
+            f"(as of {cycle.as_of}); the type stage has not run for this cycle"
+        )
+
+
+def _check_same_businesses(features: pl.DataFrame, directory: pl.DataFrame, source: Path) -> None:
+    keys = directory.select("business_key")
+    missing = keys.join(features.select("business_key"), on="business_key", how="anti")
+    extra = features.select("business_key").join(keys, on="business_key", how="anti")
+    if missing.height or extra.height:
+        example = (missing if missing.height else extra).sort("business_key")["business_key"][0]
+        raise StageFileError(
+            f"{source}: {missing.height} business(es) of directory.parquet have no features and {extra.height} "
+            f"feature row(s) have no business (e.g. {example}); features and type must come from the same run"
+        )
+
+
+def read_cycle_files(cycle: Cycle) -> CycleFiles:
+    """Read and check every file publish needs from ``cycle.work_dir``."""
+    work = cycle.work_dir
+    directory = read_checked(work / "directory.parquet", DIRECTORY)
+    _check_same_cycle(directory, cycle, work / "directory.parquet")
+    features = read_checked(work / "features.parquet", FEATURES)
+    _check_same_businesses(features, directory, work / "features.parquet")
+    return CycleFiles(
+        directory=directory,
+        features=features,
+        linkage=read_checked(work / "linkage.parquet", LINKAGE),
+        quarantine=read_checked(work / "quarantine.parquet", QUARANTINE),
+        inputs=parse_inputs(read_json(work / "inputs.json"), work / "inputs.json"),
+        run=parse_run(read_json(work / "run.json"), work / "run.json"),
+        ruleset=ruleset_used(directory, ruleset_path(cycle), work / "directory.parquet"),
+    )

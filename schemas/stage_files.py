@@ -1,0 +1,75 @@
+"""The files between stages that publish reads (docs/architecture.md, "Files between stages"), as pandera schemas.
+
+Publish is the last gate before a file leaves for the national directory, so it checks values, not only
+names and types: a business type outside the four, a duplicated business or an unknown quarantine rule
+stops the run with a message instead of being sent.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from schemas.sources import RULES, SOURCES
+
+#: The four results of typing, in the order outputs.md lists them (manifest ``counts``, report, tables).
+BUSINESS_TYPES = ("生存型", "成长型", "发展型", "不符合分型条件")
+
+#: The types from lowest to highest: a move up or down between two cycles compares these ranks.
+TYPE_RANK = {"不符合分型条件": 0, "生存型": 1, "成长型": 2, "发展型": 3}
+
+#: How a linkage record reached a business (rules.md §3), and what became of it.
+LINK_ROUTES = ("uscc", "operator_id", "name")
+LINK_STATUSES = ("linked", "unlinked", "ambiguous")
+LINKED_SOURCES = ("trademark", "patent", "taxpayer")
+
+_CODE_LIST = pl.List(pl.String)
+
+DIRECTORY = pa.DataFrameSchema(
+    {
+        "business_key": pa.Column(pl.String, unique=True, description="USCC, or 注册号 without a USCC"),
+        "uscc": pa.Column(pl.String, nullable=True, description="统一社会信用代码"),
+        "reg_no": pa.Column(pl.String, nullable=True, description="注册号"),
+        "name": pa.Column(pl.String, nullable=True, description="名称"),
+        "region_code": pa.Column(pl.String, pa.Check.str_matches(r"^\d{6}$"), description="行政区划代码"),
+        "industry_code": pa.Column(pl.String, description="行业代码, as registered"),
+        "business_type": pa.Column(pl.String, pa.Check.isin(BUSINESS_TYPES), description="分型结果"),
+        "reasons": pa.Column(_CODE_LIST, description="reason codes printed as 分型依据"),
+        "conditions_met": pa.Column(_CODE_LIST, description="ruleset condition codes met"),
+        "criteria_failed": pa.Column(_CODE_LIST, description="basic-criteria codes failed"),
+        "ruleset_id": pa.Column(pl.String, description="ruleset id"),
+        "ruleset_version": pa.Column(pl.String, description="ruleset version"),
+        "as_of": pa.Column(pl.Date, description="判定日期"),
+        "cycle_id": pa.Column(pl.String, description="<P>-<YYYYMMDD>"),
+    },
+    name="directory.parquet",
+)
+
+FEATURES = pa.DataFrameSchema(
+    {"business_key": pa.Column(pl.String, unique=True, description="the business")},
+    name="features.parquet",
+)
+
+LINKAGE = pa.DataFrameSchema(
+    {
+        "source": pa.Column(pl.String, pa.Check.isin(LINKED_SOURCES), description="where the record comes from"),
+        "record": pa.Column(pl.String, description="the record's key in its source (never a clear resident ID)"),
+        "business_key": pa.Column(pl.String, nullable=True, description="the business reached; null unless linked"),
+        "route": pa.Column(pl.String, pa.Check.isin(LINK_ROUTES), nullable=True, description="how it was reached"),
+        "status": pa.Column(pl.String, pa.Check.isin(LINK_STATUSES), description="linked, unlinked or ambiguous"),
+        "candidates": pa.Column(_CODE_LIST, description="business keys that matched an ambiguous record"),
+    },
+    name="linkage.parquet",
+)
+
+QUARANTINE = pa.DataFrameSchema(
+    {
+        "source": pa.Column(pl.String, pa.Check.isin(list(SOURCES)), description="source name"),
+        "file": pa.Column(pl.String, description="file, relative to the inbox"),
+        "line": pa.Column(pl.Int64, pa.Check.ge(1), coerce=True, description="1-based line, the header is 1"),
+        "column": pa.Column(pl.String, nullable=True, description="Chinese header as delivered"),
+        "value": pa.Column(pl.String, nullable=True, description="delivered text, personal values masked"),
+        "rule": pa.Column(pl.String, pa.Check.isin(list(RULES)), description="a key of schemas.sources.RULES"),
+    },
+    name="quarantine.parquet",
+)
