@@ -15,6 +15,11 @@ def default_as_of(year: int) -> dt.date:
     return dt.date(year, 7, 31)
 
 
+def warehouse_path(home: Path) -> Path:
+    """The published warehouse of a home, shared by every province's cycles."""
+    return home / "warehouse.duckdb"
+
+
 @dataclass(frozen=True)
 class Cycle:
     """One judgment cycle of one province. Paths follow docs/architecture.md, "Home layout"."""
@@ -61,7 +66,7 @@ class Cycle:
 
     @property
     def warehouse(self) -> Path:
-        return self.home / "warehouse.duckdb"
+        return warehouse_path(self.home)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,403 @@
+"""The analysts' warehouse ``<home>/warehouse.duckdb`` (outputs.md, "The warehouse"), replaced atomically.
+
+A run never writes into the file an analyst may hold open. It builds the whole new state in a sibling
+file — the previous cycles carried over from the published file, attached read-only, and this cycle's
+rows replacing any earlier run of the same cycle — and then renames it over the published one.
+``rename(2)`` is atomic: a run killed at any point leaves either the old file or the new one.
+
+What an open session sees (DuckDB 2.0, measured in tests/test_warehouse.py): a connection opened before
+the swap keeps reading the old file (its inode stays alive while open) and is not disturbed; a new
+connection from another process sees the new state. Inside one Python process DuckDB reuses an open
+database instance for the same path, so a *new* connection there sees the old state until every
+connection to the path has been closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from schemas.stage_files import TYPE_RANK
+
+#: Tables in the order they are built, with the order their rows are stored in (helps key look-ups).
+TABLE_ORDER: dict[str, str] = {
+    "cycles": "province, as_of",
+    "directory": "province, cycle_id, business_key",
+    "features": "province, cycle_id, business_key",
+    "quarantine": 'province, cycle_id, source, file, line, "column", rule',
+    "linkage": "province, cycle_id, source, record, business_key",
+}
+VIEWS = ("directory_latest", "transitions")
+
+#: Movements of a business between two cycles of its province (column ``movement`` of ``transitions``).
+MOVEMENTS = ("上升", "下降", "不变", "新增", "退出")
+
+TABLE_COMMENTS: dict[str, str] = {
+    "directory": "个体工商户名录：每期每户一行——主体键、区划、行业、分型结果、分型依据、分型标准、周期",
+    "directory_latest": "各省最新一期（判定日期最晚）的名录，列同 directory",
+    "features": "分型特征：每期每户一行，规则所用的全部特征值（判定日期口径）",
+    "cycles": "分型周期：每期一行——省份、判定日期、分型标准、各类户数、输入文件校验和、运行时间",
+    "quarantine": "隔离记录：各期被隔离的每一行——来源、文件、行号、列、报送值（个人信息已遮蔽）、规则",
+    "linkage": "数据关联：每个商标、专利和纳税人身份关联到的主体及途径，或未关联的原因",
+    "transitions": "分型变动：每户本期分型结果与本省上一期的对比",
+}
+
+#: Columns with the same meaning in every table.
+_SHARED_COLUMNS: dict[str, str] = {
+    "province": "省级行政区划代码（两位，如 41）",
+    "cycle_id": "周期编号：省份-判定日期（如 41-20250731）",
+    "as_of": "判定日期",
+    "business_key": "主体键：统一社会信用代码，无统一社会信用代码时为注册号",
+}
+
+#: Chinese labels of the features (docs/architecture.md, "Features"); also the labels ``getihu query`` prints.
+FEATURE_LABELS: dict[str, str] = {
+    "years_established": "成立年限（整年，至判定日期）",
+    "status_active": "登记状态为存续",
+    "annual_report_filed": "上一年度年报已按期报送（当年成立视为已报）",
+    "on_abnormal_list": "判定日期在经营异常名录中",
+    "on_serious_list": "判定日期在严重违法失信名单中",
+    "tax_abnormal": "判定日期为税务非正常户",
+    "suspended": "判定日期处于歇业期（自起始日起三年内）",
+    "seasonal": "季节性经营",
+    "tax_paid_prev_year": "上一年度实缴税款净额（元，含退库）",
+    "general_taxpayer": "判定日期为增值税一般纳税人",
+    "insured_incl_operator": "上一年度以单位名义参保人数（含经营者）",
+    "insured_excl_operator": "上一年度以单位名义参保人数（不含经营者）",
+    "employees_prev_year": "上一年度雇工人数（年报从业人数减一）",
+    "sales_prev_year": "上一年度营业额或营业收入（元）",
+    "valid_trademarks": "判定日期有效商标数（本户或经营者持有）",
+    "valid_patents": "判定日期有效专利数（本户或经营者持有）",
+}
+
+COLUMN_COMMENTS: dict[str, dict[str, str]] = {
+    "directory": {
+        "uscc": "统一社会信用代码（仅有注册号时为空）",
+        "reg_no": "注册号（旧15位登记号）",
+        "name": "名称（字号名称，可为空）",
+        "region_code": "行政区划代码（县级，6位）",
+        "industry_code": "行业代码（GB/T 4754-2017，按登记所填）",
+        "business_type": "分型结果：生存型、成长型、发展型或不符合分型条件",
+        "reasons": "分型依据：满足的分型条件代码，或未满足的基础条件代码",
+        "conditions_met": "满足的分型标准条件代码（如 发展①、成长A）",
+        "criteria_failed": "未满足的基础条件代码（STATUS、ANNUAL_REPORT、ABNORMAL、SERIOUS、TAX_ABNORMAL、SUSPENDED）",
+        "ruleset_id": "分型标准编号",
+        "ruleset_version": "分型标准版本",
+    },
+    "features": FEATURE_LABELS,
+    "cycles": {
+        "ruleset_id": "分型标准编号",
+        "ruleset_version": "分型标准版本",
+        "ruleset_sha256": "分型标准文件的 SHA-256",
+        "ruleset_file": "分型标准文件名",
+        "businesses": "参与分型的主体户数",
+        "survival": "生存型户数",
+        "growth": "成长型户数",
+        "development": "发展型户数",
+        "ineligible": "不符合分型条件户数",
+        "quarantined": "隔离行数（全部来源合计）",
+        "missing_sources": "本期未报送的数据来源",
+        "inputs": "输入文件：来源、文件名、SHA-256、行数、接收行数、隔离行数",
+        "outputs": "发布文件：文件名、SHA-256、行数（同 manifest.json）",
+        "started_at": "本期运行开始时间",
+        "published_at": "发布时间（即 manifest.json 的 generated_at）",
+        "stages": "各阶段耗时（秒）与行数",
+    },
+    "quarantine": {
+        "source": "数据来源（如 registration、tax_payment）",
+        "file": "文件（相对收件目录）",
+        "line": "行号（表头为第1行）",
+        "column": "列（报送的中文表头）",
+        "value": "报送值（个人证件号码已遮蔽）",
+        "rule": "违反的规则名",
+    },
+    "linkage": {
+        "source": "来源：trademark 商标、patent 专利、taxpayer 纳税人身份",
+        "record": "记录键：商标注册号、专利申请号或纳税人身份的键（不含明文身份证件号码）",
+        "business_key": "关联到的主体键；未关联或多个候选时为空",
+        "route": "关联途径：uscc 统一社会信用代码、operator_id 经营者证件、name 名称",
+        "status": "结果：linked 已关联、unlinked 未关联、ambiguous 多个候选（不猜测，不计入任何主体）",
+        "candidates": "多个候选时的候选主体键",
+    },
+    "transitions": {
+        "as_of": "本期判定日期",
+        "cycle_id": "本期周期编号",
+        "previous_cycle_id": "本省上一期周期编号",
+        "previous_type": "上一期分型结果（新增主体为空）",
+        "business_type": "本期分型结果（退出主体为空）",
+        "movement": "变动：" + "、".join(MOVEMENTS),
+    },
+}
+COLUMN_COMMENTS["directory_latest"] = COLUMN_COMMENTS["directory"]
+
+
+class WarehouseError(Exception):
+    """The published warehouse cannot be read or replaced; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class CycleEntry:
+    """The ``cycles`` row of one cycle."""
+
+    province: str
+    cycle_id: str
+    as_of: dt.date
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    ruleset_file: str
+    type_counts: dict[str, int]
+    quarantined: int
+    missing_sources: list[str]
+    inputs: list[dict]  # source, file, sha256, rows, accepted, quarantined
+    outputs: list[dict]  # name, sha256, rows
+    started_at: dt.datetime
+    published_at: dt.datetime
+    stages: list[dict]  # stage, seconds, rows (name -> count)
+
+
+def _rank(column: str) -> str:
+    cases = " ".join(f"WHEN '{t}' THEN {r}" for t, r in TYPE_RANK.items())
+    return f"CASE {column} {cases} END"
+
+
+_VIEW_SQL = {
+    "directory_latest": """
+        SELECT d.* FROM directory d
+        JOIN (SELECT province, arg_max(cycle_id, as_of) AS cycle_id FROM cycles GROUP BY province) latest
+          ON d.province = latest.province AND d.cycle_id = latest.cycle_id
+    """,
+    "transitions": f"""
+        WITH sequence AS (
+            SELECT province, cycle_id, as_of,
+                   lag(cycle_id) OVER (PARTITION BY province ORDER BY as_of) AS previous_cycle_id
+            FROM cycles
+        ),
+        now AS (
+            SELECT s.*, d.business_key, d.business_type
+            FROM directory d JOIN sequence s ON d.cycle_id = s.cycle_id
+            WHERE s.previous_cycle_id IS NOT NULL
+        ),
+        before AS (
+            SELECT s.*, d.business_key, d.business_type AS previous_type
+            FROM directory d JOIN sequence s ON d.cycle_id = s.previous_cycle_id
+        )
+        SELECT coalesce(now.province, before.province) AS province,
+               coalesce(now.cycle_id, before.cycle_id) AS cycle_id,
+               coalesce(now.as_of, before.as_of) AS as_of,
+               coalesce(now.previous_cycle_id, before.previous_cycle_id) AS previous_cycle_id,
+               coalesce(now.business_key, before.business_key) AS business_key,
+               before.previous_type,
+               now.business_type,
+               CASE
+                   WHEN before.previous_type IS NULL THEN '新增'
+                   WHEN now.business_type IS NULL THEN '退出'
+                   WHEN {_rank("now.business_type")} > {_rank("before.previous_type")} THEN '上升'
+                   WHEN {_rank("now.business_type")} < {_rank("before.previous_type")} THEN '下降'
+                   ELSE '不变'
+               END AS movement
+        FROM now FULL JOIN before ON now.cycle_id = before.cycle_id AND now.business_key = before.business_key
+    """,
+}
+
+_CYCLE_ROW_SQL = """
+    CREATE TEMP TABLE incoming_cycles AS SELECT
+        $province::VARCHAR AS province,
+        $cycle_id::VARCHAR AS cycle_id,
+        $as_of::DATE AS as_of,
+        $ruleset_id::VARCHAR AS ruleset_id,
+        $ruleset_version::VARCHAR AS ruleset_version,
+        $ruleset_sha256::VARCHAR AS ruleset_sha256,
+        $ruleset_file::VARCHAR AS ruleset_file,
+        $businesses::BIGINT AS businesses,
+        $survival::BIGINT AS survival,
+        $growth::BIGINT AS growth,
+        $development::BIGINT AS development,
+        $ineligible::BIGINT AS ineligible,
+        $quarantined::BIGINT AS quarantined,
+        $missing_sources::VARCHAR[] AS missing_sources,
+        $inputs::STRUCT(source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, accepted BIGINT,
+                        quarantined BIGINT)[] AS inputs,
+        $outputs::STRUCT(name VARCHAR, sha256 VARCHAR, rows BIGINT)[] AS outputs,
+        $started_at::TIMESTAMPTZ AS started_at,
+        $published_at::TIMESTAMPTZ AS published_at,
+        $stages::STRUCT(stage VARCHAR, seconds DOUBLE, rows MAP(VARCHAR, BIGINT))[] AS stages
+"""
+
+
+def _cycle_row_parameters(entry: CycleEntry) -> dict:
+    counts = entry.type_counts
+    return {
+        "province": entry.province,
+        "cycle_id": entry.cycle_id,
+        "as_of": entry.as_of,
+        "ruleset_id": entry.ruleset_id,
+        "ruleset_version": entry.ruleset_version,
+        "ruleset_sha256": entry.ruleset_sha256,
+        "ruleset_file": entry.ruleset_file,
+        "businesses": sum(counts.values()),
+        "survival": counts["生存型"],
+        "growth": counts["成长型"],
+        "development": counts["发展型"],
+        "ineligible": counts["不符合分型条件"],
+        "quarantined": entry.quarantined,
+        "missing_sources": entry.missing_sources,
+        "inputs": entry.inputs,
+        "outputs": entry.outputs,
+        "started_at": entry.started_at.isoformat(),
+        "published_at": entry.published_at.isoformat(),
+        "stages": entry.stages,
+    }
+
+
+def building_path(warehouse: Path) -> Path:
+    """Where the next state of ``warehouse`` is built: beside it, so the final rename stays on one filesystem."""
+    return warehouse.with_name(warehouse.name + ".building")
+
+
+def _wal(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def _remove_database(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _wal(path).unlink(missing_ok=True)
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _merge_stale_wal(warehouse: Path) -> None:
+    # A client that opened the warehouse read-write and died leaves a WAL; after the swap DuckDB would replay
+    # it against the new file. Checkpointing merges it into the old file first.
+    if not _wal(warehouse).exists():
+        return
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.Error as e:
+        raise WarehouseError(
+            f"{warehouse}: a write-ahead log {_wal(warehouse).name} is present and the file is held open "
+            f"read-write by another program ({e}). Close that program and rerun."
+        ) from None
+
+
+def _attach_previous(con: duckdb.DuckDBPyConnection, previous: Path) -> set[str]:
+    try:
+        con.execute("ATTACH ? AS previous (READ_ONLY)", [str(previous)])
+    except duckdb.Error as e:
+        raise WarehouseError(
+            f"{previous}: the published warehouse cannot be read to carry its earlier cycles over ({e}). "
+            "If another program holds it open read-write, close it; analysts must open it read-only."
+        ) from None
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'previous'").fetchall()
+    return {name for (name,) in rows}
+
+
+def _comment_for(table: str, column: str, carried: dict[tuple[str, str], str]) -> str:
+    comment = COLUMN_COMMENTS[table].get(column) or _SHARED_COLUMNS.get(column) or carried.get((table, column))
+    if not comment:
+        raise WarehouseError(f"warehouse column {table}.{column} has no Chinese comment; add one in flows/warehouse.py")
+    return comment
+
+
+def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str], str]) -> None:
+    columns = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' ORDER BY table_name, column_index"
+    ).fetchall()
+    for name in (*TABLE_ORDER, *VIEWS):
+        kind = "VIEW" if name in VIEWS else "TABLE"
+        con.execute(f"COMMENT ON {kind} {name} IS {_literal(TABLE_COMMENTS[name])}")
+    for table, column in columns:
+        comment = _comment_for(table, column, carried)
+        con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {_literal(comment)}")
+
+
+def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, incoming: dict[str, pl.DataFrame]) -> None:
+    """Write the complete next warehouse to ``target``: ``previous``'s other cycles and this cycle's rows.
+
+    ``incoming`` holds this cycle's rows of every table but ``cycles`` (which comes from ``entry``), each
+    already carrying ``province`` and ``cycle_id``.
+    """
+    _remove_database(target)
+    con = duckdb.connect(str(target))
+    try:
+        carried_tables = _attach_previous(con, previous) if previous is not None else set()
+        carried_comments = {
+            (t, c): comment
+            for t, c, comment in con.execute(
+                "SELECT table_name, column_name, comment FROM duckdb_columns() "
+                "WHERE database_name = 'previous' AND comment IS NOT NULL"
+            ).fetchall()
+        }
+        con.execute(_CYCLE_ROW_SQL, _cycle_row_parameters(entry))
+        for name, frame in incoming.items():
+            con.register(f"incoming_{name}", frame)
+        for table, order in TABLE_ORDER.items():
+            parts = [f"SELECT * FROM incoming_{table}"]
+            if table in carried_tables:
+                parts.insert(0, f"SELECT * FROM previous.{table} WHERE cycle_id <> $cycle_id")
+            con.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}) ORDER BY {order}",
+                {"cycle_id": entry.cycle_id} if table in carried_tables else {},
+            )
+        for view in VIEWS:
+            con.execute(f"CREATE VIEW {view} AS {_VIEW_SQL[view]}")
+        _add_comments(con, carried_comments)
+        if previous is not None:
+            con.execute("DETACH previous")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def prepare(warehouse: Path) -> Path | None:
+    """Clear what a killed run left beside ``warehouse``; return the published file to carry over, if any."""
+    _remove_database(building_path(warehouse))
+    if not warehouse.exists():
+        return None
+    _merge_stale_wal(warehouse)
+    return warehouse
+
+
+def replace_published(built: Path, warehouse: Path) -> None:
+    """Publish ``built`` as ``warehouse`` in one atomic rename; sessions open on the old file keep reading it."""
+    if _wal(built).exists():
+        raise WarehouseError(f"{built}: still has a write-ahead log after CHECKPOINT; not publishing it")
+    built.replace(warehouse)
+
+
+def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """An analyst's connection: read-only, so it never blocks nor alters a run."""
+    if not warehouse.is_file():
+        raise WarehouseError(f"{warehouse}: no warehouse here yet; `getihu run` publishes one")
+    try:
+        return duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as e:
+        raise WarehouseError(f"{warehouse}: cannot be opened read-only ({e})") from None
+
+
+def cycle_transitions(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pl.DataFrame:
+    """The ``transitions`` rows of one cycle (empty for a province's first cycle), sorted by business key."""
+    return con.sql(
+        "SELECT previous_cycle_id, business_key, previous_type, business_type, movement "
+        "FROM transitions WHERE cycle_id = ? ORDER BY business_key",
+        params=[cycle_id],
+    ).pl()
+
+
+def previous_cycle_id(con: duckdb.DuckDBPyConnection, province: str, as_of: dt.date) -> str | None:
+    """The province's cycle with the latest as-of date before ``as_of``, if any."""
+    rows = con.execute(
+        "SELECT cycle_id FROM cycles WHERE province = ? AND as_of < ? ORDER BY as_of DESC LIMIT 1", [province, as_of]
+    ).fetchall()
+    return rows[0][0] if rows else None
