@@ -121,14 +121,23 @@ def _existing(path: Path) -> Path:
 
 
 def schema_problems(errors: pandera.errors.SchemaErrors, limit: int = 5) -> str:
-    """The first few failures of a pandera validation as one line each: column, check, an example value."""
-    cases = errors.failure_cases.select("column", "check", pl.col("failure_case").cast(pl.String))
+    """The first few failures of a pandera validation as one line each: column, check, an example.
+
+    A check on whole rows names the row, never its values: they may be personal data.
+    """
+    cases = errors.failure_cases.select(
+        "schema_context", "column", "check", pl.col("failure_case").cast(pl.String), "index"
+    )
     lines = []
-    for case in cases.unique(["column", "check"], keep="first", maintain_order=True).head(limit).iter_rows(named=True):
+    first_of_each = cases.unique(["column", "check"], keep="first", maintain_order=True).head(limit)
+    for case in first_of_each.iter_rows(named=True):
         failing = cases.filter((pl.col("column") == case["column"]) & (pl.col("check") == case["check"])).height
-        lines.append(
-            f"column {case['column']}: {case['check']} fails for {failing} row(s), e.g. {case['failure_case']!r}"
-        )
+        if case["schema_context"] == "DataFrameSchema":
+            example = f"row {case['index'] + 1}" if case["index"] is not None else "the file"
+            lines.append(f"{case['check']}: {failing} row(s), e.g. {example}")
+        else:
+            example = repr(case["failure_case"])
+            lines.append(f"column {case['column']}: {case['check']} fails for {failing} row(s), e.g. {example}")
     return "; ".join(lines)
 
 

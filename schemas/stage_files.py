@@ -12,6 +12,11 @@ import polars as pl
 
 from schemas.sources import RULES, SOURCES
 
+#: Headers (and their aliases) of the personal columns: a quarantined value under one of them must arrive masked.
+PERSONAL_HEADERS = sorted(
+    {h for source in SOURCES.values() for c in source.columns if c.personal for h in (c.header, *c.aliases)}
+)
+
 #: The four results of typing, in the order outputs.md lists them (manifest ``counts``, report, tables).
 BUSINESS_TYPES = ("生存型", "成长型", "发展型", "不符合分型条件")
 
@@ -71,5 +76,15 @@ QUARANTINE = pa.DataFrameSchema(
         "value": pa.Column(pl.String, nullable=True, description="delivered text, personal values masked"),
         "rule": pa.Column(pl.String, pa.Check.isin(list(RULES)), description="a key of schemas.sources.RULES"),
     },
+    checks=[
+        # validate masks personal values (docs/architecture.md, "Personal data"); an ID in clear must not go on
+        pa.Check(
+            lambda data: data.lazyframe.select(
+                ~(pl.col("column").is_in(PERSONAL_HEADERS) & pl.col("value").str.contains(r"[0-9]{15}")).fill_null(True)
+            ),
+            name="personal_values_masked",
+            error="a personal ID in clear (validate must mask it: first 6 and last 2 characters)",
+        )
+    ],
     name="quarantine.parquet",
 )
