@@ -20,6 +20,15 @@ class Series:
     color: str
 
 
+def text_width(text: str) -> float:
+    """Roughly how wide ``text`` is drawn: CJK characters are square, Latin ones about 0.6 of the size."""
+    return sum(FONT_SIZE if ord(ch) >= 0x2E80 else FONT_SIZE * 0.6 for ch in text)
+
+
+def _label_room(labels: Sequence[str], given: float | None) -> float:
+    return given if given is not None else max([text_width(t) for t in labels] + [0]) + LABEL_GAP + 4
+
+
 def count(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -65,13 +74,17 @@ def bar_chart(
     *,
     color: str | Sequence[str],
     value_label: Callable[[float], str] = count,
-    label_width: float = 170,
+    label_width: float | None = None,
     width: float = 900,
     bar_height: float = 18,
     gap: float = 6,
 ) -> Markup:
-    """One horizontal bar per item, scaled to the largest, its value printed after it."""
+    """One horizontal bar per item, scaled to the largest, its value printed after it.
+
+    The labels get the room the longest needs unless ``label_width`` is given.
+    """
     colors = [color] * len(items) if isinstance(color, str) else list(color)
+    label_width = _label_room([label for label, _ in items], label_width)
     value_width = 90
     scale = (width - label_width - value_width) / max([v for _, v in items] + [1])
     rows = []
@@ -91,7 +104,7 @@ def stacked_bar_chart(
     series: Sequence[Series],
     *,
     shares: bool = False,
-    label_width: float = 170,
+    label_width: float | None = None,
     width: float = 900,
     bar_height: float = 18,
     gap: float = 6,
@@ -102,6 +115,7 @@ def stacked_bar_chart(
     total is printed after each bar either way.
     """
     legend, top = _legend(series, width)
+    label_width = _label_room([label for label, _ in rows], label_width)
     value_width = 90
     room = width - label_width - value_width
     largest = max([sum(values) for _, values in rows] + [1])

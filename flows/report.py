@@ -118,14 +118,11 @@ def _types_section(directory: pl.DataFrame, province: str) -> dict:
             _type_rows(county_label, "label"),
             TYPE_SERIES,
             shares=True,
-            label_width=200,
             bar_height=14,
             gap=4,
         ),
         "county_table": _type_table(county_label, ["region_code", "label"]),
-        "section_chart": stacked_bar_chart(
-            "各行业门类分型户数", _type_rows(by_section, "label"), TYPE_SERIES, label_width=260
-        ),
+        "section_chart": stacked_bar_chart("各行业门类分型户数", _type_rows(by_section, "label"), TYPE_SERIES),
         "section_table": _type_table(by_section, ["section", "section_name"]),
     }
 
@@ -137,16 +134,14 @@ def _reasons_section(directory: pl.DataFrame) -> dict:
     failed_items = [(f"{CRITERIA_LABELS.get(c, c)}", n) for c, n in failed.iter_rows()]
     return {
         "ineligible": ineligible.height,
-        "failed_chart": bar_chart(
-            "不符合分型条件的原因", failed_items, color=TYPE_COLORS["不符合分型条件"], label_width=230
-        )
+        "failed_chart": bar_chart("不符合分型条件的原因", failed_items, color=TYPE_COLORS["不符合分型条件"])
         if failed_items
         else None,
         "failed_table": [
             {"code": c, "label": CRITERIA_LABELS.get(c, c), "count": n, "share": share(n, ineligible.height)}
             for c, n in failed.iter_rows()
         ],
-        "met_chart": bar_chart("满足的分型条件", list(met.iter_rows()), color=TYPE_COLORS["成长型"], label_width=110)
+        "met_chart": bar_chart("满足的分型条件", list(met.iter_rows()), color=TYPE_COLORS["成长型"])
         if met.height
         else None,
     }
@@ -159,7 +154,7 @@ def _movements_section(transitions: pl.DataFrame) -> dict:
     columns = [*SHOWN_TYPES, "退出"]
     largest = max([row[c] for row in matrix.iter_rows(named=True) for c in columns] + [1])
     return {
-        "chart": bar_chart("与上期相比", items, color=[MOVEMENT_COLORS[m] for m in MOVEMENTS], label_width=60),
+        "chart": bar_chart("与上期相比", items, color=[MOVEMENT_COLORS[m] for m in MOVEMENTS]),
         "columns": columns,
         "matrix": [
             {
@@ -179,7 +174,7 @@ def _linkage_section(linkage: pl.DataFrame) -> dict:
         for r in outcomes.iter_rows(named=True)
     ]
     return {
-        "chart": stacked_bar_chart("记录关联结果", rows, LINK_SERIES, shares=True, label_width=90) if rows else None,
+        "chart": stacked_bar_chart("记录关联结果", rows, LINK_SERIES, shares=True) if rows else None,
         "headers": [LINK_OUTCOME_LABELS[o] for o in LINK_OUTCOMES],
         "table": [
             {
@@ -216,7 +211,6 @@ def _quarantine_section(files: CycleFiles) -> dict:
             "隔离行数最多的规则",
             [(f"{src} · {rule}", n) for src, rule, n in rules.iter_rows()],
             color="#c0392b",
-            label_width=260,
         )
         if rules.height
         else None,
@@ -235,7 +229,6 @@ def _timings_section(facts: ReportFacts) -> dict:
             [(STAGE_LABELS.get(s, s), sec) for s, sec in stages],
             color="#5f6368",
             value_label=lambda v: f"{v:,.1f} 秒",
-            label_width=140,
         ),
         "total": sum(sec for _, sec in stages),
         "started_at": facts.files.run.started_at,
@@ -285,7 +278,6 @@ def render_report(facts: ReportFacts) -> str:
                 "分型结果户数",
                 [(t, counts[t]) for t in SHOWN_TYPES],
                 color=[TYPE_COLORS[t] for t in SHOWN_TYPES],
-                label_width=120,
             ),
             types=_types_section(directory, facts.province),
             reasons=_reasons_section(directory),
