@@ -1,0 +1,100 @@
+"""Render a run report in headless Chromium and save a screenshot — a documented check, not a test.
+
+    .venv/bin/python tools/report_screenshot.py [--report out/41/41-20250731/report.html] [--out report.png]
+
+Without ``--report`` it publishes two cycles of the small test fixture (tests/stage_fixture.py) in a
+temporary home and shoots the second one's report, which has every section filled. Needs Debian's
+``chromium`` and a CJK font (``apt-get install -y chromium fonts-noto-cjk``); the test suite does not.
+Chromium gets no network and a fresh profile, so the shot also shows that the page needs nothing
+from outside the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TILE_HEIGHT = 1300
+
+
+def fixture_report(home: Path) -> Path:
+    """Publish the fixture's 2024 and 2025 cycles under ``home``; return the 2025 report."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from stage_fixture import Fixture, write_cycle
+
+    from flows.publish import publish
+
+    publish(write_cycle(home, Fixture(as_of=dt.date(2024, 7, 31), started_at="2024-08-01T02:00:00+08:00")))
+    later = Fixture().with_types(
+        {1: ("不符合分型条件", ("SERIOUS",)), 2: ("发展型", ("发展A",)), 8: ("成长型", ("成长A",))}
+    )
+    cycle = write_cycle(home, later)
+    publish(cycle)
+    return cycle.out_dir / "report.html"
+
+
+def tile_page(report: Path, offset: int, width: int, height: int) -> str:
+    """A page that shows ``report`` from ``offset`` pixels down, so a tall report can be shot in readable pieces."""
+    return (
+        '<!DOCTYPE html><html><body style="margin:0;overflow:hidden">'
+        f'<iframe src="{report.resolve().as_uri()}" style="position:absolute;top:-{offset}px;left:0;'
+        f'width:{width}px;height:{offset + height}px;border:0"></iframe></body></html>'
+    )
+
+
+def screenshot(report: Path, png: Path, width: int, height: int) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        sys.exit("chromium is not installed: apt-get install -y chromium fonts-noto-cjk")
+    with tempfile.TemporaryDirectory(prefix="getihu-chromium-") as profile:
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--screenshot={png.resolve()}",
+                f"--window-size={width},{height}",
+                report.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", type=Path, help="a report.html; default: the fixture's")
+    parser.add_argument("--out", type=Path, default=Path("report.png"), help="the PNG to write")
+    parser.add_argument("--width", type=int, default=1100)
+    parser.add_argument("--height", type=int, default=5200, help="the page is cut at this height")
+    parser.add_argument("--tiles", type=int, default=0, help="also write N shots of 1,300 pixels each, top to bottom")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="getihu-report-") as home:
+        report = args.report or fixture_report(Path(home))
+        screenshot(report, args.out, args.width, args.height)
+        print(f"{args.out} ({args.width}×{args.height}) from {args.report or 'the fixture report'}")
+        for i in range(args.tiles):
+            tile = Path(home) / f"tile-{i + 1}.html"
+            tile.write_text(tile_page(report, i * TILE_HEIGHT, args.width, TILE_HEIGHT), encoding="utf-8")
+            png = args.out.with_name(f"{args.out.stem}-{i + 1}{args.out.suffix}")
+            screenshot(tile, png, args.width, TILE_HEIGHT)
+            print(png)
+
+
+if __name__ == "__main__":
+    main()
