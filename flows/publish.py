@@ -126,7 +126,9 @@ def manifest(cycle: Cycle, files: CycleFiles, data_files: list[dict], generated_
     }
 
 
-def cycle_entry(cycle: Cycle, files: CycleFiles, data_files: list[dict], published_at: dt.datetime):
+def cycle_entry(
+    cycle: Cycle, files: CycleFiles, data_files: list[dict], published_at: dt.datetime
+) -> warehouse.CycleEntry:
     """The ``cycles`` row of this run."""
     return warehouse.CycleEntry(
         province=cycle.province,
@@ -178,7 +180,8 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
     files = read_cycle_files(cycle)
     folder = cycle.out_dir
     recover_cycle_folder(folder)
-    previous = warehouse.prepare(cycle.warehouse)
+    warehouse.clear_leftovers(cycle.warehouse)
+    previous = cycle.warehouse if cycle.warehouse.exists() else None
     building = _building(folder)
     building.mkdir(parents=True)
 

@@ -360,13 +360,11 @@ def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, inco
         con.close()
 
 
-def prepare(warehouse: Path) -> Path | None:
-    """Clear what a killed run left beside ``warehouse``; return the published file to carry over, if any."""
+def clear_leftovers(warehouse: Path) -> None:
+    """Remove what a killed run left beside ``warehouse`` and merge a write-ahead log a dead client left in it."""
     _remove_database(building_path(warehouse))
-    if not warehouse.exists():
-        return None
-    _merge_stale_wal(warehouse)
-    return warehouse
+    if warehouse.exists():
+        _merge_stale_wal(warehouse)
 
 
 def replace_published(built: Path, warehouse: Path) -> None:

@@ -194,6 +194,11 @@ def test_a_missing_directory_names_the_file_and_the_stage_that_writes_it(tmp_pat
     assert "directory.parquet: missing" in message and "type stage" in message
 
 
+def test_a_file_that_is_not_parquet_is_refused_with_its_name(tmp_path):
+    message = broken_cycle(tmp_path, lambda work: (work / "linkage.parquet").write_text("source,record\n"))
+    assert "linkage.parquet: not a readable parquet file" in message
+
+
 def test_an_unknown_business_type_is_refused_with_the_column_and_value(tmp_path):
     def damage(work):
         frame = pl.read_parquet(work / "directory.parquet")

@@ -248,3 +248,30 @@ def test_an_analyst_connection_in_the_same_process_stays_on_the_old_state_until_
     analyst.close()
     with read_only(first) as fresh:
         assert fresh.execute("SELECT count(*) FROM cycles").fetchall() == [(2,)]
+
+
+CRASHED_WRITER = textwrap.dedent(
+    """
+    import os, signal, sys, duckdb
+    con = duckdb.connect(sys.argv[1])
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    con.execute("SET checkpoint_threshold = '1GB'")
+    con.execute("UPDATE cycles SET ruleset_file = 'edited.toml'")
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def test_a_write_ahead_log_left_by_a_killed_read_write_client_is_merged_before_the_swap(tmp_path):
+    first = write_cycle(tmp_path, EARLIER)
+    publish(first)
+    subprocess.run([sys.executable, "-c", CRASHED_WRITER, str(first.warehouse)], check=False)
+    wal = first.warehouse.with_name("warehouse.duckdb.wal")
+    assert wal.exists()
+    publish(write_cycle(tmp_path, LATER))
+    assert not wal.exists(), "a WAL left beside the new file would be replayed against it"
+    with read_only(first) as con:
+        assert con.execute("SELECT cycle_id, ruleset_file FROM cycles ORDER BY as_of").fetchall() == [
+            ("41-20240731", "edited.toml"),
+            ("41-20250731", "41.toml"),
+        ]
