@@ -29,6 +29,7 @@ def query(
     home: Annotated[Path, typer.Option("--home", help="the home holding warehouse.duckdb")] = Path("data"),
 ) -> None:
     """A business by USCC, 注册号 or name: its type in every cycle, the reasons and the feature values behind them."""
+    # imported here so that `getihu --help` and the other commands do not load DuckDB and Polars first
     from flows.context import warehouse_path
     from flows.query import QueryError, business_record, look_up, match_list
     from flows.warehouse import WarehouseError
