@@ -107,7 +107,7 @@ def businesses(world: World, start: int, stop: int, rng: np.random.Generator) ->
     )
 
     size = rng.normal(0.0, 1.0, n)  # latent scale: sales, staff, tax and social security all follow it
-    staff = 1 + rng.poisson(np.exp(-0.9 + 0.75 * size))
+    staff = 1 + rng.poisson(np.exp(-0.75 + 0.9 * size))
     tax_registered = rng.random(n) < np.where(active, TAX_REGISTERED_SHARE, 0.5)
     by_operator = legacy | (old & ~shared & ~np.roll(shared, -1) & (rng.random(n) < OPERATOR_TAX_ID_SHARE_OF_OLD))
     suffixed = rng.random(n) < 0.3

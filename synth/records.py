@@ -31,6 +31,7 @@ PATENT_SHARE = 0.0015
 OUTSIDER_SHARE = 0.25  # trademarks, patents and tax IDs that belong to nobody registered here
 MARKS_PER_CHUNK = 20_000  # trademark and patent serials reserved per chunk
 EMPLOYEE_RESERVE = 1_000  # chunk 0's first employee numbers belong to the designed businesses
+VAT_MEDIAN_PER_MONTH = 180  # yuan, for a business of median size (small-scale taxpayers pay 1%)
 INSURANCES = ("企业职工基本养老保险", "职工基本医疗保险", "失业保险", "工伤保险")
 INSURANCE_RATES = (0.16, 0.08, 0.007, 0.004)  # employer rates on the contribution base
 PENALTY_KINDS = {
@@ -400,7 +401,8 @@ class ChunkRecords:
             paid_on = ends[period] + _days(rng.integers(1, 16, len(who)))
             keep = (rng.random(len(who)) < 0.75) & (ends[period] >= est) & (paid_on <= self.as_of)
             who, period, paid_on = who[keep], period[keep], paid_on[keep]
-            vat = np.maximum(np.round(rng.lognormal(np.log(150 * months_per_period) + 0.6 * size[who], 0.7) * 100), 1)
+            median = np.log(VAT_MEDIAN_PER_MONTH * months_per_period) + 1.0 * size[who]
+            vat = np.maximum(np.round(rng.lognormal(median, 0.8) * 100), 1)
             frames.append(self._tax_rows(rng, who, starts[period], ends[period], paid_on, vat))
         rows = pl.concat(frames)
         ids = identities["taxpayer_id"]
