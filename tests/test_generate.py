@@ -188,3 +188,22 @@ def test_cli_writes_the_inbox_and_reports_bad_arguments_in_one_line(tmp_path):
     assert "province '99'" in bad.output and "Traceback" not in bad.output
     few = runner.invoke(app, ["generate", "--province", "41", "--year", "2025", "--businesses", "5", "--out", str(out)])
     assert few.exit_code == 2 and "at least" in few.output
+
+
+def test_name_pools_keep_linkage_truth_exact():
+    from synth import vocab
+
+    for pool in (vocab.TRADE_CHARS, vocab.GIVEN_CHARS, vocab.RESERVED_GIVEN_CHARS):
+        assert len(set(pool)) == len(pool)  # a repeated character would give two businesses one name
+    assert not set(vocab.RESERVED_GIVEN_CHARS) & set(vocab.GIVEN_CHARS)
+    assert not {s[0] for s in vocab.COMPOUND_SURNAMES} & {s for s, _ in vocab.SURNAMES}
+
+
+def test_business_names_repeat_only_where_a_case_shares_one(clean):
+    facts = pl.read_parquet(truth_dir(clean) / "facts.parquet")
+    registration = pl.DataFrame(read_rows(clean / "registration.csv")).with_columns(
+        trap=facts["linkage_trap"], key=facts["business_key"]
+    )
+    named = registration.filter(pl.col("名称") != "")
+    repeated = named.filter(pl.col("名称").is_duplicated())
+    assert set(repeated["trap"]) == {"holder_name_shared"}
