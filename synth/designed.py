@@ -86,7 +86,7 @@ class _Builder:
         self.businesses.append(b)
         if report and b.has_uscc:
             self.annual_report(b, self.year - 2, dt.date(self.year - 1, 4, 20))
-            self.annual_report(b, self.year - 1, dt.date(self.year, 4, 20))
+            self.annual_report(b, self.year - 1, min(dt.date(self.year, 4, 20), self.as_of))
         return b
 
     def reserved_name(self) -> str:
@@ -295,7 +295,7 @@ def _boundary_cases(c: _Builder) -> None:
             b = c.business(label, established=established)
             c.tax_id(b)
             c.pay(b, "uscc", dt.date(prev, 5, 15), 50_000)
-    b = c.business("established_this_year", established=max(dt.date(year, 1, 10), as_of - 30 * D), report=False)
+    b = c.business("established_this_year", established=max(dt.date(year, 1, 1), as_of - 30 * D), report=False)
     b = c.business("established_last_year_no_report", established=dt.date(prev, 12, 31), report=False)
 
     # annual report for Y-1: on the as-of date, late but before it, not at all
@@ -337,9 +337,10 @@ def _boundary_cases(c: _Builder) -> None:
 
     # general taxpayer on the as-of date
     c.tax_id(c.business("general_since_as_of"), general=(as_of, None))
-    c.tax_id(c.business("general_ended_on_as_of"), general=(dt.date(2020, 3, 1), as_of))
-    c.tax_id(c.business("general_ended_day_before"), general=(dt.date(2020, 3, 1), as_of - D))
-    c.tax_id(c.business("general_active"), general=(dt.date(2021, 3, 1), None))
+    since = years_before(as_of, 3)
+    c.tax_id(c.business("general_ended_on_as_of"), general=(since, as_of))
+    c.tax_id(c.business("general_ended_day_before"), general=(since, as_of - D))
+    c.tax_id(c.business("general_active"), general=(since, None))
 
     # insured people in Y-1 (单位缴纳 only), operator included / excluded
     for operator, employees in ((True, 2), (True, 4), (True, 5), (False, 1), (False, 3), (False, 4)):

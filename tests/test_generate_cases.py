@@ -11,7 +11,7 @@ import pytest
 
 from synth.generate import generate, truth_dir
 from synth.world import Plan
-from tests.generated import read_rows
+from tests.generated import breaches, read_rows
 
 # case -> the facts rules.md gives it (only what the case is about; the rest is the unremarkable default)
 EXPECTED: dict[str, dict] = {
@@ -161,6 +161,11 @@ def test_boundary_dates_are_delivered_as_designed(province):
     }
     assert sales[key["sales_300000"]]["营业额或营业收入（万元）"] == "30.0000"
     assert sales[key["sales_299999"]]["营业额或营业收入（万元）"] == "29.9999"
+
+
+def test_the_designed_inbox_breaks_no_rule_whatever_the_as_of_date(province):
+    inbox, as_of = province
+    assert breaches(inbox, inbox.parent.name, as_of) == (set(), set())
 
 
 def test_linkage_traps_are_in_the_truth_and_unattributable(province):
