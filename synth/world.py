@@ -34,10 +34,8 @@ class Plan:
     def __post_init__(self) -> None:
         if self.file_format not in FORMATS:
             raise ValueError(f"--format must be one of {', '.join(FORMATS)}, got {self.file_format!r}")
-        if not 0.0 <= self.faults < 0.05:
-            raise ValueError(
-                f"--faults is a share of rows from 0 to 0.05 (the quarantine threshold), got {self.faults}"
-            )
+        if not 0.0 <= self.faults <= 0.5:
+            raise ValueError(f"--faults is a share of rows from 0 to 0.5, got {self.faults}")
         if self.as_of is not None and self.as_of.year != self.year:
             raise ValueError(f"--as-of {self.as_of} is not in --year {self.year}")
 

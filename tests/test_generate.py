@@ -121,6 +121,14 @@ def test_the_fault_manifest_lists_exactly_the_breaches_an_independent_check_find
     assert len(duplicates) > 0
 
 
+def test_faults_in_parquet_break_their_rule_too(tmp_path_factory):
+    inbox = _make(tmp_path_factory, "parquet_faults", businesses=400, file_format="parquet", faults=0.02)
+    found, _ = breaches(inbox, "41", AS_OF)
+    manifest = pl.read_csv(truth_dir(inbox) / "faults.csv", schema_overrides={"value": pl.String})
+    assert {(r["file"], r["line"], r["column"], r["rule"]) for r in manifest.iter_rows(named=True)} == found
+    assert len(found) > len(RULES)
+
+
 def test_faults_use_every_rule_and_record_the_delivered_value(faulty):
     manifest = pl.read_csv(truth_dir(faulty) / "faults.csv", schema_overrides={"value": pl.String})
     assert set(manifest["rule"]) == set(RULES) == covered_rules()
@@ -188,6 +196,14 @@ def test_cli_writes_the_inbox_and_reports_bad_arguments_in_one_line(tmp_path):
     assert "province '99'" in bad.output and "Traceback" not in bad.output
     few = runner.invoke(app, ["generate", "--province", "41", "--year", "2025", "--businesses", "5", "--out", str(out)])
     assert few.exit_code == 2 and "at least" in few.output
+    base = ["generate", "--province", "41", "--year", "2025", "--businesses", "300", "--out", str(out)]
+    for extra, message in (
+        (["--format", "xml"], "--format must be one of csv, parquet"),
+        (["--faults", "0.9"], "--faults is a share of rows from 0 to 0.5"),
+        (["--as-of", "2024-07-31"], "is not in --year 2025"),
+    ):
+        wrong = runner.invoke(app, base + extra)
+        assert wrong.exit_code == 2 and message in wrong.output, extra
 
 
 def test_name_pools_keep_linkage_truth_exact():
