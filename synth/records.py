@@ -122,9 +122,10 @@ class ChunkRecords:
     def rng(self, aspect: str) -> np.random.Generator:
         return self.plan.rng(self.chunk, aspect)
 
-    def _pick(self, share: np.ndarray | float, aspect: str, need_uscc: bool = True) -> np.ndarray:
+    def _pick(self, share: np.ndarray | float, aspect: str) -> np.ndarray:
+        """Businesses drawn with probability ``share`` among those with a USCC (the key of the listing sources)."""
         chosen = self.rng(aspect).random(self.n) < share
-        return np.flatnonzero(chosen & self.has_uscc) if need_uscc else np.flatnonzero(chosen)
+        return np.flatnonzero(chosen & self.has_uscc)
 
     def _col(self, name: str, rows: np.ndarray) -> pl.Series:
         return self.biz[name].gather(rows)
@@ -292,7 +293,7 @@ class ChunkRecords:
         other = np.array(vocab.OTHER_ID_REGIONS)[rng.integers(0, len(vocab.OTHER_ID_REGIONS), k)]
         body = np.hstack(
             [
-                np.tile(np.frombuffer(head + b"MA", dtype=np.uint8)[:2], (k, 1)),
+                np.tile(np.frombuffer(head, dtype=np.uint8), (k, 1)),
                 ascii_matrix(other, 6),
                 np.tile(np.frombuffer(b"MA", dtype=np.uint8), (k, 1)),
                 base31(scramble(numbers, 31**7), 7),

@@ -17,6 +17,7 @@ CHUNK_SIZE = 100_000
 _ID_SERIALS = 1000
 _DAYS = 365
 FORMATS = ("csv", "parquet")
+MIN_BUSINESSES = 300  # room for the designed boundary cases and a random province around them
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,3 @@ class World:
             raise ValueError(f"--businesses {self.plan.businesses} exceeds what the code spaces hold ({limit})")
         if self.plan.businesses < MIN_BUSINESSES:
             raise ValueError(f"--businesses must be at least {MIN_BUSINESSES} (the designed boundary cases)")
-
-
-MIN_BUSINESSES = 300
