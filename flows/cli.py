@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +20,46 @@ app = typer.Typer(
 
 @app.callback()
 def _commands() -> None:
-    # a callback keeps sub-commands named (``getihu query ...``) even while only one is defined
-    pass
+    """Sub-commands stay sub-commands even while only one exists (typer would otherwise flatten the CLI)."""
+
+
+@app.command()
+def generate(
+    province: Annotated[str, typer.Option(help="two-digit province code, e.g. 41 (河南) or 23 (黑龙江)")],
+    year: Annotated[int, typer.Option(help="the cycle's year Y")],
+    businesses: Annotated[int, typer.Option(help="number of individual businesses to register")],
+    out: Annotated[Path, typer.Option(help="the inbox folder to write; the ground truth goes to <out>.truth/")],
+    seed: Annotated[int, typer.Option(help="same seed and arguments: byte-identical files")] = 0,
+    faults: Annotated[
+        float, typer.Option(help="share of rows given one contract breach each (see <out>.truth/)")
+    ] = 0.0,
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv (with GB18030 and .xlsx sources) or parquet")
+    ] = "csv",
+    as_of: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="as-of date (default 31 July of Y)")
+    ] = None,
+) -> None:
+    """Write a synthetic province's inbox for one cycle, as the departments deliver it (extracts.md)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from synth.generate import generate as run
+    from synth.world import Plan
+
+    try:
+        plan = Plan(province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None)
+        with Progress(
+            TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        ) as progress:
+            task = progress.add_task(f"{businesses:,} businesses (chunks)", total=plan.chunks)
+            result = run(plan, out, lambda done, _: progress.update(task, completed=done))
+    except ValueError as error:
+        typer.echo(f"getihu generate: {error}", err=True)
+        raise typer.Exit(2) from None
+    rows = sum(result.files.values())
+    typer.echo(f"wrote {len(result.files)} files, {rows:,} rows to {result.inbox}/; ground truth in {result.truth}/")
+    if faults:
+        typer.echo(f"injected {result.faults:,} contract breaches and {result.duplicates:,} identical duplicates")
 
 
 @app.command()

@@ -15,12 +15,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from stage_fixture import QUARANTINE_ROWS, Fixture, write_cycle
 
 from flows.publish import CHINA_TIME, publish, recover_cycle_folder
 from flows.stage_files import StageFileError
 from schemas.outputs import SUBMISSION
 from schemas.sources import SOURCES
+from tests.stage_fixture import QUARANTINE_ROWS, Fixture, write_cycle
 
 DATA_FILES = ["submission.csv", "submission.parquet", "public.csv", "quarantine.csv"]
 SUBMISSION_HEADER = "统一社会信用代码,注册号,名称,行政区划代码,行业代码,分型结果,分型依据,判定日期,分型标准"

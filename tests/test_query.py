@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from stage_fixture import Fixture, write_cycle
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.publish import publish
+from tests.stage_fixture import Fixture, write_cycle
 
 runner = CliRunner()
 BUSINESSES = Fixture().businesses

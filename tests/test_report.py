@@ -5,11 +5,11 @@ import re
 from dataclasses import replace
 
 import pytest
-from stage_fixture import Fixture, write_cycle
 
 from flows.charts import Series, bar_chart, stacked_bar_chart
 from flows.publish import CHINA_TIME, publish
 from flows.report import deadline_met, submission_deadline
+from tests.stage_fixture import Fixture, write_cycle
 
 SECTIONS = [
     "本期概况",

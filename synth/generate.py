@@ -1,0 +1,180 @@
+"""``getihu generate``: a synthetic province's inbox for one cycle, and its ground truth next to it.
+
+Businesses are made in chunks of ``CHUNK_SIZE``; each chunk's rows are written (appended) before the next is
+made, so memory stays bounded at any size. Every random draw comes from a stream seeded by (seed, chunk,
+aspect), so the same arguments give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from schemas.sources import SOURCES
+from synth import designed
+from synth.businesses import businesses
+from synth.faults import Breaker, forced_rules, inject
+from synth.inbox import InboxWriter
+from synth.layout import LAYOUTS, delivered
+from synth.records import ChunkRecords
+from synth.truth import facts, links
+from synth.world import Plan, World
+
+FAULT_COLUMNS = ["source", "file", "line", "column", "rule", "value"]
+
+
+def truth_dir(inbox: Path) -> Path:
+    """Where the ground truth goes: beside the inbox, never inside it (``41/2025`` → ``41/2025.truth``)."""
+    return inbox.parent / f"{inbox.name}.truth"
+
+
+@dataclass(frozen=True)
+class Generated:
+    inbox: Path
+    truth: Path
+    files: dict[str, int]  # rows per inbox file
+    faults: int
+    duplicates: int
+
+
+def chunk_frames(
+    world: World, chunk: int, cases: designed.Cases | None
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """One chunk's businesses, every source as typed rows with a row id ``_rid``, and the linkage truth.
+
+    The designed ``cases`` (given for chunk 0 only) come first, as business numbers 0, 1, 2, ...
+    """
+    start, stop = world.plan.chunk_bounds(chunk)
+    first = start + (cases.businesses.height if cases else 0)
+    biz = businesses(world, first, stop, world.plan.rng(chunk, "businesses"))
+    records = ChunkRecords(world, chunk, biz)
+    identities = records.tax_identities()
+    trademark, trademark_links = records.trademark()
+    patent, patent_links = records.patent()
+    typed = {
+        "registration": biz,
+        "annual_report": records.annual_report(),
+        "abnormal_list": records.abnormal_list(),
+        "serious_list": records.serious_list(),
+        "suspension": records.suspension(),
+        "penalty": records.penalty(),
+        "taxpayer": records.taxpayer(identities),
+        "tax_abnormal": records.tax_abnormal(identities),
+        "tax_payment": records.tax_payment(identities),
+        "social_security": records.social_security(),
+        "trademark": trademark,
+        "patent": patent,
+    }
+    truth = {
+        "tax": identities.select("taxpayer_id", "_bidx", "owner", "attributable"),
+        "trademark": trademark_links,
+        "patent": patent_links,
+    }
+    if cases:
+        biz = pl.concat([cases.businesses, biz], how="diagonal_relaxed")
+        typed = {s: pl.concat([cases.typed[s], f], how="diagonal_relaxed") for s, f in typed.items()}
+        typed["registration"] = biz
+        truth = {k: pl.concat([cases.truth[k], f], how="diagonal_relaxed") for k, f in truth.items()}
+    typed = {s: f.with_columns(_rid=pl.int_range(pl.len(), dtype=pl.Int64)) for s, f in typed.items()}
+    return typed["registration"], typed, truth
+
+
+def _clear(inbox: Path, truth: Path) -> None:
+    """Remove what an earlier run wrote (source files and the truth), so no stale monthly file survives."""
+    if truth.exists():
+        shutil.rmtree(truth)
+    for path in inbox.glob("*"):
+        if path.is_file() and path.suffix in (".csv", ".xlsx", ".parquet") and path.stem.startswith(tuple(SOURCES)):
+            path.unlink()
+    inbox.mkdir(parents=True, exist_ok=True)
+    truth.mkdir(parents=True)
+
+
+class _Appender:
+    """A Parquet file written chunk by chunk with the schema of its first chunk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None
+
+    def append(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self.writer.write_table(table.cast(self.writer.schema))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | None = None) -> Generated:
+    world = World(plan)
+    truth = truth_dir(inbox)
+    _clear(inbox, truth)
+    writer = InboxWriter(inbox, plan.file_format, plan.as_of_date)
+    fact_file, link_file = _Appender(truth / "facts.parquet"), _Appender(truth / "links.parquet")
+    fault_parts: list[pl.DataFrame] = []
+    duplicate_parts: list[pl.DataFrame] = []
+    cases = designed.cases(world)
+    protected = cases.businesses.height
+    for chunk in range(plan.chunks):
+        biz, typed, links_truth = chunk_frames(world, chunk, cases if chunk == 0 else None)
+        forced = forced_rules({s: f.height for s, f in typed.items()}) if chunk == 0 and plan.faults else {}
+        quarantined: dict[str, pl.Series] = {}
+        for source in SOURCES:
+            frame = delivered(source, typed[source])
+            injected = None
+            if plan.faults:
+                breaker = Breaker(plan.province, plan.as_of_date, plan.rng(chunk, "faults/" + source))
+                injected = inject(
+                    source, frame, plan.faults, plan.rng(chunk, "faults/rows/" + source), breaker, protected,
+                    forced.get(source, []),
+                )  # fmt: skip
+                frame = injected.frame
+            placed = writer.write(source, frame)
+            quarantined[source] = injected.quarantined if injected else pl.Series("_rid", [], dtype=pl.Int64)
+            if injected is not None:
+                fault_parts.append(
+                    injected.faults.join(placed, on="_rid").with_columns(source=pl.lit(source)).select(FAULT_COLUMNS)
+                )
+                duplicate_parts.append(
+                    injected.duplicates.join(placed, on="_rid")
+                    .with_columns(source=pl.lit(source))
+                    .select("source", "file", "line")
+                )
+        fact_file.append(facts(biz, typed, links_truth, quarantined, plan.as_of_date))
+        link_file.append(links(biz, typed, links_truth))
+        if progress:
+            progress(chunk + 1, plan.chunks)
+    for source in SOURCES:
+        writer.ensure(source)
+    files = writer.close()
+    fact_file.close()
+    link_file.close()
+    faults = duplicates = 0
+    if plan.faults:
+        fault_frame = pl.concat(fault_parts).sort("file", "line", "column")
+        fault_frame.write_csv(truth / "faults.csv")
+        duplicate_frame = pl.concat(duplicate_parts).sort("file", "line")
+        duplicate_frame.write_csv(truth / "duplicates.csv")
+        faults, duplicates = fault_frame.height, duplicate_frame.height
+    summary = {
+        "province": plan.province,
+        "year": plan.year,
+        "as_of": plan.as_of_date.isoformat(),
+        "businesses": plan.businesses,
+        "seed": plan.seed,
+        "faults": plan.faults,
+        "format": plan.file_format,
+        "layouts": {s: LAYOUTS[s].__dict__ | {"extra": [h for h, _ in LAYOUTS[s].extra]} for s in SOURCES},
+        "files": files,
+    }
+    (truth / "generated.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=list) + "\n")
+    return Generated(inbox=inbox, truth=truth, files=files, faults=faults, duplicates=duplicates)
