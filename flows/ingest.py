@@ -1,0 +1,191 @@
+"""Stage ``ingest``: every file of the cycle's inbox into the province's raw layer (``raw.duckdb``).
+
+The raw layer keeps every delivered row as delivered text, one table ``raw_<source>`` per source, with its
+lineage (``_source``, ``_file``, ``_sha256``, ``_line``, ``_load_id``) and any extra columns of the file.
+Personal IDs are keyed before the rows are written (``transforms.personal``): the clear value never reaches
+the database. ``_files`` records each loaded file: its inbox, name, checksum, format, encoding, row count and
+header (which delivered header is which canonical column, and each money column's unit).
+
+A file is identified by its inbox and name: loading it again unchanged is a no-op; a changed file (new
+sha256) replaces its predecessor's rows; a file gone from the inbox takes its rows with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.context import Cycle, StageResult
+from flows.errors import InputError
+from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, opened, sha256_of
+from schemas.sources import SOURCES, Source
+from transforms.headers import HeaderError, HeaderMap, mapped_headers
+from transforms.personal import kept_columns, keyed, masked_name, rule_name
+
+LINEAGE_COLUMNS = {
+    "_source": "VARCHAR",
+    "_file": "VARCHAR",
+    "_sha256": "VARCHAR",
+    "_line": "BIGINT",
+    "_load_id": "VARCHAR",
+}
+
+_FILES_TABLE = """
+CREATE TABLE IF NOT EXISTS _files (
+    inbox VARCHAR NOT NULL,     -- absolute path of the inbox folder
+    file VARCHAR NOT NULL,      -- name relative to the inbox
+    source VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,
+    encoding VARCHAR,           -- CSV only
+    load_id VARCHAR NOT NULL,
+    rows BIGINT NOT NULL,
+    headers VARCHAR NOT NULL,   -- JSON: canonical column -> header as delivered
+    factors VARCHAR NOT NULL,   -- JSON: money column -> factor to yuan of its header's unit
+    PRIMARY KEY (inbox, file)
+)
+"""
+
+
+def raw_table(source: str) -> str:
+    return f"raw_{source}"
+
+
+def raw_columns(source: Source) -> list[str]:
+    """Contract columns of ``raw_<source>``: delivered text, and for a personal ID its kept forms, rule, mask."""
+    names: list[str] = []
+    for column in source.columns:
+        if column.personal:
+            names.extend((*kept_columns(column), rule_name(column), masked_name(column)))
+        else:
+            names.append(column.name)
+    return names
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_FILES_TABLE)
+    for source in SOURCES.values():
+        columns = [f"{quoted(n)} {t}" for n, t in LINEAGE_COLUMNS.items()]
+        columns += [f"{quoted(n)} VARCHAR" for n in raw_columns(source)]
+        con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(source.name)} ({', '.join(columns)})")
+
+
+def load_id_of(inbox: Path, name: str, sha256: str) -> str:
+    """Deterministic: the same file content at the same place always gets the same load id."""
+    return hashlib.sha256(f"{inbox}\0{name}\0{sha256}".encode()).hexdigest()[:16]
+
+
+def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> HeaderMap:
+    try:
+        return mapped_headers(SOURCES[file.source], headers, config.aliases.get(file.source, {}))
+    except HeaderError as error:
+        raise InputError(file.path, str(error), line=1) from None
+
+
+def _targets(headers: list[str], header_map: HeaderMap) -> dict[str, str]:
+    """Positional column (``_c3``) -> raw-layer column: the canonical name, or the delivered header of an extra."""
+    targets: dict[str, str] = {}
+    for i, header in enumerate(headers):
+        target = header_map.canonical.get(header, header.strip() or f"column_{i + 1}")
+        if target in targets.values():  # an extra header delivered twice keeps both columns
+            target = f"{target}_{i + 1}"
+        targets[f"_c{i}"] = target
+    return targets
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, file: InboxFile, sha256: str, load_id: str, cycle: Cycle, config: InboxConfig
+) -> None:
+    source = SOURCES[file.source]
+    table = raw_table(source.name)
+    rows = 0
+    with tempfile.TemporaryDirectory(dir=cycle.raw_db.parent) as scratch, opened(file, config, Path(scratch)) as data:
+        header_map = _header_map(file, data.headers, config)
+        targets = _targets(data.headers, header_map)
+        contract = set(header_map.canonical.values())
+        for extra in (t for t in targets.values() if t not in contract):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
+        personal = [c for c in source.columns if c.personal and c.name in header_map.canonical.values()]
+        for batch in data.batches:
+            batch = batch.rename(targets)
+            for column in personal:
+                batch = keyed(batch, column, cycle.secret)
+            batch = batch.with_columns(
+                _source=pl.lit(source.name), _file=pl.lit(file.name), _sha256=pl.lit(sha256), _load_id=pl.lit(load_id)
+            )
+            con.register("_batch", batch)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
+            con.unregister("_batch")
+            rows += batch.height
+    con.execute(
+        "INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            str(cycle.inbox_dir.resolve()),
+            file.name,
+            file.source,
+            sha256,
+            file.format,
+            data.encoding,
+            load_id,
+            rows,
+            json.dumps(header_map.delivered, ensure_ascii=False, sort_keys=True),
+            json.dumps(header_map.factors, sort_keys=True),
+        ],
+    )
+
+
+def _forget(con: duckdb.DuckDBPyConnection, inbox: str, name: str) -> None:
+    found = con.execute("SELECT source, load_id FROM _files WHERE inbox = ? AND file = ?", [inbox, name]).fetchone()
+    if found is None:
+        return
+    source, load_id = found
+    con.execute(f"DELETE FROM {raw_table(source)} WHERE _load_id = ?", [load_id])
+    con.execute("DELETE FROM _files WHERE inbox = ? AND file = ?", [inbox, name])
+
+
+def ingest(cycle: Cycle) -> StageResult:
+    """Load every file of ``cycle.inbox_dir`` into ``cycle.raw_db``; returns the rows held per loaded source."""
+    inbox = cycle.inbox_dir
+    config = inbox_config(inbox)
+    files = inbox_files(inbox)
+    if not any(f.source == "registration" for f in files):
+        raise InputError(
+            inbox, "has no registration file; expected registration.csv, registration.xlsx or registration.parquet"
+        )
+    cycle.raw_db.parent.mkdir(parents=True, exist_ok=True)
+    inbox_key = str(inbox.resolve())
+    with duckdb.connect(str(cycle.raw_db)) as con:
+        _create_tables(con)
+        loaded = dict(con.execute("SELECT file, sha256 FROM _files WHERE inbox = ?", [inbox_key]).fetchall())
+        for gone in sorted(set(loaded) - {f.name for f in files}):
+            with con.cursor() as tx:
+                tx.begin()
+                _forget(tx, inbox_key, gone)
+                tx.commit()
+        for file in files:
+            sha256 = sha256_of(file.path)
+            if loaded.get(file.name) == sha256:
+                continue
+            with con.cursor() as tx:
+                tx.begin()
+                try:
+                    _forget(tx, inbox_key, file.name)
+                    _load(tx, file, sha256, load_id_of(Path(inbox_key), file.name, sha256), cycle, config)
+                except BaseException:
+                    tx.rollback()
+                    raise
+                tx.commit()
+        counts = con.execute(
+            "SELECT source, sum(rows)::BIGINT FROM _files WHERE inbox = ? GROUP BY source", [inbox_key]
+        ).fetchall()
+    rows = dict(counts)
+    return StageResult(stage="ingest", outputs=(cycle.raw_db,), rows={s: rows[s] for s in SOURCES if s in rows})

@@ -1,0 +1,190 @@
+"""Stage ``validate``: the cycle's raw rows checked against extracts.md, split into accepted and quarantined.
+
+Writes, under ``cycle.work_dir``: ``accepted/<source>.parquet`` for every source (an empty typed table for a
+missing optional source), ``quarantine.parquet`` and ``inputs.json`` (docs/architecture.md, "Files between
+stages"). A source whose quarantined share exceeds ``cycle.quarantine_threshold`` stops the run after the
+quarantine and the counts are written, and its accepted tables are removed so no later stage can use them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.context import Cycle, StageResult
+from flows.errors import InputError, QuarantineThresholdError
+from flows.ingest import quoted, raw_columns, raw_table
+from flows.reference import industries, province_regions
+from schemas.extracts import accepted_schema, empty_accepted
+from schemas.sources import SOURCES, Kind, Source
+from transforms.rows import KEY_SEPARATOR, QUARANTINE_SCHEMA, Context, checked, factor_name, outcome
+
+TOP_RULES = 3
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    name: str
+    sha256: str
+    format: str
+    encoding: str | None
+    load_id: str
+    rows: int
+    headers: dict[str, str]  # canonical -> delivered
+    factors: dict[str, int]
+
+
+def _loaded_files(con: duckdb.DuckDBPyConnection, inbox: Path) -> dict[str, list[LoadedFile]]:
+    rows = con.execute(
+        "SELECT source, file, sha256, format, encoding, load_id, rows, headers, factors FROM _files "
+        "WHERE inbox = ? ORDER BY file",
+        [str(inbox.resolve())],
+    ).fetchall()
+    files: dict[str, list[LoadedFile]] = {}
+    for source, name, sha256, fmt, encoding, load_id, count, headers, factors in rows:
+        files.setdefault(source, []).append(
+            LoadedFile(name, sha256, fmt, encoding, load_id, count, json.loads(headers), json.loads(factors))
+        )
+    return files
+
+
+def _raw_rows(con: duckdb.DuckDBPyConnection, source: Source, files: list[LoadedFile]) -> pl.DataFrame:
+    columns = ", ".join(quoted(c) for c in ("_file", "_line", *raw_columns(source)))
+    load_ids = [f.load_id for f in files]
+    frame = con.sql(
+        f"SELECT {columns} FROM {raw_table(source.name)} WHERE _load_id IN (SELECT unnest(?::VARCHAR[]))",
+        params=[load_ids],
+    ).pl()
+    money = [c for c in source.columns if c.kind is Kind.MONEY]
+    return frame.with_columns(
+        pl.col("_file")
+        .replace_strict({f.name: f.factors.get(c.name, 1) for f in files}, return_dtype=pl.Int64)
+        .alias(factor_name(c))
+        for c in money
+    )
+
+
+def _delivered_headers(quarantine: pl.DataFrame, source: Source, files: list[LoadedFile]) -> pl.DataFrame:
+    """``column`` as the data owner delivered it: the header of that file (parts of a key joined by ``+``)."""
+    by_file = {f.name: f.headers for f in files}
+    pairs = quarantine.select("file", "column").unique()
+    shown = [
+        KEY_SEPARATOR.join(by_file[file].get(c, source.column(c).header) for c in column.split(KEY_SEPARATOR))
+        for file, column in pairs.iter_rows()
+    ]
+    lookup = pairs.with_columns(pl.Series("header", shown, dtype=pl.String))
+    return (
+        quarantine.join(lookup, on=["file", "column"], how="left")
+        .with_columns(pl.col("header").alias("column"))
+        .select(list(QUARANTINE_SCHEMA))
+        .sort("file", "line", "column", "rule")
+    )
+
+
+def _per_file(frame: pl.DataFrame, name: str) -> dict[str, int]:
+    return dict(frame.group_by("_file").agg(pl.len().alias(name)).iter_rows())
+
+
+def _validate_source(
+    con: duckdb.DuckDBPyConnection, source: Source, files: list[LoadedFile], cycle: Cycle, context: Context
+) -> tuple[dict, pl.DataFrame, Counter]:
+    """Writes the source's accepted table; returns its inputs.json entry, its quarantine and its rule counts."""
+    raw = _raw_rows(con, source, files)
+    result = outcome(checked(raw.lazy(), source, context).collect(), source)
+    accepted = accepted_schema(source.name, cycle.as_of).validate(result.accepted.collect())
+    accepted.write_parquet(cycle.accepted(source.name))
+    quarantine = _delivered_headers(result.quarantine.collect(), source, files)
+    collapsed = result.collapsed.collect()
+    quarantined_rows = quarantine.select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
+    counts = {
+        "rows": _per_file(raw, "rows"),
+        "accepted": _per_file(accepted, "accepted"),
+        "quarantined": _per_file(quarantined_rows, "quarantined"),
+        "duplicates_collapsed": _per_file(collapsed, "duplicates_collapsed"),
+    }
+    entries = [
+        {
+            "file": f.name,
+            "sha256": f.sha256,
+            "format": f.format,
+            "encoding": f.encoding,
+            **{key: per_file.get(f.name, 0) for key, per_file in counts.items()},
+        }
+        for f in files
+    ]
+    totals = {key: sum(e[key] for e in entries) for key in counts}
+    if totals["rows"] != totals["accepted"] + totals["quarantined"] + totals["duplicates_collapsed"]:
+        raise AssertionError(f"{source.name}: rows do not reconcile: {totals}")  # a bug, never bad input
+    if source.required and totals["accepted"] + totals["quarantined"] == 0:
+        raise InputError(cycle.inbox_dir / files[0].name, f"{source.label} has no records; expected at least one")
+    rules = Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
+    return {"source": source.name, "status": "loaded", **totals, "files": entries}, quarantine, rules
+
+
+def _missing(source: Source, cycle: Cycle) -> dict:
+    if source.required:
+        raise InputError(cycle.inbox_dir, f"has no {source.name} rows in the raw layer; run ingest first")
+    empty_accepted(source.name).write_parquet(cycle.accepted(source.name))
+    totals = dict.fromkeys(("rows", "accepted", "quarantined", "duplicates_collapsed"), 0)
+    return {"source": source.name, "status": "missing", **totals, "files": []}
+
+
+def _threshold_message(over: list[tuple[dict, Counter]], cycle: Cycle, quarantine_path: Path) -> str:
+    parts = []
+    for entry, rules in over:
+        top = ", ".join(f"{rule} ({n})" for rule, n in sorted(rules.items(), key=lambda r: (-r[1], r[0]))[:TOP_RULES])
+        share = entry["quarantined"] / entry["rows"]
+        parts.append(
+            f"{entry['source']}: {entry['quarantined']} of {entry['rows']} rows quarantined ({share:.1%}); "
+            f"most frequent rules: {top}"
+        )
+    return (
+        f"Stopped: the quarantined share exceeds the threshold of {cycle.quarantine_threshold:.1%} in "
+        + "; ".join(parts)
+        + f". Nothing was published. The quarantined rows are in {quarantine_path}."
+    )
+
+
+def _context(cycle: Cycle) -> Context:
+    return Context(
+        as_of=cycle.as_of,
+        province=cycle.province,
+        regions=tuple(province_regions(cycle.province)["region_code"]),
+        sections=dict(industries().select("division", "section").iter_rows()),
+    )
+
+
+def validate(cycle: Cycle) -> StageResult:
+    """Check the cycle's raw rows; write accepted tables, ``quarantine.parquet`` and ``inputs.json``."""
+    shutil.rmtree(cycle.accepted_dir, ignore_errors=True)
+    cycle.accepted_dir.mkdir(parents=True)
+    context = _context(cycle)
+    entries: list[dict] = []
+    quarantines: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
+    over: list[tuple[dict, Counter]] = []
+    with duckdb.connect(str(cycle.raw_db), read_only=True) as con:
+        files = _loaded_files(con, cycle.inbox_dir)
+        for source in SOURCES.values():
+            if source.name not in files:
+                entries.append(_missing(source, cycle))
+                continue
+            entry, quarantine, rules = _validate_source(con, source, files[source.name], cycle, context)
+            entries.append(entry)
+            quarantines.append(quarantine)
+            if entry["rows"] and entry["quarantined"] / entry["rows"] > cycle.quarantine_threshold:
+                over.append((entry, rules))
+    quarantine_path = cycle.work_dir / "quarantine.parquet"
+    pl.concat(quarantines).write_parquet(quarantine_path)
+    inputs_path = cycle.work_dir / "inputs.json"
+    inputs_path.write_text(json.dumps({"sources": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if over:
+        shutil.rmtree(cycle.accepted_dir)
+        raise QuarantineThresholdError(_threshold_message(over, cycle, quarantine_path))
+    outputs = (*(cycle.accepted(s) for s in SOURCES), quarantine_path, inputs_path)
+    return StageResult(stage="validate", outputs=outputs, rows={e["source"]: e["accepted"] for e in entries})

@@ -1,0 +1,196 @@
+"""The row rules of extracts.md: every delivered row of a source either accepted, quarantined or collapsed.
+
+Input: a source's raw rows as the raw layer holds them — lineage ``_file`` and ``_line``, every
+non-personal canonical column as delivered text (null when the file lacked it), a ``_factor_<money column>``
+per row (the unit of its file's header), and every personal column already keyed (``transforms.personal``).
+
+A row is quarantined when any column breaks a rule (one quarantine entry per broken column, the first rule
+that column breaks), or when it shares its ``Source.key`` with another valid row of different content
+(``duplicate_conflict``, every row of the key). Valid rows identical in content to an earlier row of the
+same key (by file, line) are collapsed into it and counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from schemas.sources import Column, Kind, Source
+from transforms import normalise
+from transforms.headers import ONE_OF_REQUIRED
+from transforms.personal import kept_columns, masked_name, rule_name
+
+LINEAGE = ("_file", "_line")
+QUARANTINE_SCHEMA = {
+    "source": pl.String,
+    "file": pl.String,
+    "line": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "rule": pl.String,
+}
+KEY_SEPARATOR = "+"  # joins the headers and values of a composite key in a duplicate_conflict entry
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need from outside the row: the cycle and the reference lists."""
+
+    as_of: dt.date
+    province: str
+    regions: tuple[str, ...]  # the province's county-level codes
+    sections: Mapping[str, str]  # GB/T 4754 division -> section letter
+
+
+def factor_name(column: Column) -> str:
+    return f"_factor_{column.name}"
+
+
+def _rule(column: Column) -> str:
+    return f"_rule_{column.name}"
+
+
+def _text(column: Column) -> str:
+    return f"_text_{column.name}"
+
+
+def value_columns(source: Source) -> list[str]:
+    """The columns of an accepted table, in contract order, personal IDs replaced by their kept forms."""
+    names: list[str] = []
+    for column in source.columns:
+        names.extend(kept_columns(column) if column.personal else (column.name,))
+    if source.name == "registration":
+        names.append("business_key")
+    return names
+
+
+def _checked(source: Source, column: Column, context: Context) -> normalise.Checked:
+    raw = pl.col(column.name)
+    match column.kind:
+        case Kind.TEXT:
+            return normalise.text(raw)
+        case Kind.USCC:
+            return normalise.uscc(raw, individual=source.name == "registration")
+        case Kind.REG_NO:
+            return normalise.reg_no(raw)
+        case Kind.DATE:
+            return normalise.date(raw)
+        case Kind.PERIOD:
+            return normalise.period(raw)
+        case Kind.YEAR:
+            return normalise.year(raw)
+        case Kind.MONEY:
+            return normalise.money(raw, pl.col(factor_name(column)), column.negative_allowed)
+        case Kind.COUNT:
+            return normalise.count(raw)
+        case Kind.FLAG:
+            return normalise.flag(raw)
+        case Kind.ENUM:
+            return normalise.enum(raw, column.values, column.value_aliases)
+        case Kind.REGION:
+            return normalise.region(raw, context.province, context.regions)
+        case Kind.INDUSTRY:
+            return normalise.industry(raw, context.sections)
+        case Kind.NICE_CLASS:
+            return normalise.nice_class(raw)
+    raise ValueError(f"{column.name}: {column.kind} is keyed at ingest, not checked here")
+
+
+def _required_rule(source: Source, column: Column, empty: pl.Expr) -> pl.Expr | None:
+    one_of = ONE_OF_REQUIRED.get(source.name, ())
+    if column.name == (one_of[0] if one_of else None):
+        empty = pl.all_horizontal([normalise.normalised_text(pl.col(n)).is_null() for n in one_of])
+    elif not column.required:
+        return None
+    return pl.when(empty).then(pl.lit("required"))
+
+
+def checked(frame: pl.LazyFrame, source: Source, context: Context) -> pl.LazyFrame:
+    """Every column typed (under its canonical name), with its rule (``_rule_<name>``) and delivered text
+    (``_text_<name>``: the masked value for a personal column)."""
+    present = frame.collect_schema().names()
+    missing = [c.name for c in source.columns if not c.personal and c.name not in present]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)
+    exprs: list[pl.Expr] = []
+    for column in source.columns:
+        if column.personal:
+            text = pl.col(masked_name(column))
+            rules = [pl.col(rule_name(column))]
+        else:
+            parsed = _checked(source, column, context)
+            text = pl.col(column.name)
+            rules = [parsed.rule]
+            exprs.append(parsed.value.alias(column.name))
+            if column.not_after_cycle:
+                rules.append(normalise.after(parsed.value, context.as_of, kind_is_year=column.kind is Kind.YEAR))
+        required = _required_rule(source, column, normalise.normalised_text(text).is_null())
+        exprs.append(pl.coalesce([r for r in (required, *rules) if r is not None]).alias(_rule(column)))
+        exprs.append(text.alias(_text(column)))
+    return frame.with_columns(exprs)
+
+
+def _broken(source: Source) -> pl.Expr:
+    return pl.any_horizontal(pl.col(_rule(c)).is_not_null() for c in source.columns)
+
+
+def _quarantine_entries(rows: pl.LazyFrame, source: Source, column: str, rule: pl.Expr, value: pl.Expr):
+    return rows.select(
+        pl.lit(source.name).alias("source"),
+        pl.col("_file").alias("file"),
+        pl.col("_line").cast(pl.Int64).alias("line"),
+        pl.lit(column).alias("column"),  # canonical name here; the delivered header is joined in by the caller
+        value.cast(pl.String).alias("value"),
+        rule.alias("rule"),
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    accepted: pl.LazyFrame  # value_columns(source) + lineage, sorted by file and line
+    quarantine: pl.LazyFrame  # QUARANTINE_SCHEMA, column = canonical name(s)
+    collapsed: pl.LazyFrame  # lineage of every identical duplicate collapsed into an earlier row
+
+
+def outcome(checked_rows: pl.DataFrame, source: Source) -> Outcome:
+    """Split checked rows (from :func:`checked`) into accepted, quarantined and collapsed."""
+    rows = checked_rows.lazy()
+    entries = [
+        _quarantine_entries(
+            rows.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
+        )
+        for c in source.columns
+    ]
+    valid = rows.filter(~_broken(source))
+    values = value_columns(source)
+    if source.name == "registration":
+        valid = valid.with_columns(pl.coalesce("uscc", "reg_no").alias("business_key"))
+    collapsed = valid.head(0).select(*LINEAGE)
+    if source.key:
+        key_columns = [n for c in source.key for n in _key_forms(source.column(c))]
+        content = pl.struct([v for v in values if v != "business_key"]).hash()
+        valid = valid.sort(*LINEAGE).with_columns(
+            _conflict=content.n_unique().over(key_columns) > 1,
+            _first=pl.struct(key_columns).is_first_distinct(),
+        )
+        key_text = pl.concat_str([pl.col(_text(source.column(c))) for c in source.key], separator=KEY_SEPARATOR)
+        entries.append(
+            _quarantine_entries(
+                valid.filter("_conflict"),
+                source,
+                KEY_SEPARATOR.join(source.key),
+                pl.lit("duplicate_conflict"),
+                key_text,
+            )
+        )
+        collapsed = valid.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE)
+        valid = valid.filter(~pl.col("_conflict") & pl.col("_first"))
+    accepted = valid.select(*values, *LINEAGE).sort(*LINEAGE)
+    quarantine = pl.concat(entries).sort("file", "line", "column", "rule")
+    return Outcome(accepted=accepted, quarantine=quarantine, collapsed=collapsed)
+
+
+def _key_forms(column: Column) -> tuple[str, ...]:
+    return kept_columns(column) if column.personal else (column.name,)
