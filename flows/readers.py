@@ -144,28 +144,27 @@ def format_problem(path: Path, fmt: str) -> str | None:
     return None
 
 
-def _decodes_as(head: bytes, encoding: str, complete: bool) -> bool:
-    try:
-        head.decode(encoding)
-    except UnicodeDecodeError as error:
-        # a multi-byte character cut by the sniff window is not an error
-        return not complete and error.start >= len(head) - 4
-    return True
-
-
 def csv_encoding(path: Path, forced: str | None) -> str:
-    """``utf-8``, ``utf-8-sig`` or ``gb18030``: forced by configuration, or judged from the first bytes."""
+    """``utf-8``, ``utf-8-sig`` or ``gb18030``: forced by configuration, or judged from the header line.
+
+    Contract headers are Chinese, so the header line alone tells UTF-8 from GB18030; a bad byte further
+    down is then reported with its own line when the file is read.
+    """
     with path.open("rb") as stream:
         head = stream.read(_SNIFF_BYTES)
-    complete = len(head) < _SNIFF_BYTES
-    if forced == "utf-8" or (forced is None and head.startswith(b"\xef\xbb\xbf")):
-        return "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+    bom = head.startswith(b"\xef\xbb\xbf")
+    if forced == "utf-8" or (forced is None and bom):
+        return "utf-8-sig" if bom else "utf-8"
     if forced is not None:
         return forced
+    header = head.split(b"\n", 1)[0]
     for encoding in ("utf-8", "gb18030"):
-        if _decodes_as(head, encoding, complete):
-            return encoding
-    raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=_first_bad_line(path, "utf-8"))
+        try:
+            header.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
 
 
 def _undecodable_message(expected: str) -> str:
@@ -182,12 +181,17 @@ def _first_bad_line(path: Path, encoding: str) -> int | None:
     return None
 
 
-def _csv_headers(path: Path) -> list[str]:
+def _csv_headers(path: Path, shown: Path) -> list[str]:
     """The header row of a UTF-8 file, parsed as CSV (quoted headers included)."""
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        header = next(csv.reader(stream), None)
+    with path.open("rb") as stream:
+        first = stream.readline()
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(shown, _undecodable_message("UTF-8"), line=1) from None
+    header = next(csv.reader([line]), None)
     if not header or not any(h.strip() for h in header):
-        raise InputError(path, "has no header row; expected the Chinese column names on line 1", line=1)
+        raise InputError(shown, "has no header row; expected the Chinese column names on line 1", line=1)
     return header
 
 
@@ -248,10 +252,7 @@ def csv_table(path: Path, forced_encoding: str | None, scratch: Path) -> Iterato
         except Undecodable as error:
             raise InputError(path, _undecodable_message("GB18030"), line=error.line) from None
     try:
-        try:
-            headers = _csv_headers(readable)
-        except UnicodeDecodeError:
-            raise InputError(path, _undecodable_message("UTF-8"), line=1) from None
+        headers = _csv_headers(readable, path)
         yield Table(headers, _utf8_batches(readable, path, len(headers)), encoding)
     finally:
         if readable != path:

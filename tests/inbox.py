@@ -68,3 +68,83 @@ def write_xlsx(path: Path, rows: list[dict[str, object]]) -> Path:
 
 def cycle(home: Path, inbox: Path, **kw) -> Cycle:
     return Cycle(province="41", as_of=AS_OF, home=home, secret=SECRET, inbox=inbox, **kw)
+
+
+def valid_row(source: str, seq: int) -> dict[str, str]:
+    """One valid row of ``source`` with its contract headers (money in 元); ``seq`` makes keys distinct."""
+    business = uscc(seq)
+    rows = {
+        "registration": registration_row(seq),
+        "annual_report": {
+            "统一社会信用代码": business,
+            "报告年度": "2024",
+            "报送日期": "2025-03-15",
+            "营业额或营业收入（元）": "350000",
+            "纳税总额（元）": "1200.50",
+            "从业人数": "3",
+            "是否有网站或网店": "否",
+        },
+        "abnormal_list": {
+            "统一社会信用代码": business,
+            "列入日期": f"2023-01-{seq % 28 + 1:02d}",
+            "列入原因": "未年报",
+            "移出日期": "",
+        },
+        "serious_list": {"统一社会信用代码": business, "列入日期": "2022-06-01", "移出日期": "2023-06-01"},
+        "suspension": {
+            "统一社会信用代码": business,
+            "歇业起始日期": "2024-01-01",
+            "歇业截止日期": "2026-12-31",
+            "终止歇业日期": "",
+        },
+        "penalty": {
+            "统一社会信用代码": business,
+            "决定书文号": f"金市监罚〔2024〕{seq}号",
+            "处罚决定日期": "2024-05-06",
+            "处罚种类": "罚款",
+            "罚没金额（元）": "2000",
+            "信用修复日期": "",
+        },
+        "taxpayer": {
+            "纳税人识别号": business,
+            "纳税人名称": f"小店{seq}号",
+            "一般纳税人登记日期": "2020-01-01",
+            "一般纳税人注销日期": "",
+        },
+        "tax_abnormal": {"纳税人识别号": resident_id(seq) + "01", "认定日期": "2024-02-01", "解除日期": "2024-08-01"},
+        "tax_payment": {
+            "纳税人识别号": business,
+            "税种": "增值税",
+            "税款所属期起": "2024-01-01",
+            "税款所属期止": "2024-03-31",
+            "入库日期": "2024-04-15",
+            "实缴金额（元）": "-150.25",
+        },
+        "social_security": {
+            "单位统一社会信用代码": business,
+            "个人身份证件号码": resident_id(seq + 500),
+            "险种": "失业保险",
+            "费款所属期": "202405",
+            "缴费方式": "单位缴纳",
+            "缴费金额（元）": "48.00",
+        },
+        "trademark": {
+            "注册号": f"{30000000 + seq}",
+            "注册人名称": f"小店{seq}号",
+            "注册人证件号码": resident_id(seq),
+            "注册人地址": "河南省郑州市金水区",
+            "国际分类": "43",
+            "注册日期": "2019-05-07",
+            "专用权期限截止日期": "2029-05-06",
+            "商标状态": "注册",
+        },
+        "patent": {
+            "申请号": f"CN2023{seq:07d}.X",
+            "专利类型": "外观设计",
+            "专利权人": "张三；李四",
+            "专利权人地址": "河南省郑州市金水区",
+            "授权公告日": "2024-01-09",
+            "法律状态": "有效",
+        },
+    }
+    return dict(rows[source])
