@@ -211,7 +211,7 @@ def _ragged_line(path: Path, width: int) -> int | None:
 def _positional(batch: pl.DataFrame) -> pl.DataFrame:
     """Drop records with every cell empty; ``_line`` as Int64 first."""
     cells = [c for c in batch.columns if c != "_line"]
-    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells)
+    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in cells)
     return batch.filter(~blank).select(pl.col("_line").cast(pl.Int64), *cells)
 
 

@@ -96,7 +96,7 @@ def _validate_source(
 ) -> tuple[dict, pl.DataFrame, Counter]:
     """Writes the source's accepted table; returns its inputs.json entry, its quarantine and its rule counts."""
     raw = _raw_rows(con, source, files)
-    result = outcome(checked(raw.lazy(), source, context).collect(), source)
+    result = outcome(checked(raw, source, context), source)
     accepted = accepted_schema(source.name, cycle.as_of).validate(result.accepted.collect())
     accepted.write_parquet(cycle.accepted(source.name))
     quarantine = _delivered_headers(result.quarantine.collect(), source, files)

@@ -95,21 +95,40 @@ def nice_class(raw: pl.Expr) -> Checked:
     return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "nice_class_unknown"))
 
 
-def money(raw: pl.Expr, factor: pl.Expr, negative_allowed: bool) -> Checked:
-    """An amount in the unit of its header, times ``factor`` (1 for 元, 10 000 for 万元), in yuan to the fen.
-
-    Thousands separators are tolerated; so is the exponent form Excel gives large floats.
-    """
+def money_number(raw: pl.Expr) -> Checked:
+    """A delivered amount as a number in the unit of its header. Thousands separators are tolerated; so is
+    the exponent form Excel gives large floats."""
     code = normalised_code(raw).str.replace_all(",", "", literal=True)
     number = code.cast(_MONEY_PARSED, strict=False)
+    return Checked(number, _rule_when(code.is_not_null() & number.is_null(), "money_format"))
+
+
+def money_plain(raw: pl.Expr) -> pl.Expr:
+    """The fast path of :func:`money_number` for text already in plain form (``-150.25``); null otherwise.
+
+    Whatever it parses, :func:`money_number` parses to the same number, so the slow path is needed only
+    where this one gives null.
+    """
+    return raw.cast(_MONEY_PARSED, strict=False)
+
+
+def money_in_yuan(number: pl.Expr, factor: pl.Expr, negative_allowed: bool) -> Checked:
+    """A parsed amount times ``factor`` (1 for 元, 10 000 for 万元), in yuan to the fen."""
     value = (number * factor).cast(MONEY, strict=False)
     rule = (
-        pl.when(code.is_not_null() & value.is_null())
-        .then(pl.lit("money_format"))
+        pl.when(number.is_not_null() & value.is_null())
+        .then(pl.lit("money_format"))  # too large for Decimal(18, 2)
         .when(pl.lit(not negative_allowed) & (value < 0))
         .then(pl.lit("money_negative"))
     )
     return Checked(value, rule)
+
+
+def money(raw: pl.Expr, factor: pl.Expr, negative_allowed: bool) -> Checked:
+    """:func:`money_number` then :func:`money_in_yuan`: an amount in its header's unit, in yuan."""
+    number = money_number(raw)
+    in_yuan = money_in_yuan(number.value, factor, negative_allowed)
+    return Checked(in_yuan.value, pl.coalesce(number.rule, in_yuan.rule))
 
 
 def flag(raw: pl.Expr) -> Checked:

@@ -99,37 +99,77 @@ def _checked(source: Source, column: Column, context: Context) -> normalise.Chec
     raise ValueError(f"{column.name}: {column.kind} is keyed at ingest, not checked here")
 
 
-def _required_rule(source: Source, column: Column, empty: pl.Expr) -> pl.Expr | None:
-    one_of = ONE_OF_REQUIRED.get(source.name, ())
-    if column.name == (one_of[0] if one_of else None):
-        empty = pl.all_horizontal([normalise.normalised_text(pl.col(n)).is_null() for n in one_of])
-    elif not column.required:
-        return None
-    return pl.when(empty).then(pl.lit("required"))
+def _mapped(frame: pl.DataFrame, name: str, exprs: dict[str, pl.Expr], rows: pl.Expr | None = None) -> pl.DataFrame:
+    """``exprs`` of the text column ``name``, evaluated once per distinct text and mapped back to every row.
+
+    Columns repeat a few values over millions of rows (dates, kinds, codes), so this is much cheaper than
+    evaluating per row. ``rows``: only the texts of these rows need evaluating; other rows map to null.
+    """
+    texts = frame.filter(rows) if rows is not None else frame
+    distinct = texts.select(pl.col(name).drop_nulls().unique())
+    parsed = distinct.select(pl.col(name), pl.struct(**exprs).alias("_parsed"))
+    return frame.select(
+        pl.col(name)
+        .replace_strict(parsed[name], parsed["_parsed"], default=None, return_dtype=parsed.schema["_parsed"])
+        .struct.unnest()
+    )
 
 
-def checked(frame: pl.LazyFrame, source: Source, context: Context) -> pl.LazyFrame:
+def _checked_column(frame: pl.DataFrame, source: Source, column: Column, context: Context) -> pl.DataFrame:
+    """``value``, ``rule`` (all but ``required``) and ``empty`` of one delivered column, one row per row."""
+    raw = pl.col(column.name)
+    empty = normalise.normalised_text(raw).is_null()
+    if column.kind is Kind.MONEY:
+        # Most amounts are plain numbers: parse those directly, and only the rest through normalisation.
+        plain = normalise.money_plain(raw)
+        number = normalise.money_number(raw)
+        slow = _mapped(
+            frame, column.name, {"number": number.value, "rule": number.rule, "empty": empty}, plain.is_null()
+        )
+        parsed = frame.select(plain.alias("plain"), pl.col(factor_name(column))).hstack(slow)
+        in_yuan = normalise.money_in_yuan(
+            pl.coalesce("plain", "number"), pl.col(factor_name(column)), column.negative_allowed
+        )
+        return parsed.select(
+            in_yuan.value.alias("value"),
+            pl.coalesce("rule", in_yuan.rule).alias("rule"),
+            pl.col("empty").fill_null(pl.col("plain").is_null()).alias("empty"),
+        )
+    checked_text = _checked(source, column, context)
+    rule = checked_text.rule
+    if column.not_after_cycle:
+        rule = pl.coalesce(rule, normalise.after(checked_text.value, context.as_of, column.kind is Kind.YEAR))
+    mapped = _mapped(frame, column.name, {"value": checked_text.value, "rule": rule, "empty": empty})
+    return mapped.with_columns(pl.col("empty").fill_null(True))
+
+
+def checked(frame: pl.DataFrame, source: Source, context: Context) -> pl.DataFrame:
     """Every column typed (under its canonical name), with its rule (``_rule_<name>``) and delivered text
     (``_text_<name>``: the masked value for a personal column)."""
-    present = frame.collect_schema().names()
-    missing = [c.name for c in source.columns if not c.personal and c.name not in present]
+    missing = [c.name for c in source.columns if not c.personal and c.name not in frame.columns]
     frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)
-    exprs: list[pl.Expr] = []
+    values: list[pl.Series] = []
+    rules: dict[str, pl.Series] = {}
+    empty: dict[str, pl.Series] = {}
     for column in source.columns:
         if column.personal:
-            text = pl.col(masked_name(column))
-            rules = [pl.col(rule_name(column))]
-        else:
-            parsed = _checked(source, column, context)
-            text = pl.col(column.name)
-            rules = [parsed.rule]
-            exprs.append(parsed.value.alias(column.name))
-            if column.not_after_cycle:
-                rules.append(normalise.after(parsed.value, context.as_of, kind_is_year=column.kind is Kind.YEAR))
-        required = _required_rule(source, column, normalise.normalised_text(text).is_null())
-        exprs.append(pl.coalesce([r for r in (required, *rules) if r is not None]).alias(_rule(column)))
-        exprs.append(text.alias(_text(column)))
-    return frame.with_columns(exprs)
+            rules[column.name] = frame[rule_name(column)]
+            empty[column.name] = frame[masked_name(column)].is_null()
+            continue
+        parts = _checked_column(frame, source, column, context)
+        values.append(parts["value"].alias(column.name))
+        rules[column.name] = parts["rule"]
+        empty[column.name] = parts["empty"]
+    one_of = ONE_OF_REQUIRED.get(source.name, ())
+    for column in source.columns:
+        if column.required or (one_of and column.name == one_of[0]):
+            missing_value = (
+                pl.all_horizontal([empty[n] for n in one_of]) if column.name in one_of else empty[column.name]
+            )
+            required = frame.select(pl.when(missing_value).then(pl.lit("required")).alias("r"))["r"]
+            rules[column.name] = required.fill_null(rules[column.name])
+    texts = [frame[masked_name(c) if c.personal else c.name].alias(_text(c)) for c in source.columns]
+    return frame.with_columns(*values, *(r.alias(_rule(source.column(n))) for n, r in rules.items()), *texts)
 
 
 def _broken(source: Source) -> pl.Expr:
