@@ -25,7 +25,7 @@ from flows.errors import InputError
 from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, opened, sha256_of
 from schemas.sources import SOURCES, Source
 from transforms.headers import HeaderError, HeaderMap, mapped_headers
-from transforms.personal import kept_columns, keyed, masked_name, rule_name
+from transforms.personal import kept_columns, keyed, keyed_lookup, masked_name, rule_name
 
 LINEAGE_COLUMNS = {
     "_source": "VARCHAR",
@@ -115,15 +115,19 @@ def _load(
         for extra in (t for t in targets.values() if t not in contract):
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
         personal = [c for c in source.columns if c.personal and c.name in header_map.canonical.values()]
+        lookups: dict[str, pl.DataFrame] = {}  # each distinct ID of the file is keyed once, whatever its batch
         for batch in data.batches:
             batch = batch.rename(targets)
             for column in personal:
-                batch = keyed(batch, column, cycle.secret)
-            batch = batch.with_columns(
-                _source=pl.lit(source.name), _file=pl.lit(file.name), _sha256=pl.lit(sha256), _load_id=pl.lit(load_id)
+                lookups[column.name] = keyed_lookup(batch[column.name], column, cycle.secret, lookups.get(column.name))
+                batch = keyed(batch, column, lookups[column.name])
+            con.register("_batch", batch.to_arrow())
+            # constant lineage added by DuckDB: cheaper than millions of copies of the same strings from Polars
+            lineage = "? AS _source, ? AS _file, ? AS _sha256, ? AS _load_id"
+            con.execute(
+                f"INSERT INTO {table} BY NAME SELECT *, {lineage} FROM _batch",
+                [source.name, file.name, sha256, load_id],
             )
-            con.register("_batch", batch)
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
             con.unregister("_batch")
             rows += batch.height
     con.execute(

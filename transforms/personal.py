@@ -86,13 +86,23 @@ def _forms(column: Column, code: pl.Expr, secret: bytes) -> list[pl.Expr]:
     return forms
 
 
-def keyed(frame: pl.DataFrame, column: Column, secret: bytes) -> pl.DataFrame:
-    """``frame`` with the delivered ``column.name`` replaced by its kept forms, its rule and its masked value."""
-    distinct = frame.select(pl.col(column.name).unique())
-    code = normalised_code(pl.col(column.name))
-    lookup = distinct.with_columns(_code=code).with_columns(
+def keyed_lookup(ids: pl.Series, column: Column, secret: bytes, known: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per distinct delivered value of ``ids`` (under ``column.name``): its kept forms, rule and mask.
+
+    ``known``: a lookup already made, for example from earlier batches of the same file; only the values it
+    lacks are keyed, and the result holds both.
+    """
+    if known is not None:
+        ids = ids.filter(~ids.is_in(known[column.name].implode()))
+    distinct = ids.drop_nulls().unique().to_frame(column.name)
+    lookup = distinct.with_columns(_code=normalised_code(pl.col(column.name))).with_columns(
         *_forms(column, pl.col("_code"), secret),
         masked(pl.col("_code")).alias(masked_name(column)),
     )
     lookup = lookup.drop("_code")
-    return frame.join(lookup, on=column.name, how="left", nulls_equal=True, maintain_order="left").drop(column.name)
+    return lookup if known is None else pl.concat([known, lookup])
+
+
+def keyed(frame: pl.DataFrame, column: Column, lookup: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the delivered ``column.name`` replaced by the kept forms, rule and mask of ``lookup``."""
+    return frame.join(lookup, on=column.name, how="left").drop(column.name)
