@@ -103,8 +103,16 @@ def _targets(headers: list[str], header_map: HeaderMap) -> dict[str, str]:
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection, file: InboxFile, sha256: str, load_id: str, cycle: Cycle, config: InboxConfig
+    con: duckdb.DuckDBPyConnection,
+    file: InboxFile,
+    sha256: str,
+    load_id: str,
+    cycle: Cycle,
+    config: InboxConfig,
+    lookups: dict[str, pl.DataFrame],
 ) -> None:
+    """Load one file; ``lookups`` (column name -> keyed IDs) grows as files are loaded, so each distinct ID of
+    the run is keyed once, in whichever file and batch it first appears."""
     source = SOURCES[file.source]
     table = raw_table(source.name)
     rows = 0
@@ -115,7 +123,6 @@ def _load(
         for extra in (t for t in targets.values() if t not in contract):
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
         personal = [c for c in source.columns if c.personal and c.name in header_map.canonical.values()]
-        lookups: dict[str, pl.DataFrame] = {}  # each distinct ID of the file is keyed once, whatever its batch
         for batch in data.batches:
             batch = batch.rename(targets)
             for column in personal:
@@ -175,6 +182,7 @@ def ingest(cycle: Cycle) -> StageResult:
                 tx.begin()
                 _forget(tx, inbox_key, gone)
                 tx.commit()
+        lookups: dict[str, pl.DataFrame] = {}
         for file in files:
             sha256 = sha256_of(file.path)
             if loaded.get(file.name) == sha256:
@@ -183,7 +191,7 @@ def ingest(cycle: Cycle) -> StageResult:
                 tx.begin()
                 try:
                     _forget(tx, inbox_key, file.name)
-                    _load(tx, file, sha256, load_id_of(Path(inbox_key), file.name, sha256), cycle, config)
+                    _load(tx, file, sha256, load_id_of(Path(inbox_key), file.name, sha256), cycle, config, lookups)
                 except BaseException:
                     tx.rollback()
                     raise

@@ -26,11 +26,11 @@ def masked(code: pl.Expr) -> pl.Expr:
     """First 6 and last 2 characters, the rest ``*`` (``110105**********2X``); a short value is all ``*``."""
     length = code.str.len_chars()
     kept = _MASK_KEEP_HEAD + _MASK_KEEP_TAIL
-    hidden = code.str.slice(_MASK_KEEP_HEAD, length - kept).str.replace_all(".", "*")
+    stars = pl.lit("").str.pad_end(length - kept, "*")
     return (
         pl.when(length > kept)
-        .then(code.str.head(_MASK_KEEP_HEAD) + hidden + code.str.tail(_MASK_KEEP_TAIL))
-        .otherwise(code.str.replace_all(".", "*"))
+        .then(code.str.head(_MASK_KEEP_HEAD) + stars + code.str.tail(_MASK_KEEP_TAIL))
+        .otherwise(pl.lit("").str.pad_end(length, "*"))
     )
 
 
@@ -92,9 +92,9 @@ def keyed_lookup(ids: pl.Series, column: Column, secret: bytes, known: pl.DataFr
     ``known``: a lookup already made, for example from earlier batches of the same file; only the values it
     lacks are keyed, and the result holds both.
     """
-    if known is not None:
-        ids = ids.filter(~ids.is_in(known[column.name].implode()))
     distinct = ids.drop_nulls().unique().to_frame(column.name)
+    if known is not None:
+        distinct = distinct.join(known.select(column.name), on=column.name, how="anti")
     lookup = distinct.with_columns(_code=normalised_code(pl.col(column.name))).with_columns(
         *_forms(column, pl.col("_code"), secret),
         masked(pl.col("_code")).alias(masked_name(column)),
