@@ -6,6 +6,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
+from schemas.sources import Kind
 from transforms import normalise
 from transforms.codes import uscc_check_char
 
@@ -13,19 +14,22 @@ AS_OF = dt.date(2025, 7, 31)
 SECTIONS = {"62": "H", "01": "A"}
 
 
-def run(checked_fn, texts, **kw):
+def run(checked_fn, texts, kind=Kind.DATE, **kw):
+    """(value, rule) of each text, normalised as a column of ``kind`` is; a broken value shows as null."""
     frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
-    checked = checked_fn(pl.col("v"), **kw)
-    out = frame.select(checked.value.alias("value"), checked.rule.alias("rule"))
+    checked = checked_fn(normalise.normalised(kind, pl.col("v")), **kw)
+    out = frame.select(checked.rule.alias("rule")).hstack(frame.select(checked.value.alias("value")))
+    out = out.with_columns(pl.when(pl.col("rule").is_null()).then(pl.col("value")).alias("value"))
     return list(zip(out["value"].to_list(), out["rule"].to_list(), strict=True))
 
 
 def test_text_is_stripped_with_full_width_spaces_folded_and_empty_is_null():
-    assert run(normalise.text, ["\u3000 金水路 1号\u00a0", "", "\u3000", None]) == [
-        ("金水路 1号", None),
-        (None, None),
-        (None, None),
-        (None, None),
+    frame = pl.DataFrame({"v": ["\u3000 金水路 1号\u00a0", "", "\u3000", None]})
+    assert frame.select(normalise.normalised(Kind.TEXT, pl.col("v")).alias("v"))["v"].to_list() == [
+        "金水路 1号",
+        None,
+        None,
+        None,
     ]
 
 
@@ -91,9 +95,16 @@ def test_year_and_count_are_whole_numbers_excel_floats_included():
     ]
 
 
+def money(raw, factor, negative_allowed):
+    number = normalise.money_number(normalise.normalised(Kind.MONEY, raw))
+    in_yuan = normalise.money_in_yuan(number.value, factor, negative_allowed)
+    return normalise.Checked(in_yuan.value, pl.coalesce(number.rule, in_yuan.rule))
+
+
 def test_money_is_normalised_to_yuan_with_the_unit_factor():
-    frame = pl.DataFrame({"v": ["1,234.50", "1.2345", "0", "-5", "12元", "1.5e3", ""], "f": [1, 10_000, 1, 1, 1, 1, 1]})
-    checked = normalise.money(pl.col("v"), pl.col("f"), negative_allowed=False)
+    texts = ["1,234.50", "1.2345", "0", "-5", "12元", "1.5e3", " １２ ", ""]
+    frame = pl.DataFrame({"v": texts, "f": [1, 10_000, 1, 1, 1, 1, 1, 1]})
+    checked = money(pl.col("v"), pl.col("f"), negative_allowed=False)
     out = frame.select(checked.value.alias("value"), checked.rule.alias("rule"))
     assert out.schema["value"] == pl.Decimal(18, 2)
     assert list(zip(out["value"].to_list(), out["rule"].to_list(), strict=True)) == [
@@ -103,13 +114,23 @@ def test_money_is_normalised_to_yuan_with_the_unit_factor():
         (Decimal("-5.00"), "money_negative"),
         (None, "money_format"),
         (Decimal("1500.00"), None),
+        (Decimal("12.00"), None),
         (None, None),
     ]
 
 
+def test_the_plain_money_path_parses_what_it_parses_as_the_full_path_does():
+    texts = ["-150.25", "1.5e3", "+4", "0.1", "12元", " 3", "1,000", "１２", ""]
+    frame = pl.DataFrame({"v": texts})
+    plain = frame.select(normalise.money_plain(pl.col("v")))["v"]
+    full = frame.select(normalise.money_number(normalise.normalised(Kind.MONEY, pl.col("v"))).value.alias("v"))["v"]
+    assert [p for p in plain if p is not None] == [f for p, f in zip(plain, full, strict=True) if p is not None]
+    assert plain.to_list()[:4] == [Decimal("-150.25"), Decimal("1500"), Decimal("4"), Decimal("0.1")]
+
+
 def test_money_may_be_negative_where_the_contract_allows_refunds():
     frame = pl.DataFrame({"v": ["-150.25"], "f": [1]})
-    checked = normalise.money(pl.col("v"), pl.col("f"), negative_allowed=True)
+    checked = money(pl.col("v"), pl.col("f"), negative_allowed=True)
     assert frame.select(checked.value, checked.rule.alias("r")).row(0) == (Decimal("-150.25"), None)
 
 
@@ -128,7 +149,7 @@ def test_flags():
 
 def test_enum_maps_aliases_to_the_canonical_value():
     values, aliases = ("存续", "吊销", "注销", "撤销"), {"在营": "存续"}
-    assert run(normalise.enum, ["在营", " 存续\u3000", "营业", ""], values=values, aliases=aliases) == [
+    assert run(normalise.enum, ["在营", " 存续\u3000", "营业", ""], Kind.ENUM, values=values, aliases=aliases) == [
         ("存续", None),
         ("存续", None),
         (None, "enum_unknown"),

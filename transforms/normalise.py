@@ -1,9 +1,12 @@
 """Delivered text → typed values, one ``Kind`` at a time, each paired with the rule a value breaks.
 
-Every function takes the delivered text as a String expression and returns a :class:`Checked`: the typed
-value (null when empty or broken) and the name of the first rule of ``schemas.sources.RULES`` the value
-breaks (null when it is valid or empty). Whether an empty value is allowed is the caller's business
-(``required``), and so are rules that need context from outside the column (the cycle date, the province).
+Normalising and checking are separate steps, so a column's text is normalised once however many checks
+read it: :func:`normalised` gives the form a kind is checked on (:func:`normalised_text` for free text and
+enumerations, ``transforms.codes.normalised_code`` — half-width, upper case, stripped — for everything
+else), and each kind's function takes that form and returns a :class:`Checked`: the typed value and the
+name of the first rule of ``schemas.sources.RULES`` the value breaks (null when it is valid or empty). The
+value of a broken cell is meaningless; callers null it. Whether an empty value is allowed is the caller's
+business (``required``), and so are rules that need the cycle (the as-of date).
 
 Types and normalised forms follow docs/architecture.md, "Accepted tables".
 """
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from schemas.sources import Kind
 from transforms.codes import normalised_code, uscc_problem
 
 MONEY = pl.Decimal(18, 2)
@@ -25,6 +29,7 @@ _MONEY_PARSED = pl.Decimal(30, 8)
 _SPACES = ["\u3000", "\u00a0"]  # ideographic and no-break spaces, as Excel and Chinese IMEs leave them
 _FLAG_VALUES = {"是": True, "否": False, "Y": True, "N": False, "1": True, "0": False}
 _WHOLE = r"(\.0+)?"  # a whole number exported by Excel as a float: 3.0
+TEXT_KINDS = (Kind.TEXT, Kind.ENUM)
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,13 @@ def normalised_text(raw: pl.Expr) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
-def text(raw: pl.Expr) -> Checked:
-    return Checked(normalised_text(raw), pl.lit(None, dtype=pl.String))
+def normalised(kind: Kind, raw: pl.Expr) -> pl.Expr:
+    """The form a column of ``kind`` is checked on."""
+    return normalised_text(raw) if kind in TEXT_KINDS else normalised_code(raw)
 
 
-def date(raw: pl.Expr) -> Checked:
+def date(code: pl.Expr) -> Checked:
     """``YYYY-MM-DD``, ``YYYY/MM/DD`` (month and day may drop their leading zero) or ``YYYYMMDD``; must exist."""
-    code = normalised_code(raw)
     separated = code.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$") | code.str.contains(r"^\d{4}/\d{1,2}/\d{1,2}$")
     value = (
         pl.when(code.str.contains(r"^\d{8}$"))
@@ -60,9 +65,8 @@ def date(raw: pl.Expr) -> Checked:
     return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "date_format"))
 
 
-def period(raw: pl.Expr) -> Checked:
+def period(code: pl.Expr) -> Checked:
     """``YYYYMM`` or ``YYYY-MM``, as the first day of that month."""
-    code = normalised_code(raw)
     month = code.str.replace("-", "", literal=True)
     value = pl.when(code.str.contains(r"^\d{4}-?\d{2}$")).then((month + "01").str.to_date("%Y%m%d", strict=False))
     return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "period_format"))
@@ -76,39 +80,33 @@ def _whole_number(code: pl.Expr, digits: str) -> pl.Expr:
     )
 
 
-def year(raw: pl.Expr) -> Checked:
-    code = normalised_code(raw)
+def year(code: pl.Expr) -> Checked:
     value = _whole_number(code, "4")
     return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "year_format"))
 
 
-def count(raw: pl.Expr) -> Checked:
-    code = normalised_code(raw)
+def count(code: pl.Expr) -> Checked:
     value = _whole_number(code, "1,9")
     return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "count_format"))
 
 
-def nice_class(raw: pl.Expr) -> Checked:
-    code = normalised_code(raw)
+def nice_class(code: pl.Expr) -> Checked:
     number = _whole_number(code, "1,2")
     value = pl.when(number.is_between(1, 45)).then(number).cast(pl.Int8)
     return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "nice_class_unknown"))
 
 
-def money_number(raw: pl.Expr) -> Checked:
-    """A delivered amount as a number in the unit of its header. Thousands separators are tolerated; so is
-    the exponent form Excel gives large floats."""
-    code = normalised_code(raw).str.replace_all(",", "", literal=True)
-    number = code.cast(_MONEY_PARSED, strict=False)
+def money_number(code: pl.Expr) -> Checked:
+    """An amount as a number in the unit of its header. Thousands separators are tolerated; so is the
+    exponent form Excel gives large floats."""
+    number = code.str.replace_all(",", "", literal=True).cast(_MONEY_PARSED, strict=False)
     return Checked(number, _rule_when(code.is_not_null() & number.is_null(), "money_format"))
 
 
 def money_plain(raw: pl.Expr) -> pl.Expr:
-    """The fast path of :func:`money_number` for text already in plain form (``-150.25``); null otherwise.
-
-    Whatever it parses, :func:`money_number` parses to the same number, so the slow path is needed only
-    where this one gives null.
-    """
+    """The fast path of :func:`money_number` on the delivered text, for amounts already in plain form
+    (``-150.25``); null otherwise. What it parses, normalising and :func:`money_number` parse the same, so the
+    slow path is needed only where this one gives null."""
     return raw.cast(_MONEY_PARSED, strict=False)
 
 
@@ -124,46 +122,32 @@ def money_in_yuan(number: pl.Expr, factor: pl.Expr, negative_allowed: bool) -> C
     return Checked(value, rule)
 
 
-def money(raw: pl.Expr, factor: pl.Expr, negative_allowed: bool) -> Checked:
-    """:func:`money_number` then :func:`money_in_yuan`: an amount in its header's unit, in yuan."""
-    number = money_number(raw)
-    in_yuan = money_in_yuan(number.value, factor, negative_allowed)
-    return Checked(in_yuan.value, pl.coalesce(number.rule, in_yuan.rule))
-
-
-def flag(raw: pl.Expr) -> Checked:
-    code = normalised_code(raw)
+def flag(code: pl.Expr) -> Checked:
     value = code.replace_strict(_FLAG_VALUES, default=None, return_dtype=pl.Boolean)
     return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "flag_format"))
 
 
-def enum(raw: pl.Expr, values: Sequence[str], aliases: Mapping[str, str]) -> Checked:
+def enum(text: pl.Expr, values: Sequence[str], aliases: Mapping[str, str]) -> Checked:
     """One of ``values``, after mapping a delivered alias (``在营``) to its canonical value (``存续``)."""
-    delivered = normalised_text(raw)
-    canonical = delivered.replace(dict(aliases)) if aliases else delivered
+    canonical = text.replace(dict(aliases)) if aliases else text
     known = canonical.is_in(list(values))
-    value = pl.when(known).then(canonical)
-    return Checked(value, _rule_when(delivered.is_not_null() & ~known, "enum_unknown"))
+    return Checked(canonical, _rule_when(text.is_not_null() & ~known, "enum_unknown"))
 
 
-def uscc(raw: pl.Expr, individual: bool) -> Checked:
-    """A USCC, half-width and upper case; ``individual``: it must also be an individual business's (``92``)."""
-    code = normalised_code(raw)
+def uscc(code: pl.Expr, individual: bool) -> Checked:
+    """A USCC; ``individual``: it must also be an individual business's (starting ``92``)."""
     rule = uscc_problem(code)
     if individual:
         rule = pl.coalesce(rule, _rule_when(~code.str.starts_with("92"), "uscc_not_individual"))
-    return Checked(pl.when(rule.is_null()).then(code), rule)
+    return Checked(code, rule)
 
 
-def reg_no(raw: pl.Expr) -> Checked:
-    code = normalised_code(raw)
-    broken = ~code.str.contains(r"^\d{15}$")
-    return Checked(pl.when(~broken).then(code), _rule_when(broken, "reg_no_format"))
+def reg_no(code: pl.Expr) -> Checked:
+    return Checked(code, _rule_when(~code.str.contains(r"^\d{15}$"), "reg_no_format"))
 
 
-def region(raw: pl.Expr, province: str, regions: Sequence[str]) -> Checked:
+def region(code: pl.Expr, province: str, regions: Sequence[str]) -> Checked:
     """A county-level code of ``province``; ``regions`` are that province's codes (data/regions.csv)."""
-    code = normalised_code(raw)
     rule = (
         pl.when(code.is_null())
         .then(None)
@@ -174,12 +158,11 @@ def region(raw: pl.Expr, province: str, regions: Sequence[str]) -> Checked:
         .when(~code.is_in(list(regions)))
         .then(pl.lit("region_unknown"))
     )
-    return Checked(pl.when(rule.is_null()).then(code), rule)
+    return Checked(code, rule)
 
 
-def industry(raw: pl.Expr, sections: Mapping[str, str]) -> Checked:
+def industry(code: pl.Expr, sections: Mapping[str, str]) -> Checked:
     """A GB/T 4754-2017 class, ``H6210`` or ``6210``; ``sections`` maps each division (``62``) to its letter."""
-    code = normalised_code(raw)
     division = code.str.slice(-4, 2)
     letter = pl.when(code.str.len_chars() == 5).then(code.str.slice(0, 1))
     expected = division.replace_strict(dict(sections), default=None, return_dtype=pl.String)
@@ -191,7 +174,7 @@ def industry(raw: pl.Expr, sections: Mapping[str, str]) -> Checked:
         .when(expected.is_null() | (letter.is_not_null() & (letter != expected)))
         .then(pl.lit("industry_unknown"))
     )
-    return Checked(pl.when(rule.is_null()).then(code), rule)
+    return Checked(code, rule)
 
 
 def after(value: pl.Expr, as_of: dt.date, kind_is_year: bool = False) -> pl.Expr:

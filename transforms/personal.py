@@ -105,4 +105,4 @@ def keyed_lookup(ids: pl.Series, column: Column, secret: bytes, known: pl.DataFr
 
 def keyed(frame: pl.DataFrame, column: Column, lookup: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with the delivered ``column.name`` replaced by the kept forms, rule and mask of ``lookup``."""
-    return frame.join(lookup, on=column.name, how="left").drop(column.name)
+    return frame.join(lookup, on=column.name, how="left", maintain_order="left").drop(column.name)

@@ -13,7 +13,7 @@ same key (by file, line) are collapsed into it and counted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -67,47 +67,69 @@ def value_columns(source: Source) -> list[str]:
     return names
 
 
-def _checked(source: Source, column: Column, context: Context) -> normalise.Checked:
-    raw = pl.col(column.name)
-    match column.kind:
-        case Kind.TEXT:
-            return normalise.text(raw)
-        case Kind.USCC:
-            return normalise.uscc(raw, individual=source.name == "registration")
-        case Kind.REG_NO:
-            return normalise.reg_no(raw)
-        case Kind.DATE:
-            return normalise.date(raw)
-        case Kind.PERIOD:
-            return normalise.period(raw)
-        case Kind.YEAR:
-            return normalise.year(raw)
-        case Kind.MONEY:
-            return normalise.money(raw, pl.col(factor_name(column)), column.negative_allowed)
-        case Kind.COUNT:
-            return normalise.count(raw)
-        case Kind.FLAG:
-            return normalise.flag(raw)
-        case Kind.ENUM:
-            return normalise.enum(raw, column.values, column.value_aliases)
-        case Kind.REGION:
-            return normalise.region(raw, context.province, context.regions)
-        case Kind.INDUSTRY:
-            return normalise.industry(raw, context.sections)
-        case Kind.NICE_CLASS:
-            return normalise.nice_class(raw)
-    raise ValueError(f"{column.name}: {column.kind} is keyed at ingest, not checked here")
+def _check(source: Source, column: Column, context: Context) -> Callable[[pl.Expr], normalise.Checked]:
+    """The check of one column, as a function of its normalised form, the cycle's rules included."""
+
+    def kind_check(form: pl.Expr) -> normalise.Checked:
+        match column.kind:
+            case Kind.USCC:
+                return normalise.uscc(form, individual=source.name == "registration")
+            case Kind.REG_NO:
+                return normalise.reg_no(form)
+            case Kind.DATE:
+                return normalise.date(form)
+            case Kind.PERIOD:
+                return normalise.period(form)
+            case Kind.YEAR:
+                return normalise.year(form)
+            case Kind.MONEY:
+                return normalise.money_number(form)
+            case Kind.COUNT:
+                return normalise.count(form)
+            case Kind.FLAG:
+                return normalise.flag(form)
+            case Kind.ENUM:
+                return normalise.enum(form, column.values, column.value_aliases)
+            case Kind.REGION:
+                return normalise.region(form, context.province, context.regions)
+            case Kind.INDUSTRY:
+                return normalise.industry(form, context.sections)
+            case Kind.NICE_CLASS:
+                return normalise.nice_class(form)
+        raise ValueError(f"{column.name}: {column.kind} is not checked on distinct values")
+
+    def check(form: pl.Expr) -> normalise.Checked:
+        checked = kind_check(form)
+        if not column.not_after_cycle:
+            return checked
+        after = normalise.after(checked.value, context.as_of, kind_is_year=column.kind is Kind.YEAR)
+        return normalise.Checked(checked.value, pl.coalesce(checked.rule, after))
+
+    return check
 
 
-def _mapped(frame: pl.DataFrame, name: str, exprs: dict[str, pl.Expr], rows: pl.Expr | None = None) -> pl.DataFrame:
-    """``exprs`` of the text column ``name``, evaluated once per distinct text and mapped back to every row.
+def _per_distinct(
+    frame: pl.DataFrame, column: Column, check: Callable[[pl.Expr], normalise.Checked], rows: pl.Expr | None = None
+) -> pl.DataFrame:
+    """``value``, ``rule`` and ``empty`` of every row, each distinct text normalised and checked once.
 
     Columns repeat a few values over millions of rows (dates, kinds, codes), so this is much cheaper than
-    evaluating per row. ``rows``: only the texts of these rows need evaluating; other rows map to null.
+    working row by row. ``rows``: only the texts of these rows need checking; other rows map to null.
     """
+    name = column.name
     texts = frame.filter(rows) if rows is not None else frame
-    distinct = texts.select(pl.col(name).drop_nulls().unique())
-    parsed = distinct.select(pl.col(name), pl.struct(**exprs).alias("_parsed"))
+    forms = texts.select(pl.col(name).drop_nulls().unique()).with_columns(
+        normalise.normalised(column.kind, pl.col(name)).alias("_form")
+    )
+    checked = check(pl.col("_form"))
+    parsed = forms.with_columns(checked.rule.alias("_rule")).select(
+        name,
+        pl.struct(
+            value=pl.when(pl.col("_rule").is_null()).then(checked.value),
+            rule="_rule",
+            empty=pl.col("_form").is_null(),
+        ).alias("_parsed"),
+    )
     return frame.select(
         pl.col(name)
         .replace_strict(parsed[name], parsed["_parsed"], default=None, return_dtype=parsed.schema["_parsed"])
@@ -118,29 +140,25 @@ def _mapped(frame: pl.DataFrame, name: str, exprs: dict[str, pl.Expr], rows: pl.
 def _checked_column(frame: pl.DataFrame, source: Source, column: Column, context: Context) -> pl.DataFrame:
     """``value``, ``rule`` (all but ``required``) and ``empty`` of one delivered column, one row per row."""
     raw = pl.col(column.name)
-    empty = normalise.normalised_text(raw).is_null()
+    if column.kind is Kind.TEXT:  # nearly every name and address is distinct: normalise in place
+        return frame.select(
+            normalise.normalised_text(raw).alias("value"), pl.lit(None, dtype=pl.String).alias("rule")
+        ).with_columns(empty=pl.col("value").is_null())
+    check = _check(source, column, context)
     if column.kind is Kind.MONEY:
         # Most amounts are plain numbers: parse those directly, and only the rest through normalisation.
         plain = normalise.money_plain(raw)
-        number = normalise.money_number(raw)
-        slow = _mapped(
-            frame, column.name, {"number": number.value, "rule": number.rule, "empty": empty}, plain.is_null()
-        )
+        slow = _per_distinct(frame, column, check, rows=plain.is_null())
         parsed = frame.select(plain.alias("plain"), pl.col(factor_name(column))).hstack(slow)
         in_yuan = normalise.money_in_yuan(
-            pl.coalesce("plain", "number"), pl.col(factor_name(column)), column.negative_allowed
+            pl.coalesce("plain", "value"), pl.col(factor_name(column)), column.negative_allowed
         )
         return parsed.select(
-            in_yuan.value.alias("value"),
+            pl.when(pl.coalesce("rule", in_yuan.rule).is_null()).then(in_yuan.value).alias("value"),
             pl.coalesce("rule", in_yuan.rule).alias("rule"),
             pl.col("empty").fill_null(pl.col("plain").is_null()).alias("empty"),
         )
-    checked_text = _checked(source, column, context)
-    rule = checked_text.rule
-    if column.not_after_cycle:
-        rule = pl.coalesce(rule, normalise.after(checked_text.value, context.as_of, column.kind is Kind.YEAR))
-    mapped = _mapped(frame, column.name, {"value": checked_text.value, "rule": rule, "empty": empty})
-    return mapped.with_columns(pl.col("empty").fill_null(True))
+    return _per_distinct(frame, column, check).with_columns(pl.col("empty").fill_null(True))
 
 
 def checked(frame: pl.DataFrame, source: Source, context: Context) -> pl.DataFrame:
@@ -176,7 +194,7 @@ def _broken(source: Source) -> pl.Expr:
     return pl.any_horizontal(pl.col(_rule(c)).is_not_null() for c in source.columns)
 
 
-def _quarantine_entries(rows: pl.LazyFrame, source: Source, column: str, rule: pl.Expr, value: pl.Expr):
+def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: pl.Expr, value: pl.Expr):
     return rows.select(
         pl.lit(source.name).alias("source"),
         pl.col("_file").alias("file"),
@@ -189,48 +207,48 @@ def _quarantine_entries(rows: pl.LazyFrame, source: Source, column: str, rule: p
 
 @dataclass(frozen=True)
 class Outcome:
-    accepted: pl.LazyFrame  # value_columns(source) + lineage, sorted by file and line
-    quarantine: pl.LazyFrame  # QUARANTINE_SCHEMA, column = canonical name(s)
-    collapsed: pl.LazyFrame  # lineage of every identical duplicate collapsed into an earlier row
-
-
-def outcome(checked_rows: pl.DataFrame, source: Source) -> Outcome:
-    """Split checked rows (from :func:`checked`) into accepted, quarantined and collapsed."""
-    rows = checked_rows.lazy()
-    entries = [
-        _quarantine_entries(
-            rows.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
-        )
-        for c in source.columns
-    ]
-    valid = rows.filter(~_broken(source))
-    values = value_columns(source)
-    if source.name == "registration":
-        valid = valid.with_columns(pl.coalesce("uscc", "reg_no").alias("business_key"))
-    collapsed = valid.head(0).select(*LINEAGE)
-    if source.key:
-        key_columns = [n for c in source.key for n in _key_forms(source.column(c))]
-        content = pl.struct([v for v in values if v != "business_key"]).hash()
-        valid = valid.sort(*LINEAGE).with_columns(
-            _conflict=content.n_unique().over(key_columns) > 1,
-            _first=pl.struct(key_columns).is_first_distinct(),
-        )
-        key_text = pl.concat_str([pl.col(_text(source.column(c))) for c in source.key], separator=KEY_SEPARATOR)
-        entries.append(
-            _quarantine_entries(
-                valid.filter("_conflict"),
-                source,
-                KEY_SEPARATOR.join(source.key),
-                pl.lit("duplicate_conflict"),
-                key_text,
-            )
-        )
-        collapsed = valid.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE)
-        valid = valid.filter(~pl.col("_conflict") & pl.col("_first"))
-    accepted = valid.select(*values, *LINEAGE).sort(*LINEAGE)
-    quarantine = pl.concat(entries).sort("file", "line", "column", "rule")
-    return Outcome(accepted=accepted, quarantine=quarantine, collapsed=collapsed)
+    accepted: pl.DataFrame  # value_columns(source) + lineage, in the order of the checked rows
+    quarantine: pl.DataFrame  # QUARANTINE_SCHEMA, column = canonical name(s)
+    collapsed: pl.DataFrame  # lineage of every identical duplicate collapsed into an earlier row
 
 
 def _key_forms(column: Column) -> tuple[str, ...]:
     return kept_columns(column) if column.personal else (column.name,)
+
+
+def outcome(checked_rows: pl.DataFrame, source: Source) -> Outcome:
+    """Split checked rows (from :func:`checked`, in file and line order) into accepted, quarantined, collapsed.
+
+    Duplicate keys are rare: rows whose key hash repeats are found in one pass, and only those are compared
+    on their exact key and content.
+    """
+    entries = [
+        _quarantine_entries(
+            checked_rows.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
+        )
+        for c in source.columns
+    ]
+    values = value_columns(source)
+    valid = checked_rows.filter(~_broken(source))
+    if source.name == "registration":
+        valid = valid.with_columns(pl.coalesce("uscc", "reg_no").alias("business_key"))
+    valid = valid.select(*values, *LINEAGE, *(_text(source.column(c)) for c in source.key))
+    collapsed = valid.head(0).select(*LINEAGE)
+    if source.key:
+        key_columns = [n for c in source.key for n in _key_forms(source.column(c))]
+        valid = valid.with_row_index("_row")
+        repeated = valid.filter(pl.struct(key_columns).hash().is_duplicated())
+        content = pl.struct([v for v in values if v != "business_key"]).hash()
+        repeated = repeated.sort(*LINEAGE).with_columns(
+            _conflict=content.n_unique().over(key_columns) > 1,
+            _first=pl.struct(key_columns).is_first_distinct(),
+        )
+        conflicts = repeated.filter("_conflict")
+        key_text = pl.concat_str([pl.col(_text(source.column(c))) for c in source.key], separator=KEY_SEPARATOR)
+        key_name = KEY_SEPARATOR.join(source.key)
+        entries.append(_quarantine_entries(conflicts, source, key_name, pl.lit("duplicate_conflict"), key_text))
+        collapsed = repeated.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE)
+        dropped = repeated.filter(pl.col("_conflict") | ~pl.col("_first"))["_row"]
+        valid = valid.filter(~pl.col("_row").is_in(dropped.implode()))
+    quarantine = pl.concat(entries).sort("file", "line", "column", "rule")
+    return Outcome(accepted=valid.select(*values, *LINEAGE), quarantine=quarantine, collapsed=collapsed)
