@@ -108,17 +108,14 @@ def _check(source: Source, column: Column, context: Context) -> Callable[[pl.Exp
     return check
 
 
-def _per_distinct(
-    frame: pl.DataFrame, column: Column, check: Callable[[pl.Expr], normalise.Checked], rows: pl.Expr | None = None
-) -> pl.DataFrame:
+def _per_distinct(frame: pl.DataFrame, column: Column, check: Callable[[pl.Expr], normalise.Checked]) -> pl.DataFrame:
     """``value``, ``rule`` and ``empty`` of every row, each distinct text normalised and checked once.
 
     Columns repeat a few values over millions of rows (dates, kinds, codes), so this is much cheaper than
-    working row by row. ``rows``: only the texts of these rows need checking; other rows map to null.
+    working row by row.
     """
     name = column.name
-    texts = frame.filter(rows) if rows is not None else frame
-    forms = texts.select(pl.col(name).drop_nulls().unique()).with_columns(
+    forms = frame.select(pl.col(name).drop_nulls().unique()).with_columns(
         normalise.normalised(column.kind, pl.col(name)).alias("_form")
     )
     checked = check(pl.col("_form"))
@@ -142,16 +139,22 @@ def _checked_column(frame: pl.DataFrame, source: Source, column: Column, context
     check = _check(source, column, context)
     if column.kind is Kind.MONEY:
         # Most amounts are plain numbers: parse those directly, and only the rest through normalisation.
-        plain = normalise.money_plain(raw)
-        slow = _per_distinct(frame, column, check, rows=plain.is_null())
-        parsed = frame.select(plain.alias("plain"), pl.col(factor_name(column))).hstack(slow)
-        in_yuan = normalise.money_in_yuan(
-            pl.coalesce("plain", "value"), pl.col(factor_name(column)), column.negative_allowed
-        )
-        return parsed.select(
-            pl.when(pl.coalesce("rule", in_yuan.rule).is_null()).then(in_yuan.value).alias("value"),
-            pl.coalesce("rule", in_yuan.rule).alias("rule"),
-            pl.col("empty").fill_null(pl.col("plain").is_null()).alias("empty"),
+        number = frame.select(normalise.money_plain(raw)).to_series().alias("value")
+        rule = pl.Series("rule", [], dtype=pl.String).extend_constant(None, frame.height)
+        empty = frame[column.name].is_null().alias("empty")
+        slow_rows = (number.is_null() & ~empty).arg_true()
+        if len(slow_rows):
+            slow = _per_distinct(frame[slow_rows], column, check).with_columns(pl.col("empty").fill_null(True))
+            number, rule, empty = (s.scatter(slow_rows, slow[s.name]) for s in (number, rule, empty))
+        in_yuan = normalise.money_in_yuan(pl.col("value"), pl.col(factor_name(column)), column.negative_allowed)
+        return (
+            frame.select(factor_name(column))
+            .with_columns(number, rule, empty)
+            .select(
+                pl.when(pl.coalesce("rule", in_yuan.rule).is_null()).then(in_yuan.value).alias("value"),
+                pl.coalesce("rule", in_yuan.rule).alias("rule"),
+                "empty",
+            )
         )
     return _per_distinct(frame, column, check).with_columns(pl.col("empty").fill_null(True))
 
@@ -219,7 +222,11 @@ def outcome(checked_rows: pl.DataFrame, source: Source) -> Outcome:
     """
     entries = [
         _quarantine_entries(
-            checked_rows.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
+            checked_rows.select(*LINEAGE, _rule(c), _text(c)).filter(pl.col(_rule(c)).is_not_null()),
+            source,
+            c.name,
+            pl.col(_rule(c)),
+            pl.col(_text(c)),
         )
         for c in source.columns
     ]
