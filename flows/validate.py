@@ -23,7 +23,18 @@ from flows.ingest import quoted, raw_columns, raw_table
 from flows.reference import industries, province_regions
 from schemas.extracts import accepted_schema, empty_accepted
 from schemas.sources import SOURCES, Kind, Source
-from transforms.rows import KEY_SEPARATOR, QUARANTINE_SCHEMA, Context, checked, factor_name, outcome
+from transforms.rows import (
+    KEY_SEPARATOR,
+    QUARANTINE_SCHEMA,
+    Context,
+    checked,
+    conflict_entries,
+    deduplicated,
+    factor_name,
+    key_text_columns,
+    rule_entries,
+    valid_rows,
+)
 
 TOP_RULES = 3
 WORK_FILE_ZSTD_LEVEL = 1  # staging files are read once by the next stage: level 1 writes a third faster, same size
@@ -59,19 +70,27 @@ def _in_line_order(rows: pl.DataFrame) -> pl.DataFrame:
     return rows if rows["_line"].is_sorted() else rows.sort("_line")
 
 
-def _raw_rows(con: duckdb.DuckDBPyConnection, source: Source, files: list[LoadedFile]) -> pl.DataFrame:
+def _raw_rows(con: duckdb.DuckDBPyConnection, source: Source, file: LoadedFile) -> pl.DataFrame:
+    """The raw rows of one file, in line order, with each money column's unit factor."""
     columns = ", ".join(quoted(c) for c in ("_file", "_line", *raw_columns(source)))
-    load_ids = [f.load_id for f in files]
-    query = f"SELECT {columns} FROM {raw_table(source.name)} WHERE _load_id = ?"
-    # file by file, in name order, each in line order: the whole source in lineage order, as written later
-    frame = pl.concat([_in_line_order(con.sql(query, params=[load_id]).pl()) for load_id in load_ids])
+    rows = con.sql(f"SELECT {columns} FROM {raw_table(source.name)} WHERE _load_id = ?", params=[file.load_id]).pl()
     money = [c for c in source.columns if c.kind is Kind.MONEY]
-    return frame.with_columns(
-        pl.col("_file")
-        .replace_strict({f.name: f.factors.get(c.name, 1) for f in files}, return_dtype=pl.Int64)
-        .alias(factor_name(c))
-        for c in money
+    return _in_line_order(rows).with_columns(
+        pl.lit(file.factors.get(c.name, 1), dtype=pl.Int64).alias(factor_name(c)) for c in money
     )
+
+
+def _raw_keys(con: duckdb.DuckDBPyConnection, source: Source, conflicting: pl.DataFrame) -> pl.DataFrame:
+    """Lineage and key text, as delivered, of the (few) rows of conflicting duplicate keys."""
+    columns = ", ".join(f"r.{quoted(c)}" for c in key_text_columns(source))
+    con.register("_conflicting", conflicting.to_arrow())
+    try:
+        return con.sql(
+            f"SELECT r._file, r._line, {columns} FROM {raw_table(source.name)} r "
+            "JOIN _conflicting c ON r._file = c._file AND r._line = c._line"
+        ).pl()
+    finally:
+        con.unregister("_conflicting")
 
 
 def _delivered_headers(quarantine: pl.DataFrame, source: Source, files: list[LoadedFile]) -> pl.DataFrame:
@@ -98,21 +117,35 @@ def _per_file(frame: pl.DataFrame, name: str) -> dict[str, int]:
 def _validate_source(
     con: duckdb.DuckDBPyConnection, source: Source, files: list[LoadedFile], cycle: Cycle, context: Context
 ) -> tuple[dict, pl.DataFrame, Counter]:
-    """Writes the source's accepted table; returns its inputs.json entry, its quarantine and its rule counts."""
-    raw = _raw_rows(con, source, files)
-    result = outcome(checked(raw, source, context), source)
+    """Writes the source's accepted table; returns its inputs.json entry, its quarantine and its rule counts.
+
+    Rows are checked file by file (memory holds one file's text at a time); duplicates across files are
+    found on the typed values of the whole source.
+    """
+    entries: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
+    valid: list[pl.DataFrame] = []
+    delivered: dict[str, int] = {}
+    for file in files:
+        checked_rows = checked(_raw_rows(con, source, file), source, context)
+        delivered[file.name] = checked_rows.height
+        entries.append(rule_entries(checked_rows, source))
+        valid.append(valid_rows(checked_rows, source))
+        del checked_rows
+    result = deduplicated(pl.concat(valid), source)
+    del valid
+    if result.conflicting.height:
+        entries.append(conflict_entries(_raw_keys(con, source, result.conflicting), source))
     accepted = accepted_schema(source.name, cycle.as_of).validate(result.accepted)
     accepted.write_parquet(cycle.accepted(source.name), compression_level=WORK_FILE_ZSTD_LEVEL)
-    quarantine = _delivered_headers(result.quarantine, source, files)
-    collapsed = result.collapsed
+    quarantine = _delivered_headers(pl.concat(entries), source, files)
     quarantined_rows = quarantine.select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
     counts = {
-        "rows": _per_file(raw, "rows"),
+        "rows": delivered,
         "accepted": _per_file(accepted, "accepted"),
         "quarantined": _per_file(quarantined_rows, "quarantined"),
-        "duplicates_collapsed": _per_file(collapsed, "duplicates_collapsed"),
+        "duplicates_collapsed": _per_file(result.collapsed, "duplicates_collapsed"),
     }
-    entries = [
+    entries_json = [
         {
             "file": f.name,
             "sha256": f.sha256,
@@ -122,13 +155,13 @@ def _validate_source(
         }
         for f in files
     ]
-    totals = {key: sum(e[key] for e in entries) for key in counts}
+    totals = {key: sum(e[key] for e in entries_json) for key in counts}
     if totals["rows"] != totals["accepted"] + totals["quarantined"] + totals["duplicates_collapsed"]:
         raise AssertionError(f"{source.name}: rows do not reconcile: {totals}")  # a bug, never bad input
     if source.required and totals["accepted"] + totals["quarantined"] == 0:
         raise InputError(cycle.inbox_dir / files[0].name, f"{source.label} has no records; expected at least one")
     rules = Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
-    return {"source": source.name, "status": "loaded", **totals, "files": entries}, quarantine, rules
+    return {"source": source.name, "status": "loaded", **totals, "files": entries_json}, quarantine, rules
 
 
 def _missing(source: Source, cycle: Cycle) -> dict:

@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 
 from schemas.sources import SOURCES
-from transforms.rows import Context, checked, outcome
+from transforms.rows import Context, checked, conflict_entries, deduplicated, key_text_columns, rule_entries, valid_rows
 
 from .inbox import uscc
 
@@ -28,8 +28,13 @@ def serious_rows(rows):
 
 
 def run(frame, source=SERIOUS):
-    result = outcome(checked(frame, source, CONTEXT), source)
-    return result.accepted, result.quarantine, result.collapsed
+    checked_rows = checked(frame, source, CONTEXT)
+    result = deduplicated(valid_rows(checked_rows, source), source)
+    conflicting = frame.join(result.conflicting, on=["_file", "_line"]).select(
+        "_file", "_line", *key_text_columns(source)
+    )
+    quarantine = pl.concat([rule_entries(checked_rows, source), conflict_entries(conflicting, source)])
+    return result.accepted, quarantine.sort("file", "line", "column", "rule"), result.collapsed
 
 
 def test_a_row_breaking_two_columns_gives_two_entries_and_is_one_quarantined_row():

@@ -203,24 +203,9 @@ def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: p
     )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    accepted: pl.DataFrame  # value_columns(source) + lineage, in the order of the checked rows
-    quarantine: pl.DataFrame  # QUARANTINE_SCHEMA, column = canonical name(s)
-    collapsed: pl.DataFrame  # lineage of every identical duplicate collapsed into an earlier row
-
-
-def _key_forms(column: Column) -> tuple[str, ...]:
-    return kept_columns(column) if column.personal else (column.name,)
-
-
-def outcome(checked_rows: pl.DataFrame, source: Source) -> Outcome:
-    """Split checked rows (from :func:`checked`, in file and line order) into accepted, quarantined, collapsed.
-
-    Duplicate keys are rare: rows whose key hash repeats are found in one pass, and only those are compared
-    on their exact key and content.
-    """
-    entries = [
+def rule_entries(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Quarantine entries (``QUARANTINE_SCHEMA``, column = canonical name) of every broken column of every row."""
+    return pl.concat(
         _quarantine_entries(
             checked_rows.select(*LINEAGE, _rule(c), _text(c)).filter(pl.col(_rule(c)).is_not_null()),
             source,
@@ -229,28 +214,62 @@ def outcome(checked_rows: pl.DataFrame, source: Source) -> Outcome:
             pl.col(_text(c)),
         )
         for c in source.columns
-    ]
-    values = value_columns(source)
-    kept = checked_rows.with_columns(
+    )
+
+
+def valid_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """The typed values (``value_columns``) and lineage of the rows that break no rule."""
+    values = checked_rows.with_columns(
         business_key=pl.coalesce("uscc", "reg_no") if source.name == "registration" else pl.lit(None)
-    ).select(*values, *LINEAGE, *(_text(source.column(c)) for c in source.key))
-    valid = kept.filter(~checked_rows.select(_broken(source)).to_series())
-    collapsed = valid.head(0).select(*LINEAGE)
-    if source.key:
-        key_columns = [n for c in source.key for n in _key_forms(source.column(c))]
-        valid = valid.with_row_index("_row")
-        repeated = valid.filter(pl.struct(key_columns).hash().is_duplicated())
-        content = pl.struct([v for v in values if v != "business_key"]).hash()
-        repeated = repeated.sort(*LINEAGE).with_columns(
-            _conflict=content.n_unique().over(key_columns) > 1,
-            _first=pl.struct(key_columns).is_first_distinct(),
-        )
-        conflicts = repeated.filter("_conflict")
-        key_text = pl.concat_str([pl.col(_text(source.column(c))) for c in source.key], separator=KEY_SEPARATOR)
-        key_name = KEY_SEPARATOR.join(source.key)
-        entries.append(_quarantine_entries(conflicts, source, key_name, pl.lit("duplicate_conflict"), key_text))
-        collapsed = repeated.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE)
-        dropped = repeated.filter(pl.col("_conflict") | ~pl.col("_first"))["_row"]
-        valid = valid.filter(~pl.col("_row").is_in(dropped.implode()))
-    quarantine = pl.concat(entries).sort("file", "line", "column", "rule")
-    return Outcome(accepted=valid.select(*values, *LINEAGE), quarantine=quarantine, collapsed=collapsed)
+    ).select(*value_columns(source), *LINEAGE)
+    return values.filter(~checked_rows.select(_broken(source)).to_series())
+
+
+def _key_forms(column: Column) -> tuple[str, ...]:
+    return kept_columns(column) if column.personal else (column.name,)
+
+
+@dataclass(frozen=True)
+class Deduplicated:
+    accepted: pl.DataFrame  # the valid rows, less conflicts and collapsed copies, in their order
+    conflicting: pl.DataFrame  # lineage of every row of a key delivered with different content
+    collapsed: pl.DataFrame  # lineage of every identical copy of an earlier row (by file, line)
+
+
+def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
+    """Rows sharing ``source.key`` (compared on typed values): conflicting content quarantines every row of
+    the key; identical content keeps the first row by file and line. ``valid`` is in file and line order.
+
+    Duplicate keys are rare: rows whose key hash repeats are found in one pass, and only those are compared
+    on their exact key and content.
+    """
+    none = valid.head(0).select(*LINEAGE)
+    if not source.key:
+        return Deduplicated(accepted=valid, conflicting=none, collapsed=none)
+    values = value_columns(source)
+    key_columns = [n for c in source.key for n in _key_forms(source.column(c))]
+    numbered = valid.with_row_index("_row")
+    repeated = numbered.filter(pl.struct(key_columns).hash().is_duplicated())
+    content = pl.struct([v for v in values if v != "business_key"]).hash()
+    repeated = repeated.sort(*LINEAGE).with_columns(
+        _conflict=content.n_unique().over(key_columns) > 1,
+        _first=pl.struct(key_columns).is_first_distinct(),
+    )
+    dropped = repeated.filter(pl.col("_conflict") | ~pl.col("_first"))["_row"]
+    return Deduplicated(
+        accepted=numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row"),
+        conflicting=repeated.filter("_conflict").select(*LINEAGE),
+        collapsed=repeated.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE),
+    )
+
+
+def key_text_columns(source: Source) -> list[str]:
+    """Raw-layer columns whose text shows a row's key in a ``duplicate_conflict`` entry (personal IDs masked)."""
+    return [masked_name(c) if c.personal else c.name for c in (source.column(n) for n in source.key)]
+
+
+def conflict_entries(raw_keys: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """``duplicate_conflict`` entries from the raw rows (lineage + :func:`key_text_columns`) of conflicting rows."""
+    key_text = pl.concat_str([pl.col(c).fill_null("") for c in key_text_columns(source)], separator=KEY_SEPARATOR)
+    key_name = KEY_SEPARATOR.join(source.key)
+    return _quarantine_entries(raw_keys, source, key_name, pl.lit("duplicate_conflict"), key_text)
