@@ -38,6 +38,7 @@ from transforms.rows import (
 
 TOP_RULES = 3
 WORK_FILE_ZSTD_LEVEL = 1  # staging files are read once by the next stage: level 1 writes a third faster, same size
+DUCKDB_MEMORY = "1GB"  # DuckDB only scans the raw layer here; the frames live in Polars
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ def validate(cycle: Cycle) -> StageResult:
     entries: list[dict] = []
     quarantines: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
     over: list[tuple[dict, Counter]] = []
-    with duckdb.connect(str(cycle.raw_db), read_only=True) as con:
+    with duckdb.connect(str(cycle.raw_db), read_only=True, config={"memory_limit": DUCKDB_MEMORY}) as con:
         files = _loaded_files(con, cycle.inbox_dir)
         for source in SOURCES.values():
             if source.name not in files:
