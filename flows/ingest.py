@@ -7,7 +7,8 @@ the database. ``_files`` records each loaded file: its inbox, name, checksum, fo
 header (which delivered header is which canonical column, and each money column's unit).
 
 A file is identified by its inbox and name: loading it again unchanged is a no-op; a changed file (new
-sha256) replaces its predecessor's rows; a file gone from the inbox takes its rows with it.
+sha256) replaces its predecessor's rows; a file gone from the inbox takes its rows with it. Each file is
+loaded in its own transaction: an unusable file leaves its predecessor in place.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from queue import Full, Queue
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -26,6 +33,8 @@ from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, ope
 from schemas.sources import SOURCES, Source
 from transforms.headers import HeaderError, HeaderMap, mapped_headers
 from transforms.personal import kept_columns, keyed, keyed_lookup, masked_name, rule_name
+
+T = TypeVar("T")
 
 LINEAGE_COLUMNS = {
     "_source": "VARCHAR",
@@ -102,54 +111,123 @@ def _targets(headers: list[str], header_map: HeaderMap) -> dict[str, str]:
     return targets
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection,
-    file: InboxFile,
-    sha256: str,
-    load_id: str,
-    cycle: Cycle,
-    config: InboxConfig,
-    lookups: dict[str, pl.DataFrame],
-) -> None:
-    """Load one file; ``lookups`` (column name -> keyed IDs) grows as files are loaded, so each distinct ID of
-    the run is keyed once, in whichever file and batch it first appears."""
-    source = SOURCES[file.source]
-    table = raw_table(source.name)
-    rows = 0
-    with tempfile.TemporaryDirectory(dir=cycle.raw_db.parent) as scratch, opened(file, config, Path(scratch)) as data:
-        header_map = _header_map(file, data.headers, config)
-        targets = _targets(data.headers, header_map)
-        contract = set(header_map.canonical.values())
-        for extra in (t for t in targets.values() if t not in contract):
-            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
-        personal = [c for c in source.columns if c.personal and c.name in header_map.canonical.values()]
-        for batch in data.batches:
-            batch = batch.rename(targets)
-            for column in personal:
-                lookups[column.name] = keyed_lookup(batch[column.name], column, cycle.secret, lookups.get(column.name))
-                batch = keyed(batch, column, lookups[column.name])
-            con.register("_batch", batch.to_arrow())
-            # constant lineage added by DuckDB: cheaper than millions of copies of the same strings from Polars
-            lineage = "? AS _source, ? AS _file, ? AS _sha256, ? AS _load_id"
-            con.execute(
-                f"INSERT INTO {table} BY NAME SELECT *, {lineage} FROM _batch",
-                [source.name, file.name, sha256, load_id],
-            )
-            con.unregister("_batch")
-            rows += batch.height
+@dataclass(frozen=True)
+class _Delivery:
+    """One file to load: where it is, what it is, and how its header maps."""
+
+    file: InboxFile
+    sha256: str
+    load_id: str
+    encoding: str | None
+    header_map: HeaderMap
+    extras: tuple[str, ...]  # raw-layer columns of no contract column
+
+
+def _prepared(
+    files: list[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
+) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
+    """Every batch of every file, read, mapped and keyed; after a file's last batch, ``(delivery, None)``.
+
+    Each distinct personal ID of the run is keyed once (``lookups``), in whichever file and batch it first
+    appears.
+    """
+    lookups: dict[str, pl.DataFrame] = {}
+    for file, sha256 in files:
+        source = SOURCES[file.source]
+        with (
+            tempfile.TemporaryDirectory(dir=cycle.raw_db.parent) as scratch,
+            opened(file, config, Path(scratch)) as data,
+        ):
+            header_map = _header_map(file, data.headers, config)
+            targets = _targets(data.headers, header_map)
+            contract = set(header_map.canonical.values())
+            load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256)
+            extras = tuple(t for t in targets.values() if t not in contract)
+            delivery = _Delivery(file, sha256, load_id, data.encoding, header_map, extras)
+            personal = [c for c in source.columns if c.personal and c.name in contract]
+            for batch in data.batches:
+                batch = batch.rename(targets)
+                for column in personal:
+                    known = lookups.get(column.name)
+                    lookups[column.name] = keyed_lookup(batch[column.name], column, cycle.secret, known)
+                    batch = keyed(batch, column, lookups[column.name])
+                yield delivery, batch
+            yield delivery, None
+
+
+def _in_background(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items`` produced in a thread, ``depth`` ahead of the consumer.
+
+    DuckDB appends on one core; meanwhile Polars reads and keys the next batch on the other.
+    Exceptions of the producer reach the consumer; a consumer that stops early stops the producer.
+    """
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, object]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            put(("error", error))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _insert(con: duckdb.DuckDBPyConnection, delivery: _Delivery, batch: pl.DataFrame) -> None:
+    con.register("_batch", batch.to_arrow())
+    # constant lineage added by DuckDB: cheaper than millions of copies of the same strings from Polars
+    lineage = "? AS _source, ? AS _file, ? AS _sha256, ? AS _load_id"
+    file = delivery.file
+    con.execute(
+        f"INSERT INTO {raw_table(file.source)} BY NAME SELECT *, {lineage} FROM _batch",
+        [file.source, file.name, delivery.sha256, delivery.load_id],
+    )
+    con.unregister("_batch")
+
+
+def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, rows: int) -> None:
+    file = delivery.file
     con.execute(
         "INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            str(cycle.inbox_dir.resolve()),
+            inbox,
             file.name,
             file.source,
-            sha256,
+            delivery.sha256,
             file.format,
-            data.encoding,
-            load_id,
+            delivery.encoding,
+            delivery.load_id,
             rows,
-            json.dumps(header_map.delivered, ensure_ascii=False, sort_keys=True),
-            json.dumps(header_map.factors, sort_keys=True),
+            json.dumps(delivery.header_map.delivered, ensure_ascii=False, sort_keys=True),
+            json.dumps(delivery.header_map.factors, sort_keys=True),
         ],
     )
 
@@ -174,28 +252,37 @@ def ingest(cycle: Cycle) -> StageResult:
         )
     cycle.raw_db.parent.mkdir(parents=True, exist_ok=True)
     inbox_key = str(inbox.resolve())
+    with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL on large blocks
+        checksums = dict(zip([f.name for f in files], pool.map(sha256_of, [f.path for f in files]), strict=True))
     with duckdb.connect(str(cycle.raw_db)) as con:
         _create_tables(con)
         loaded = dict(con.execute("SELECT file, sha256 FROM _files WHERE inbox = ?", [inbox_key]).fetchall())
-        for gone in sorted(set(loaded) - {f.name for f in files}):
-            with con.cursor() as tx:
-                tx.begin()
-                _forget(tx, inbox_key, gone)
-                tx.commit()
-        lookups: dict[str, pl.DataFrame] = {}
-        for file in files:
-            sha256 = sha256_of(file.path)
-            if loaded.get(file.name) == sha256:
-                continue
-            with con.cursor() as tx:
-                tx.begin()
-                try:
-                    _forget(tx, inbox_key, file.name)
-                    _load(tx, file, sha256, load_id_of(Path(inbox_key), file.name, sha256), cycle, config, lookups)
-                except BaseException:
+        changed = [(f, checksums[f.name]) for f in files if loaded.get(f.name) != checksums[f.name]]
+        for gone in sorted(set(loaded) - set(checksums)):
+            _forget(con, inbox_key, gone)
+        # one transaction per file, so DuckDB holds at most one file's rows uncommitted
+        with con.cursor() as tx:
+            current, rows = None, 0
+            try:
+                for delivery, batch in _in_background(_prepared(changed, cycle, config)):
+                    if delivery is not current:
+                        tx.begin()
+                        _forget(tx, inbox_key, delivery.file.name)
+                        for extra in delivery.extras:
+                            table = raw_table(delivery.file.source)
+                            tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
+                        current, rows = delivery, 0
+                    if batch is None:
+                        _record(tx, inbox_key, delivery, rows)
+                        tx.commit()
+                        current = None
+                    else:
+                        _insert(tx, delivery, batch)
+                        rows += batch.height
+            except BaseException:
+                if current is not None:
                     tx.rollback()
-                    raise
-                tx.commit()
+                raise
         counts = con.execute(
             "SELECT source, sum(rows)::BIGINT FROM _files WHERE inbox = ? GROUP BY source", [inbox_key]
         ).fetchall()

@@ -142,6 +142,18 @@ def test_loading_again_is_a_no_op_a_changed_file_replaces_its_predecessor_and_a_
     assert raw(c, "SELECT file FROM _files ORDER BY file")["file"].to_list() == ["registration.csv"]
 
 
+def test_an_unusable_file_leaves_its_predecessor_in_the_raw_layer(tmp_path):
+    inbox = tmp_path / "inbox"
+    registration(inbox, n=3)
+    c = cycle(tmp_path, inbox)
+    ingest(c)
+    path = registration(inbox, n=4)
+    path.write_bytes(path.read_bytes() + ",".join(registration_row(9).values()).encode() + b",extra\n")
+    with pytest.raises(InputError):
+        ingest(c)
+    assert raw(c, "SELECT count(*) AS n FROM raw_registration")["n"].to_list() == [3]
+
+
 def test_two_inboxes_share_the_raw_layer_and_each_cycle_uses_its_own(tmp_path):
     registration(tmp_path / "2024", n=2)
     registration(tmp_path / "2025", n=3)
