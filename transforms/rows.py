@@ -205,13 +205,10 @@ def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: p
 
 def rule_entries(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """Quarantine entries (``QUARANTINE_SCHEMA``, column = canonical name) of every broken column of every row."""
+    broken = checked_rows.filter(_broken(source))  # few rows: the per-column work is done on them only
     return pl.concat(
         _quarantine_entries(
-            checked_rows.select(*LINEAGE, _rule(c), _text(c)).filter(pl.col(_rule(c)).is_not_null()),
-            source,
-            c.name,
-            pl.col(_rule(c)),
-            pl.col(_text(c)),
+            broken.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
         )
         for c in source.columns
     )
