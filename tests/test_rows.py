@@ -103,3 +103,34 @@ def test_registration_needs_a_uscc_unless_it_has_a_reg_no():
     accepted, quarantine, _ = run(frame, registration)
     assert accepted.select("business_key", "uscc", "_line").rows() == [("410105000000001", None, 2)]
     assert quarantine.select("line", "column", "rule").rows() == [(3, "uscc", "required")]
+
+
+def test_a_uscc_delivered_with_and_without_its_reg_no_is_one_business_in_conflict():
+    registration = SOURCES["registration"]
+    base = {
+        "_file": "r.csv",
+        "uscc": uscc(1),
+        "name": None,
+        "operator_name": "张三",
+        "operator_key": "0" * 32,
+        "operator_id_rule": None,
+        "operator_id_masked": "410105**********11",
+        "org_form": None,
+        "industry_code": "6210",
+        "region_code": "410105",
+        "established_on": "2020-01-01",
+        "status": "存续",
+        "seasonal": None,
+        "address": None,
+        "capital_yuan": None,
+        "_factor_capital_yuan": 1,
+    }
+    frame = pl.DataFrame(
+        [base | {"_line": 2, "reg_no": None}, base | {"_line": 3, "reg_no": "410105000000001"}]
+    ).with_columns(pl.exclude("_line", "_factor_capital_yuan").cast(pl.String))
+    accepted, quarantine, _ = run(frame, registration)
+    assert accepted.height == 0
+    assert quarantine.select("line", "column", "value", "rule").rows() == [
+        (2, "uscc+reg_no", f"{uscc(1)}+", "duplicate_conflict"),
+        (3, "uscc+reg_no", f"{uscc(1)}+410105000000001", "duplicate_conflict"),
+    ]

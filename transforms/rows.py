@@ -222,6 +222,17 @@ def valid_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     return values.filter(~checked_rows.select(_broken(source)).to_series())
 
 
+def _duplicate_key(source: Source) -> list[str]:
+    """The typed columns two rows of one record share.
+
+    Registration's key (统一社会信用代码, 注册号) identifies a business by ``business_key``: a USCC delivered
+    once with and once without its 注册号 is one business, so those rows are duplicates of each other.
+    """
+    if source.name == "registration":
+        return ["business_key"]
+    return [n for name in source.key for n in _key_forms(source.column(name))]
+
+
 def _key_forms(column: Column) -> tuple[str, ...]:
     return kept_columns(column) if column.personal else (column.name,)
 
@@ -244,7 +255,7 @@ def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
     if not source.key:
         return Deduplicated(accepted=valid, conflicting=none, collapsed=none)
     values = value_columns(source)
-    key_columns = [n for c in source.key for n in _key_forms(source.column(c))]
+    key_columns = _duplicate_key(source)
     numbered = valid.with_row_index("_row")
     repeated = numbered.filter(pl.struct(key_columns).hash().is_duplicated())
     content = pl.struct([v for v in values if v != "business_key"]).hash()
