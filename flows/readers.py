@@ -189,23 +189,27 @@ def _csv_headers(path: Path, shown: Path) -> list[str]:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(shown, _undecodable_message("UTF-8"), line=1) from None
-    header = next(csv.reader([line]), None)
+    try:
+        header = next(csv.reader([line]), None)
+    except csv.Error:
+        raise InputError(shown, "has lines that end in CR alone; expected LF or CRLF line ends", line=1) from None
     if not header or not any(h.strip() for h in header):
         raise InputError(shown, "has no header row; expected the Chinese column names on line 1", line=1)
     return header
 
 
-def _ragged_line(path: Path, width: int) -> int | None:
-    """The first record with more fields than the header (Polars' error does not say where)."""
+def _malformed_line(path: Path, width: int) -> tuple[int | None, str]:
+    """Where and how a file Polars could not parse breaks the CSV format (its error does not say where)."""
     with path.open(encoding="utf-8-sig", newline="") as stream:
-        reader = csv.reader(stream)
-        next(reader, None)
-        line = 1
-        for record in reader:
-            line += 1
-            if len(record) > width:
-                return line
-    return None
+        reader = csv.reader(stream, strict=True)
+        try:
+            next(reader, None)
+            for record in reader:
+                if len(record) > width:
+                    return reader.line_num, f"has more fields than the {width} columns of its header"
+        except csv.Error:
+            return reader.line_num, "has a quoted field that is never closed; expected every quote to be closed"
+    return None, "cannot be read as CSV"
 
 
 def _positional(batch: pl.DataFrame) -> pl.DataFrame:
@@ -230,14 +234,11 @@ def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]
         for batch in frame.collect_batches(chunk_size=BATCH_ROWS):
             yield _positional(batch)
     except pl.exceptions.ComputeError as error:
-        message = str(error)
-        if "utf-8" in message:
-            line = _first_bad_line(path, "utf-8")
-            raise InputError(shown, _undecodable_message("UTF-8"), line=line) from None
-        if "more fields" in message:
-            line = _ragged_line(path, width)
-            raise InputError(shown, f"has more fields than the {width} columns of its header", line=line) from None
-        raise InputError(shown, f"cannot be read as CSV: {message.splitlines()[0]}") from None
+        if "utf-8" in str(error):
+            raise InputError(shown, _undecodable_message("UTF-8"), line=_first_bad_line(path, "utf-8")) from None
+        # Polars' message quotes the record, which may hold a resident ID: it is not repeated
+        line, problem = _malformed_line(path, width)
+        raise InputError(shown, problem, line=line) from None
 
 
 @contextmanager

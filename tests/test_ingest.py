@@ -305,6 +305,22 @@ def test_a_record_with_more_fields_than_the_header_is_refused_with_its_line(tmp_
     assert "registration.csv, line 7: has more fields than the 13 columns of its header" in refusal(tmp_path, inbox)
 
 
+def test_a_quote_never_closed_is_refused_with_its_line_and_without_the_record(tmp_path):
+    inbox = tmp_path / "inbox"
+    path = registration(inbox, n=3)
+    path.write_text(path.read_text() + f'"{resident_id(7)},never closed\n')
+    message = refusal(tmp_path, inbox)
+    assert "registration.csv, line 5: has a quoted field that is never closed" in message
+    assert resident_id(7) not in message
+
+
+def test_lines_ending_in_cr_alone_are_refused(tmp_path):
+    inbox = tmp_path / "inbox"
+    path = registration(inbox, n=3)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+    assert "registration.csv, line 1: has lines that end in CR alone" in refusal(tmp_path, inbox)
+
+
 def test_a_broken_inbox_toml_is_refused(tmp_path):
     inbox = tmp_path / "inbox"
     registration(inbox)
