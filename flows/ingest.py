@@ -241,6 +241,35 @@ def _forget(con: duckdb.DuckDBPyConnection, inbox: str, name: str) -> None:
     con.execute("DELETE FROM _files WHERE inbox = ? AND file = ?", [inbox, name])
 
 
+def _load(
+    con: duckdb.DuckDBPyConnection, inbox: str, files: list[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
+) -> None:
+    """Load ``files`` (with their checksums), each in its own transaction, replacing what the raw layer held of
+    them: DuckDB holds at most one file's rows uncommitted, and an unusable file leaves its predecessor."""
+    with con.cursor() as tx:
+        current, rows = None, 0
+        try:
+            for delivery, batch in _in_background(_prepared(files, cycle, config)):
+                if delivery is not current:
+                    tx.begin()
+                    _forget(tx, inbox, delivery.file.name)
+                    for extra in delivery.extras:
+                        table = raw_table(delivery.file.source)
+                        tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
+                    current, rows = delivery, 0
+                if batch is None:
+                    _record(tx, inbox, delivery, rows)
+                    tx.commit()
+                    current = None
+                else:
+                    _insert(tx, delivery, batch)
+                    rows += batch.height
+        except BaseException:
+            if current is not None:
+                tx.rollback()
+            raise
+
+
 def ingest(cycle: Cycle) -> StageResult:
     """Load every file of ``cycle.inbox_dir`` into ``cycle.raw_db``; returns the rows held per loaded source."""
     inbox = cycle.inbox_dir
@@ -260,31 +289,9 @@ def ingest(cycle: Cycle) -> StageResult:
         changed = [(f, checksums[f.name]) for f in files if loaded.get(f.name) != checksums[f.name]]
         for gone in sorted(set(loaded) - set(checksums)):
             _forget(con, inbox_key, gone)
-        # one transaction per file, so DuckDB holds at most one file's rows uncommitted
-        with con.cursor() as tx:
-            current, rows = None, 0
-            try:
-                for delivery, batch in _in_background(_prepared(changed, cycle, config)):
-                    if delivery is not current:
-                        tx.begin()
-                        _forget(tx, inbox_key, delivery.file.name)
-                        for extra in delivery.extras:
-                            table = raw_table(delivery.file.source)
-                            tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
-                        current, rows = delivery, 0
-                    if batch is None:
-                        _record(tx, inbox_key, delivery, rows)
-                        tx.commit()
-                        current = None
-                    else:
-                        _insert(tx, delivery, batch)
-                        rows += batch.height
-            except BaseException:
-                if current is not None:
-                    tx.rollback()
-                raise
+        _load(con, inbox_key, changed, cycle, config)
         counts = con.execute(
             "SELECT source, sum(rows)::BIGINT FROM _files WHERE inbox = ? GROUP BY source", [inbox_key]
         ).fetchall()
-    rows = dict(counts)
-    return StageResult(stage="ingest", outputs=(cycle.raw_db,), rows={s: rows[s] for s in SOURCES if s in rows})
+    held = dict(counts)
+    return StageResult(stage="ingest", outputs=(cycle.raw_db,), rows={s: held[s] for s in SOURCES if s in held})
