@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,10 +116,22 @@ def _per_file(frame: pl.DataFrame, name: str) -> dict[str, int]:
     return dict(frame.group_by("_file").agg(pl.len().alias(name)).iter_rows())
 
 
+def _write_accepted(accepted: pl.DataFrame, source: Source, cycle: Cycle) -> None:
+    """The pandera model of the source, then the file: a table that breaks its model is never written."""
+    valid = accepted_schema(source.name, cycle.as_of).validate(accepted)
+    valid.write_parquet(cycle.accepted(source.name), compression_level=WORK_FILE_ZSTD_LEVEL)
+
+
 def _validate_source(
-    con: duckdb.DuckDBPyConnection, source: Source, files: list[LoadedFile], cycle: Cycle, context: Context
-) -> tuple[dict, pl.DataFrame, Counter]:
-    """Writes the source's accepted table; returns its inputs.json entry, its quarantine and its rule counts.
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    files: list[LoadedFile],
+    cycle: Cycle,
+    context: Context,
+    writer: ThreadPoolExecutor,
+) -> tuple[dict, pl.DataFrame, Counter, Future]:
+    """Check a source; returns its inputs.json entry, its quarantine, its rule counts, and the pending write
+    of its accepted table (model check and Parquet on ``writer``, while the next source is checked).
 
     Rows are checked file by file (memory holds one file's text at a time); duplicates across files are
     found on the typed values of the whole source.
@@ -136,8 +149,8 @@ def _validate_source(
     del valid
     if result.conflicting.height:
         entries.append(conflict_entries(_raw_keys(con, source, result.conflicting), source))
-    accepted = accepted_schema(source.name, cycle.as_of).validate(result.accepted)
-    accepted.write_parquet(cycle.accepted(source.name), compression_level=WORK_FILE_ZSTD_LEVEL)
+    accepted = result.accepted
+    written = writer.submit(_write_accepted, accepted, source, cycle)
     quarantine = _delivered_headers(pl.concat(entries), source, files)
     quarantined_rows = quarantine.select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
     counts = {
@@ -162,7 +175,7 @@ def _validate_source(
     if source.required and totals["accepted"] + totals["quarantined"] == 0:
         raise InputError(cycle.inbox_dir / files[0].name, f"{source.label} has no records; expected at least one")
     rules = Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
-    return {"source": source.name, "status": "loaded", **totals, "files": entries_json}, quarantine, rules
+    return {"source": source.name, "status": "loaded", **totals, "files": entries_json}, quarantine, rules, written
 
 
 def _missing(source: Source, cycle: Cycle) -> dict:
@@ -206,17 +219,26 @@ def validate(cycle: Cycle) -> StageResult:
     entries: list[dict] = []
     quarantines: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
     over: list[tuple[dict, Counter]] = []
-    with duckdb.connect(str(cycle.raw_db), read_only=True, config={"memory_limit": DUCKDB_MEMORY}) as con:
+    with (
+        duckdb.connect(str(cycle.raw_db), read_only=True, config={"memory_limit": DUCKDB_MEMORY}) as con,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="accepted-writer") as writer,
+    ):
         files = _loaded_files(con, cycle.inbox_dir)
+        writes: list[Future] = []
         for source in SOURCES.values():
             if source.name not in files:
                 entries.append(_missing(source, cycle))
                 continue
-            entry, quarantine, rules = _validate_source(con, source, files[source.name], cycle, context)
+            entry, quarantine, rules, written = _validate_source(
+                con, source, files[source.name], cycle, context, writer
+            )
+            writes.append(written)
             entries.append(entry)
             quarantines.append(quarantine)
             if entry["rows"] and entry["quarantined"] / entry["rows"] > cycle.quarantine_threshold:
                 over.append((entry, rules))
+        for written in writes:
+            written.result()  # a table that breaks its pandera model is a bug: raise it here
     quarantine_path = cycle.work_dir / "quarantine.parquet"
     pl.concat(quarantines).write_parquet(quarantine_path)
     inputs_path = cycle.work_dir / "inputs.json"
