@@ -9,7 +9,11 @@ when it is valid or empty, so a validator can turn them straight into quarantine
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -59,20 +63,67 @@ def normalised_code(text: pl.Expr) -> pl.Expr:
     return pl.when(code == "").then(None).otherwise(code)
 
 
-def _weighted_sum(values: list[pl.Expr], weights: tuple[int, ...]) -> pl.Expr:
-    return pl.sum_horizontal([v * w for v, w in zip(values, weights, strict=True)])
+# The check characters are computed on a byte matrix (one row per code), not with 18 string slices per code:
+# the same arithmetic, vectorised, and the costliest step of ingest on millions of tax and insurance rows.
+_USCC_BYTE_VALUE = np.full(256, -1, dtype=np.int64)
+for _ch, _value in _USCC_VALUE.items():
+    _USCC_BYTE_VALUE[ord(_ch)] = _value
+_RESIDENT_ID_BYTE_VALUE = np.full(256, -1, dtype=np.int64)
+_RESIDENT_ID_BYTE_VALUE[ord("0") : ord("9") + 1] = np.arange(10)
+_RESIDENT_ID_BYTE_VALUE[ord("X")] = 10
+_RESIDENT_ID_CHECK_VALUE = np.array([_RESIDENT_ID_BYTE_VALUE[ord(c)] for c in RESIDENT_ID_CHECK_CHARS])
+
+
+def _byte_matrix(codes: pl.Series, width: int) -> np.ndarray:
+    """The non-null ``codes``, all ``width`` ASCII characters long, as an (n, width) array of bytes."""
+    array = codes.drop_nulls().cast(pl.String).to_arrow(compat_level=pl.CompatLevel.oldest())
+    array = array.cast(pa.large_string()) if array.type != pa.large_string() else array
+    _, offsets, data = array.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    if not len(array):
+        return np.zeros((0, width), dtype=np.uint8)
+    matrix = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]
+    if matrix.size != len(array) * width:
+        raise ValueError(f"every code must be {width} ASCII characters")
+    return matrix.reshape(-1, width)
+
+
+def _uscc_expected(total: np.ndarray) -> np.ndarray:
+    return (31 - total % 31) % 31
+
+
+def _resident_id_expected(total: np.ndarray) -> np.ndarray:
+    return _RESIDENT_ID_CHECK_VALUE[total % 11]
+
+
+def _check_char_matches(
+    codes: pl.Series, table: np.ndarray, weights: tuple[int, ...], expected_of: Callable[[np.ndarray], np.ndarray]
+) -> pl.Series:
+    """Whether each code's last character is the check character of its weighted sum (null stays null)."""
+    values = table[_byte_matrix(codes, len(weights) + 1)]
+    expected = expected_of(values[:, :-1] @ np.array(weights, dtype=np.int64))
+    matches = np.zeros(len(codes), dtype=bool)
+    present = codes.is_not_null().to_numpy()
+    matches[present] = values[:, -1] == expected
+    return pl.Series(codes.name, matches).set(~codes.is_not_null(), None)
 
 
 def uscc_problem(code: pl.Expr) -> pl.Expr:
     """``uscc_format`` / ``uscc_check`` for a normalised USCC, null when valid or empty."""
-    values = [code.str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int32) for i in range(18)]
-    expected = (31 - _weighted_sum(values[:17], USCC_WEIGHTS) % 31) % 31
+    well_formed = code.str.contains(_USCC_PATTERN)
+    check_matches = (
+        pl.when(well_formed)
+        .then(code)
+        .map_batches(
+            lambda s: _check_char_matches(s, _USCC_BYTE_VALUE, USCC_WEIGHTS, _uscc_expected), return_dtype=pl.Boolean
+        )
+    )
     return (
         pl.when(code.is_null())
         .then(None)
-        .when(~code.str.contains(_USCC_PATTERN))
+        .when(~well_formed)
         .then(pl.lit("uscc_format"))
-        .when(values[17] != expected)
+        .when(~check_matches)
         .then(pl.lit("uscc_check"))
         .otherwise(None)
     )
@@ -84,18 +135,24 @@ def resident_id_problem(code: pl.Expr) -> pl.Expr:
     The first six digits are not checked against current region codes: they record where the number was
     first issued, and retired codes remain valid in people's IDs.
     """
-    digits = [code.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(17)]
-    check_index = _weighted_sum(digits, RESIDENT_ID_WEIGHTS) % 11
-    expected = check_index.replace_strict(dict(enumerate(RESIDENT_ID_CHECK_CHARS)), return_dtype=pl.String)
+    well_formed = code.str.contains(_RESIDENT_ID_PATTERN)
+    check_matches = (
+        pl.when(well_formed)
+        .then(code)
+        .map_batches(
+            lambda s: _check_char_matches(s, _RESIDENT_ID_BYTE_VALUE, RESIDENT_ID_WEIGHTS, _resident_id_expected),
+            return_dtype=pl.Boolean,
+        )
+    )
     birth = code.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
     return (
         pl.when(code.is_null())
         .then(None)
-        .when(~code.str.contains(_RESIDENT_ID_PATTERN))
+        .when(~well_formed)
         .then(pl.lit("resident_id_format"))
         .when(birth.is_null() | (birth < pl.date(1900, 1, 1)))
         .then(pl.lit("resident_id_birth_date"))
-        .when(code.str.slice(17, 1) != expected)
+        .when(~check_matches)
         .then(pl.lit("resident_id_check"))
         .otherwise(None)
     )

@@ -1,0 +1,108 @@
+"""Personal identifiers replaced by their keyed forms, before anything is written (docs/architecture.md).
+
+A delivered resident ID, taxpayer ID or holder ID becomes:
+
+- the forms kept downstream (:func:`kept_columns`): ``operator_key``; ``taxpayer_uscc`` or ``taxpayer_key`` +
+  ``taxpayer_suffix``; ``holder_uscc`` or ``holder_key``. A USCC is not personal and stays in clear.
+- ``<column>_rule``: the rule the clear value broke, if any, so validate can quarantine the row without it;
+- ``<column>_masked``: the value as a quarantine row may show it (first 6 and last 2 characters).
+
+The work is done once per distinct value and joined back: IDs repeat across millions of payment rows.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from schemas.sources import Column, Kind
+from transforms.codes import normalised_code, resident_id_problem, uscc_problem
+from transforms.keys import person_key
+
+_MASK_KEEP_HEAD, _MASK_KEEP_TAIL = 6, 2
+_SUFFIX = r"^[0-9A-Z]{2}$"
+
+
+def masked(code: pl.Expr) -> pl.Expr:
+    """First 6 and last 2 characters, the rest ``*`` (``110105**********2X``); a short value is all ``*``."""
+    length = code.str.len_chars()
+    kept = _MASK_KEEP_HEAD + _MASK_KEEP_TAIL
+    stars = pl.lit("").str.pad_end(length - kept, "*")
+    return (
+        pl.when(length > kept)
+        .then(code.str.head(_MASK_KEEP_HEAD) + stars + code.str.tail(_MASK_KEEP_TAIL))
+        .otherwise(pl.lit("").str.pad_end(length, "*"))
+    )
+
+
+def uscc_name(column: Column) -> str:
+    """Where an ID that turned out to be a USCC is kept in clear (``taxpayer_id`` → ``taxpayer_uscc``)."""
+    return column.name.removesuffix("_id") + "_uscc"
+
+
+def suffix_name(column: Column) -> str:
+    return column.name.removesuffix("_id") + "_suffix"
+
+
+def rule_name(column: Column) -> str:
+    return f"{column.name}_rule"
+
+
+def masked_name(column: Column) -> str:
+    return f"{column.name}_masked"
+
+
+def kept_columns(column: Column) -> tuple[str, ...]:
+    """The columns that carry a personal identifier downstream, in place of ``column.name``."""
+    if column.kind is Kind.RESIDENT_ID:
+        return (column.key_name,)
+    if column.kind is Kind.TAXPAYER_ID:
+        return (uscc_name(column), column.key_name, suffix_name(column))
+    if column.kind is Kind.PARTY_ID:
+        return (uscc_name(column), column.key_name)
+    raise ValueError(f"{column.name} is not a personal identifier")
+
+
+def _forms(column: Column, code: pl.Expr, secret: bytes) -> list[pl.Expr]:
+    """Kept forms and rule of one normalised ID, as expressions over the distinct values."""
+    if column.kind is Kind.RESIDENT_ID:
+        rule = resident_id_problem(code)
+        return [person_key(code, secret).alias(column.key_name), rule.alias(rule_name(column))]
+
+    person = code.str.head(18)
+    tail = code.str.slice(18)
+    is_person = resident_id_problem(person).is_null() & (
+        (tail == "") | (pl.lit(column.kind is Kind.TAXPAYER_ID) & tail.str.contains(_SUFFIX))
+    )
+    # A value that is a valid resident ID is keyed even if it also passes as a USCC: privacy comes first.
+    is_uscc = ~is_person & (code.str.len_chars() == 18) & uscc_problem(code).is_null()
+    broken = "taxpayer_id_format" if column.kind is Kind.TAXPAYER_ID else "party_id_format"
+    forms = [
+        pl.when(is_uscc).then(code).alias(uscc_name(column)),
+        person_key(pl.when(is_person).then(person), secret).alias(column.key_name),
+    ]
+    if column.kind is Kind.TAXPAYER_ID:
+        forms.append(pl.when(is_person & (tail != "")).then(tail).alias(suffix_name(column)))
+    forms.append(pl.when(code.is_not_null() & ~is_person & ~is_uscc).then(pl.lit(broken)).alias(rule_name(column)))
+    return forms
+
+
+def keyed_lookup(ids: pl.Series, column: Column, secret: bytes, known: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per distinct delivered value of ``ids`` (under ``column.name``): its kept forms, rule and mask.
+
+    ``known``: a lookup already made, for example from earlier batches of the same file; only the values it
+    lacks are keyed, and the result holds both.
+    """
+    distinct = ids.drop_nulls().unique().to_frame(column.name)
+    if known is not None:
+        distinct = distinct.join(known.select(column.name), on=column.name, how="anti")
+    lookup = distinct.with_columns(_code=normalised_code(pl.col(column.name))).with_columns(
+        *_forms(column, pl.col("_code"), secret),
+        masked(pl.col("_code")).alias(masked_name(column)),
+    )
+    lookup = lookup.drop("_code")
+    return lookup if known is None else pl.concat([known, lookup])
+
+
+def keyed(frame: pl.DataFrame, column: Column, lookup: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the delivered ``column.name`` replaced by the kept forms, rule and mask of ``lookup``."""
+    return frame.join(lookup, on=column.name, how="left", maintain_order="left").drop(column.name)
