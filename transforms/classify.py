@@ -1,0 +1,171 @@
+"""Typing: the national basic criteria (code), then the province's ruleset (data) compiled to Polars expressions.
+
+Every business of the features table gets exactly one ``business_type``:
+
+- ``不符合分型条件`` when it fails any basic criterion; ``reasons`` = the failed criteria's codes.
+- ``发展型`` / ``成长型``, the highest type whose requirement and one condition it meets; ``reasons`` = every
+  condition met, highest type first, in the ruleset's order (``发展①;成长①``).
+- ``生存型`` otherwise (the national fallback); ``reasons`` says why it is not higher: ``MIN_AGE`` when it misses
+  the requirement both higher types share (成立2年（含）以上) — whatever conditions it meets — else
+  ``NO_CONDITION``: old enough, but it meets no condition of a higher type.
+
+``conditions_met`` always lists every condition the features meet (also for a business that is 生存型 for its
+age or 不符合分型条件), and ``criteria_failed`` every failed basic criterion, so an objection handler sees what
+would change the type. The feature values behind them are the ``features`` table's row of the business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+
+from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL, TYPE_RANK, Bound, Comparison, Ruleset
+from transforms.features import FEATURES
+
+MIN_AGE = "MIN_AGE"
+NO_CONDITION = "NO_CONDITION"
+FALLBACK_REASONS = {
+    MIN_AGE: "生存型: 未满足成长型、发展型共同要求（如成立2年（含）以上）",
+    NO_CONDITION: "生存型: 未满足成长型、发展型的任一条件",
+}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    label: str
+    source: str  # where the national guidance says it
+    passes: pl.Expr
+
+
+#: The national basic criteria (基础标准, 000 总体方案 一(四)1), in codes order; features are never null.
+BASIC_CRITERIA: tuple[Criterion, ...] = tuple(
+    sorted(
+        (
+            Criterion("STATUS", "登记在册（不含吊销、注销、撤销状态）", "000 一(四)1", pl.col("status_active")),
+            Criterion(
+                "ANNUAL_REPORT",
+                "上一年度已报送年度报告（当年新成立的自动符合）",
+                "000 一(四)1",
+                pl.col("annual_report_filed"),
+            ),
+            Criterion("ABNORMAL", "未被标记为经营异常状态", "000 一(四)1 A", ~pl.col("on_abnormal_list")),
+            Criterion("SERIOUS", "未被列入严重违法失信名单", "000 一(四)1 B", ~pl.col("on_serious_list")),
+            Criterion("TAX_ABNORMAL", "未被税务部门列为非正常户", "000 一(四)1 C", ~pl.col("tax_abnormal")),
+            Criterion(
+                "SUSPENDED",
+                "未在法定最长歇业期内歇业（季节性经营的除外）",
+                "000 一(四)1 D",
+                ~(pl.col("suspended") & ~pl.col("seasonal")),
+            ),
+        ),
+        key=lambda c: c.code,
+    )
+)
+
+
+def _literal(value: Decimal, feature: str) -> pl.Expr:
+    dtype = FEATURES[feature].dtype
+    return pl.lit(int(value), dtype=dtype) if dtype.is_integer() else pl.lit(value, dtype=dtype)
+
+
+def _compare(column: pl.Expr, bound: Bound, feature: str, lower: bool) -> pl.Expr:
+    threshold = _literal(bound.value, feature)
+    if lower:
+        return column >= threshold if bound.inclusive else column > threshold
+    return column <= threshold if bound.inclusive else column < threshold
+
+
+def meets(comparison: Comparison) -> pl.Expr:
+    """True where the business's feature meets the comparison; a missing value (no annual report) meets nothing."""
+    column, feature = pl.col(comparison.feature), comparison.feature
+    if comparison.equals is not None:
+        met = column == comparison.equals
+    else:
+        parts = [_compare(column, b, feature, lower=True) for b in [comparison.lower] if b is not None]
+        parts += [_compare(column, b, feature, lower=False) for b in [comparison.upper] if b is not None]
+        met = pl.all_horizontal(parts)
+    return met.fill_null(False)
+
+
+def _codes(flags: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """The codes whose flag is true, in the given order."""
+    return pl.concat_list([pl.when(flag).then(pl.lit(code)) for code, flag in flags]).list.drop_nulls()
+
+
+def classify(features: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
+    """``business_key, business_type, reasons, conditions_met, criteria_failed`` for every row of ``features``."""
+    failed = [(c.code, ~c.passes) for c in BASIC_CRITERIA]
+    eligible = ~pl.any_horizontal([flag for _, flag in failed])
+    ordered = sorted(ruleset.conditions, key=lambda c: -TYPE_RANK[c.type])  # stable: ruleset order within a type
+    met = [(c.code, meets(c)) for c in ordered]
+    old_enough = meets(ruleset.requirement)
+
+    def meets_any(type_name: str) -> pl.Expr:
+        flags = [meets(c) for c in ruleset.conditions_of(type_name)]
+        return old_enough & pl.any_horizontal(flags) if flags else pl.lit(False)
+
+    business_type = (
+        pl.when(~eligible)
+        .then(pl.lit(INELIGIBLE))
+        .when(meets_any(DEVELOPMENT))
+        .then(pl.lit(DEVELOPMENT))
+        .when(meets_any(GROWTH))
+        .then(pl.lit(GROWTH))
+        .otherwise(pl.lit(SURVIVAL))
+    )
+    return (
+        features.select(
+            "business_key",
+            business_type.alias("business_type"),
+            _codes(met).alias("conditions_met"),
+            _codes(failed).alias("criteria_failed"),
+            old_enough.alias("_old_enough"),
+        )
+        .with_columns(
+            reasons=pl.when(pl.col("business_type") == INELIGIBLE)
+            .then(pl.col("criteria_failed"))
+            .when(pl.col("business_type") != SURVIVAL)
+            .then(pl.col("conditions_met"))
+            .when(~pl.col("_old_enough"))
+            .then(pl.lit([MIN_AGE]))
+            .otherwise(pl.lit([NO_CONDITION]))
+        )
+        .select("business_key", "business_type", "reasons", "conditions_met", "criteria_failed")
+    )
+
+
+DIRECTORY_COLUMNS = (
+    "business_key",
+    "uscc",
+    "reg_no",
+    "name",
+    "region_code",
+    "industry_code",
+    "business_type",
+    "reasons",
+    "conditions_met",
+    "criteria_failed",
+    "ruleset_id",
+    "ruleset_version",
+    "as_of",
+    "cycle_id",
+)
+
+
+def directory(registration: pl.LazyFrame, typed: pl.LazyFrame, ruleset: Ruleset, as_of, cycle_id: str) -> pl.LazyFrame:
+    """The directory (docs/architecture.md, "The directory"): one row per registered business, sorted by key."""
+    return (
+        registration.select("business_key", "uscc", "reg_no", "name", "region_code", "industry_code")
+        .join(typed, on="business_key", how="left")
+        .with_columns(
+            ruleset_id=pl.lit(ruleset.id),
+            ruleset_version=pl.lit(ruleset.version),
+            as_of=pl.lit(as_of, dtype=pl.Date),
+            cycle_id=pl.lit(cycle_id),
+        )
+        .select(DIRECTORY_COLUMNS)
+        .sort("business_key")
+    )
