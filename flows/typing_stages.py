@@ -1,0 +1,72 @@
+"""The link, features and type stages: read the cycle's files, call the pure transforms, write one file each.
+
+Files follow docs/architecture.md, "Stages": ``accepted/<source>.parquet`` → ``linkage.parquet`` →
+``features.parquet`` → ``directory.parquet``, all under ``cycle.work_dir``. The accepted tables are scanned
+lazily, so the large sources (tax_payment, social_security) stream through filters and aggregations and never
+sit in memory whole. Every file is sorted by its key before it is written, and written under a temporary name
+first, so a stage that fails leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from flows.context import Cycle, StageResult
+from flows.reference import province_regions, ruleset_for
+from schemas.accepted import empty_accepted
+from schemas.ruleset import Ruleset
+from schemas.sources import SOURCES
+from transforms.classify import classify as classify_businesses
+from transforms.classify import directory
+from transforms.features import business_features
+from transforms.link import linkage
+
+LINKAGE_FILE = "linkage.parquet"
+FEATURES_FILE = "features.parquet"
+DIRECTORY_FILE = "directory.parquet"
+
+
+def accepted_tables(cycle: Cycle) -> dict[str, pl.LazyFrame]:
+    """Every source's accepted table, scanned lazily; a source that was not delivered is an empty table."""
+    return {
+        name: pl.scan_parquet(cycle.accepted(name)) if cycle.accepted(name).exists() else empty_accepted(name)
+        for name in SOURCES
+    }
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> Path:
+    """Write ``frame`` to ``path`` atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".parquet.tmp")
+    frame.write_parquet(temporary)
+    temporary.replace(path)
+    return path
+
+
+def cycle_ruleset(cycle: Cycle) -> Ruleset:
+    """The ruleset the cycle applies: ``cycle.ruleset`` (``--ruleset FILE``) or the province's filed one."""
+    return ruleset_for(cycle.province, cycle.ruleset)
+
+
+def link(cycle: Cycle) -> StageResult:
+    table = linkage(accepted_tables(cycle), province_regions(cycle.province)).collect()
+    path = write_parquet(table, cycle.work_dir / LINKAGE_FILE)
+    return StageResult(stage="link", outputs=(path,), rows={"linkage": table.height})
+
+
+def features(cycle: Cycle) -> StageResult:
+    links = pl.scan_parquet(cycle.work_dir / LINKAGE_FILE)
+    table = business_features(accepted_tables(cycle), links, cycle.as_of).collect()
+    path = write_parquet(table, cycle.work_dir / FEATURES_FILE)
+    return StageResult(stage="features", outputs=(path,), rows={"businesses": table.height})
+
+
+def classify(cycle: Cycle) -> StageResult:
+    ruleset = cycle_ruleset(cycle)
+    typed = classify_businesses(pl.scan_parquet(cycle.work_dir / FEATURES_FILE), ruleset)
+    registration = accepted_tables(cycle)["registration"]
+    table = directory(registration, typed, ruleset, cycle.as_of, cycle.cycle_id).collect()
+    path = write_parquet(table, cycle.work_dir / DIRECTORY_FILE)
+    return StageResult(stage="type", outputs=(path,), rows={"businesses": table.height})
