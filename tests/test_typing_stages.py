@@ -12,6 +12,7 @@ import pytest
 from frames import AS_OF, business, sources, table, uscc
 from hypothesis import given, settings
 
+from bench.typing_bench import run_duckdb, same_result
 from flows import typing_stages
 from flows.context import Cycle
 from flows.reference import RULESETS_DIR, province_regions
@@ -199,3 +200,12 @@ def test_the_result_never_depends_on_row_order(seed, province):
     shuffled = {source: rng.sample(rows, len(rows)) for source, rows in ROWS.items()}
     for expected, actual in zip(result(ROWS), result(shuffled), strict=True):
         assert actual.equals(expected)
+
+
+@pytest.mark.parametrize("province", ["23", "41"])
+def test_a_hand_written_duckdb_query_of_the_same_rules_gets_the_same_features_and_types(tmp_path, province):
+    cycle = cycle_at(tmp_path, province)
+    write_accepted(cycle, ROWS)
+    run_stages(cycle)
+    run_duckdb(cycle, cycle.work_dir / "directory_duckdb.parquet")
+    assert same_result(cycle) == "identical"
