@@ -106,10 +106,9 @@ def features_and_typing_sql(work: Path, province: str, as_of: dt.date) -> str:
 WITH
 reg AS (SELECT * FROM {src("registration")}),
 links AS (
-  SELECT source, record_id, business_key FROM read_parquet('{work / "linkage.parquet"}') WHERE status = 'linked'),
+  SELECT source, record, business_key FROM read_parquet('{work / "linkage.parquet"}') WHERE status = 'linked'),
 tax_links AS (
-  SELECT DISTINCT record_id, business_key FROM links
-  WHERE source IN ('taxpayer', 'tax_abnormal', 'tax_payment')),
+  SELECT record, business_key FROM links WHERE source = 'taxpayer'),
 report AS (
   SELECT uscc, greatest(staff_count - 1, 0)::INTEGER AS employees_prev_year, sales_yuan AS sales_prev_year
   FROM {src("annual_report")} WHERE report_year = {prev} AND filed_on <= {d}),
@@ -125,23 +124,23 @@ suspended AS (
     AND (suspended_until IS NULL OR suspended_until >= {d})
     AND CAST(suspended_from + INTERVAL 3 YEAR AS DATE) >= {d}),
 paid AS (
-  SELECT {identity} AS record_id, amount FROM (
+  SELECT {identity} AS record, amount FROM (
     SELECT taxpayer_uscc, taxpayer_key, taxpayer_suffix, sum(amount_yuan) AS amount FROM {src("tax_payment")}
     WHERE paid_on BETWEEN {first} AND {last} GROUP BY ALL)),
 general AS (
-  SELECT DISTINCT {identity} AS record_id FROM {src("taxpayer")}
+  SELECT DISTINCT {identity} AS record FROM {src("taxpayer")}
   WHERE general_from <= {d} AND (general_until IS NULL OR general_until > {d})),
 tax_abn AS (
-  SELECT DISTINCT {identity} AS record_id FROM {src("tax_abnormal")}
+  SELECT DISTINCT {identity} AS record FROM {src("tax_abnormal")}
   WHERE declared_on <= {d} AND (lifted_on IS NULL OR lifted_on > {d})),
 tax AS (
   SELECT business_key, sum(amount) AS tax_paid_prev_year, bool_or(is_general) AS general_taxpayer,
          bool_or(is_abnormal) AS tax_abnormal
   FROM (
-    SELECT record_id, amount, false AS is_general, false AS is_abnormal FROM paid
-    UNION ALL SELECT record_id, NULL, true, false FROM general
-    UNION ALL SELECT record_id, NULL, false, true FROM tax_abn
-  ) JOIN tax_links USING (record_id) GROUP BY business_key),
+    SELECT record, amount, false AS is_general, false AS is_abnormal FROM paid
+    UNION ALL SELECT record, NULL, true, false FROM general
+    UNION ALL SELECT record, NULL, false, true FROM tax_abn
+  ) JOIN tax_links USING (record) GROUP BY business_key),
 insured AS (
   SELECT s.employer_uscc AS uscc, count(*)::INTEGER AS insured_incl_operator,
          count(*) FILTER (WHERE r.operator_key IS NULL)::INTEGER AS insured_excl_operator
@@ -154,13 +153,13 @@ holdings AS (
          count(*) FILTER (WHERE source = 'trademark')::INTEGER AS valid_trademarks,
          count(*) FILTER (WHERE source = 'patent')::INTEGER AS valid_patents
   FROM (
-    SELECT DISTINCT l.source, l.record_id, l.business_key FROM links l
-    JOIN (SELECT 'trademark' AS source, trademark_no AS record_id FROM {src("trademark")}
+    SELECT DISTINCT l.source, l.record, l.business_key FROM links l
+    JOIN (SELECT 'trademark' AS source, trademark_no AS record FROM {src("trademark")}
           WHERE trademark_status = '注册' AND registered_on <= {d}
             AND (protected_until IS NULL OR protected_until >= {d})
           UNION ALL
           SELECT 'patent', application_no FROM {src("patent")} WHERE legal_status = '有效' AND granted_on <= {d}) v
-    USING (source, record_id))
+    USING (source, record))
   GROUP BY business_key),
 features AS (
   SELECT r.business_key, r.uscc, r.reg_no, r.name, r.region_code, r.industry_code,

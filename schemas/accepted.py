@@ -1,7 +1,8 @@
 """The columns and Polars types of every accepted table (docs/architecture.md, "Accepted tables").
 
 Derived from ``schemas.sources``: one definition, so a stage that finds a source missing can stand in an
-empty table with exactly the columns and types a delivered one would have.
+empty table with exactly the columns and types a delivered one would have. (The ingest branch's pandera models,
+``schemas/extracts.py``, describe the same tables; once both are merged this module should derive from them.)
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ def _accepted_columns(column: Column) -> dict[str, pl.DataType]:
 def accepted_schema(source: str) -> pl.Schema:
     """Columns and types of ``accepted/<source>.parquet``, lineage last."""
     columns: dict[str, pl.DataType] = {}
-    if source == "registration":
-        columns["business_key"] = pl.String()  # the USCC, or the 注册号 when there is no USCC
     for column in SOURCES[source].columns:
         columns |= _accepted_columns(column)
+    if source == "registration":
+        columns["business_key"] = pl.String()  # the USCC, or the 注册号 when there is no USCC
     return pl.Schema(columns | LINEAGE)
 
 

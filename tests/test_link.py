@@ -10,7 +10,16 @@ import pytest
 from frames import business, features_of, sources, uscc
 
 from flows.reference import province_regions
-from transforms.link import AMBIGUOUS, LINKAGE_SCHEMA, LINKED, UNLINKED, county_of_address, linkage, linkage_counts
+from transforms.link import (
+    AMBIGUOUS,
+    LINKAGE_SCHEMA,
+    LINKED,
+    TAX_ROWS,
+    UNLINKED,
+    county_of_address,
+    linkage,
+    linkage_counts,
+)
 
 B1, B2, B3 = uscc(1), uscc(2), uscc(3)
 
@@ -19,9 +28,9 @@ def links(province: str = "41", **rows) -> pl.DataFrame:
     return linkage(sources(**rows), province_regions(province)).collect()
 
 
-def outcome(table: pl.DataFrame, record_id: str, holder_no: int = 1) -> list[tuple]:
-    rows = table.filter((pl.col("record_id") == record_id) & (pl.col("holder_no") == holder_no))
-    return rows.select("status", "route", "business_key", "candidates", "reason").rows()
+def outcome(table: pl.DataFrame, record: str, holder_no: int = 1) -> list[tuple]:
+    rows = table.filter((pl.col("record") == record) & (pl.col("holder_no") == holder_no))
+    return rows.select("status", "route", "business_key", "candidates", "detail").rows()
 
 
 def payment(**identity) -> dict:
@@ -44,13 +53,13 @@ def trademark(no: str, holder_name: str, **values) -> dict:
 def test_tax_by_uscc_and_a_uscc_of_no_registered_business():
     stranger = uscc(99)
     table = links(registration=[business(1)], tax_payment=[payment(taxpayer_uscc=B1), payment(taxpayer_uscc=stranger)])
-    assert outcome(table, B1) == [(LINKED, "uscc", B1, None, None)]
-    assert outcome(table, stranger) == [(UNLINKED, None, None, None, "uscc_not_registered")]
+    assert outcome(table, B1) == [(LINKED, "uscc", B1, [], None)]
+    assert outcome(table, stranger) == [(UNLINKED, None, None, [], "uscc_not_registered")]
 
 
 def test_a_tax_record_without_an_id_of_a_business_or_operator_links_to_nobody():
     table = links(registration=[business(1)], tax_payment=[payment(taxpayer_key="k" * 32)])
-    assert outcome(table, "k" * 32) == [(UNLINKED, None, None, None, "not_an_operator")]
+    assert outcome(table, "k" * 32) == [(UNLINKED, None, None, [], "not_an_operator")]
 
 
 @pytest.mark.parametrize("suffix", [None, "01", "A1"])
@@ -58,7 +67,7 @@ def test_suffix_forms_of_the_operators_tax_id_link_to_the_operators_one_business
     key = business(1)["operator_key"]
     table = links(registration=[business(1)], taxpayer=[{"taxpayer_key": key, "taxpayer_suffix": suffix}])
     identity = key if suffix is None else f"{key}/{suffix}"
-    assert outcome(table, identity) == [(LINKED, "operator", B1, None, None)]
+    assert outcome(table, identity) == [(LINKED, "operator_id", B1, [], None)]
 
 
 def test_operator_with_two_businesses_in_force_tax_is_ambiguous_and_counts_for_nobody():
@@ -75,7 +84,7 @@ def test_operator_with_two_businesses_one_in_force_tax_links_to_that_one():
     key = "op-two"
     registration = [business(1, operator_key=key, status="注销"), business(2, operator_key=key)]
     table = links(registration=registration, tax_payment=[payment(taxpayer_key=key)])
-    assert outcome(table, key) == [(LINKED, "operator", B2, None, None)]
+    assert outcome(table, key) == [(LINKED, "operator_id", B2, [], None)]
 
 
 def test_operator_with_two_businesses_none_in_force_is_ambiguous():
@@ -85,13 +94,10 @@ def test_operator_with_two_businesses_none_in_force_is_ambiguous():
     assert outcome(table, key) == [(AMBIGUOUS, None, None, sorted([B1, B2]), "operator_none_in_force")]
 
 
-def test_every_tax_source_is_listed_with_its_row_count():
+def test_a_tax_identity_is_one_record_with_the_rows_of_each_tax_source_behind_it():
     tax = [payment(taxpayer_uscc=B1)] * 3
     table = links(registration=[business(1)], tax_payment=tax, taxpayer=[{"taxpayer_uscc": B1}])
-    assert table.filter(pl.col("record_id") == B1).select("source", "records").rows() == [
-        ("tax_payment", 3),
-        ("taxpayer", 1),
-    ]
+    assert table.select("source", "record", *TAX_ROWS).rows() == [("taxpayer", B1, 1, 0, 3)]
 
 
 # --- trademarks by ID ------------------------------------------------------------------------------------
@@ -101,7 +107,7 @@ def test_trademark_of_an_operator_with_two_businesses_counts_for_both():
     key = "op-two"
     registration = [business(1, operator_key=key), business(2, operator_key=key)]
     table = links(registration=registration, trademark=[trademark("T1", "经营者1", holder_key=key)])
-    assert outcome(table, "T1") == [(LINKED, "operator", B1, None, None), (LINKED, "operator", B2, None, None)]
+    assert outcome(table, "T1") == [(LINKED, "operator_id", B1, [], None), (LINKED, "operator_id", B2, [], None)]
 
 
 def test_trademark_by_holder_uscc_and_of_a_company():
@@ -110,8 +116,8 @@ def test_trademark_by_holder_uscc_and_of_a_company():
         registration=[business(1)],
         trademark=[trademark("T1", "某店", holder_uscc=B1), trademark("T2", "某公司", holder_uscc=company)],
     )
-    assert outcome(table, "T1") == [(LINKED, "uscc", B1, None, None)]
-    assert outcome(table, "T2") == [(UNLINKED, None, None, None, "uscc_not_registered")]
+    assert outcome(table, "T1") == [(LINKED, "uscc", B1, [], None)]
+    assert outcome(table, "T2") == [(UNLINKED, None, None, [], "uscc_not_registered")]
 
 
 def test_a_holder_with_an_id_is_never_linked_by_a_namesakes_name():
@@ -121,8 +127,8 @@ def test_a_holder_with_an_id_is_never_linked_by_a_namesakes_name():
         trademark("T2", "张三小吃店", holder_uscc=uscc(50)),
     ]
     table = links(registration=registration, trademark=rows)
-    assert outcome(table, "T1") == [(UNLINKED, None, None, None, "not_an_operator")]
-    assert outcome(table, "T2") == [(UNLINKED, None, None, None, "uscc_not_registered")]
+    assert outcome(table, "T1") == [(UNLINKED, None, None, [], "not_an_operator")]
+    assert outcome(table, "T2") == [(UNLINKED, None, None, [], "uscc_not_registered")]
 
 
 # --- trademarks and patents without an ID: by name -------------------------------------------------------
@@ -133,7 +139,7 @@ def test_a_business_name_links_after_normalising_spaces_and_width():
         registration=[business(1, name="郑州市金水区ABC小吃店")],
         trademark=[trademark("T1", "郑州市金水区 ＡＢＣ　小吃店")],
     )
-    assert outcome(table, "T1") == [(LINKED, "business_name", B1, None, None)]
+    assert outcome(table, "T1") == [(LINKED, "name", B1, [], "business_name")]
 
 
 def test_a_shared_business_name_is_ambiguous_with_its_candidates():
@@ -151,7 +157,7 @@ def test_a_person_holder_links_to_the_one_operator_of_that_name_in_the_county_of
         registration=registration,
         trademark=[trademark("T1", "张三", holder_address="河南省郑州市金水区花园路1号")],
     )
-    assert outcome(table, "T1") == [(LINKED, "operator_name", B1, None, None)]
+    assert outcome(table, "T1") == [(LINKED, "name", B1, [], "operator_name")]
 
 
 def test_the_identified_operator_holds_it_for_each_of_their_businesses():
@@ -184,7 +190,7 @@ def test_two_operators_of_that_name_in_the_county_are_ambiguous():
 def test_a_person_holder_outside_the_operators_county_is_not_linked(address, reason):
     registration = [business(1, operator_name="张三", region_code="410105")]
     table = links(registration=registration, trademark=[trademark("T1", "张三", holder_address=address)])
-    assert outcome(table, "T1") == [(UNLINKED, None, None, None, reason)]
+    assert outcome(table, "T1") == [(UNLINKED, None, None, [], reason)]
 
 
 def test_county_names_repeated_within_a_province_need_their_city():
@@ -221,10 +227,10 @@ def test_each_holder_of_a_patent_links_on_its_own():
         "legal_status": "有效",
     }
     table = links(registration=registration, patent=[patent])
-    assert outcome(table, "P1", 1) == [(LINKED, "business_name", B1, None, None)]
+    assert outcome(table, "P1", 1) == [(LINKED, "name", B1, [], "business_name")]
     # the address is the first holder's, so the second holder's county is unknown
-    assert outcome(table, "P1", 2) == [(UNLINKED, None, None, None, "no_county_in_address")]
-    assert table.filter(pl.col("record_id") == "P1").height == 2
+    assert outcome(table, "P1", 2) == [(UNLINKED, None, None, [], "no_county_in_address")]
+    assert table.filter(pl.col("record") == "P1").height == 2
 
 
 # --- the table -------------------------------------------------------------------------------------------
@@ -236,20 +242,28 @@ def test_counts_per_source_by_route_unlinked_and_ambiguous():
         business(1, operator_key=key, name="老王面馆"),
         business(2, operator_key=key),
         business(3, name="老王面馆"),
+        business(4, name="老李面馆"),
     ]
     table = links(
         registration=registration,
         tax_payment=[payment(taxpayer_uscc=B1)] * 2 + [payment(taxpayer_key=key)] + [payment(taxpayer_uscc=uscc(9))],
-        trademark=[trademark("T1", "x", holder_key=key), trademark("T2", "老王面馆"), trademark("T3", "无名")],
+        trademark=[
+            trademark("T1", "x", holder_key=key),
+            trademark("T2", "老王面馆"),
+            trademark("T3", "无名"),
+            trademark("T4", "老李面馆"),
+        ],
     )
     counts = linkage_counts(table.lazy()).collect()
+    assert counts.columns == ["source", "outcome", "records", *TAX_ROWS]
     assert counts.rows() == [
-        ("tax_payment", "ambiguous", 1),
-        ("tax_payment", "unlinked", 1),
-        ("tax_payment", "uscc", 2),
-        ("trademark", "ambiguous", 1),
-        ("trademark", "operator", 1),  # one trademark, though it counts for two businesses
-        ("trademark", "unlinked", 1),
+        ("taxpayer", "ambiguous", 1, 0, 0, 1),
+        ("taxpayer", "unlinked", 1, 0, 0, 1),
+        ("taxpayer", "uscc", 1, 0, 0, 2),  # one identity, two payments
+        ("trademark", "ambiguous", 1, None, None, None),
+        ("trademark", "name", 1, None, None, None),
+        ("trademark", "operator_id", 1, None, None, None),  # one trademark, though it counts for two businesses
+        ("trademark", "unlinked", 1, None, None, None),
     ]
 
 
@@ -261,5 +275,5 @@ def test_the_table_has_its_schema_sorted_by_key_and_no_clear_personal_data():
         taxpayer=[{"taxpayer_key": business(1)["operator_key"], "taxpayer_suffix": "01"}],
     )
     assert table.schema == LINKAGE_SCHEMA
-    assert table.equals(table.sort("source", "record_id", "holder_no", "business_key", nulls_last=True))
-    assert not any(table[c].cast(pl.String).str.contains("张三").any() for c in ("source", "record_id", "business_key"))
+    assert table.equals(table.sort("source", "record", "holder_no", "business_key", nulls_last=True))
+    assert not any(table[c].str.contains("张三").any() for c, dtype in table.schema.items() if dtype == pl.String)

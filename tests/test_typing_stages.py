@@ -143,7 +143,7 @@ def test_the_stages_write_their_files_and_type_every_business(tmp_path):
     assert [by_key[uscc(n)]["valid_trademarks"] for n in (1, 2, 3, 4, 5, 7)] == [0, 1, 1, 0, 0, 1]
     assert by_key[uscc(7)]["insured_incl_operator"] == 6
     links = pl.read_parquet(cycle.work_dir / "linkage.parquet")
-    assert links.filter(pl.col("record_id") == "T2")["candidates"].to_list() == [sorted([uscc(4), uscc(5)])]
+    assert links.filter(pl.col("record") == "T2")["candidates"].to_list() == [sorted([uscc(4), uscc(5)])]
 
 
 def test_a_missing_source_is_no_records(tmp_path):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from schemas.accepted import MONEY
-from transforms.link import IN_FORCE, LINKED, tax_identity
+from transforms.link import IN_FORCE, LINKED, TAX_IDENTITY, tax_identity
 
 SUSPENSION_MAXIMUM_YEARS = 3  # 《市场主体登记管理条例》第三十条: 歇业的期限最长不得超过3年
 
@@ -145,19 +145,15 @@ def suspended_on(suspension: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
 
 
 def linked_tax_identities(linkage: pl.LazyFrame) -> pl.LazyFrame:
-    """``record_id → business_key`` of every linked tax identity."""
-    return (
-        linkage.filter(
-            pl.col("source").is_in(["taxpayer", "tax_abnormal", "tax_payment"]) & (pl.col("status") == LINKED)
-        )
-        .select("record_id", "business_key")
-        .unique()
+    """``record → business_key`` of every linked tax identity (one business at most: rules.md §3)."""
+    return linkage.filter((pl.col("source") == TAX_IDENTITY) & (pl.col("status") == LINKED)).select(
+        "record", "business_key"
     )
 
 
 def _with_identity(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.with_columns(
-        record_id=tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix"))
+        record=tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix"))
     )
 
 
@@ -174,13 +170,13 @@ def tax_facts(
         tax_payment.filter(in_year(pl.col("paid_on"), as_of.year - 1))
         .group_by(identity)
         .agg(tax_paid_prev_year=pl.col("amount_yuan").sum())
-    ).join(tax_links, on="record_id")
+    ).join(tax_links, on="record")
     general = _with_identity(
         taxpayer.filter(in_force_on(pl.col("general_from"), pl.col("general_until"), as_of)).select(identity)
-    ).join(tax_links, on="record_id")
+    ).join(tax_links, on="record")
     abnormal = _with_identity(
         tax_abnormal.filter(in_force_on(pl.col("declared_on"), pl.col("lifted_on"), as_of)).select(identity)
-    ).join(tax_links, on="record_id")
+    ).join(tax_links, on="record")
     return (
         pl.concat(
             [
@@ -228,15 +224,15 @@ def holdings(linkage: pl.LazyFrame, trademark: pl.LazyFrame, patent: pl.LazyFram
         (pl.col("trademark_status") == "注册")
         & (pl.col("registered_on") <= as_of)
         & (pl.col("protected_until").is_null() | (pl.col("protected_until") >= as_of))
-    ).select(record_id="trademark_no", source=pl.lit("trademark"))
+    ).select(record="trademark_no", source=pl.lit("trademark"))
     valid_patents = patent.filter((pl.col("legal_status") == "有效") & (pl.col("granted_on") <= as_of)).select(
-        record_id="application_no", source=pl.lit("patent")
+        record="application_no", source=pl.lit("patent")
     )
-    linked = linkage.filter(pl.col("status") == LINKED).select("source", "record_id", "business_key")
+    linked = linkage.filter(pl.col("status") == LINKED).select("source", "record", "business_key")
     return (
         pl.concat([valid_trademarks, valid_patents])
-        .join(linked, on=["source", "record_id"])
-        .unique(["source", "record_id", "business_key"])
+        .join(linked, on=["source", "record"])
+        .unique(["source", "record", "business_key"])
         .group_by("business_key")
         .agg(
             valid_trademarks=(pl.col("source") == "trademark").sum().cast(pl.Int32),

@@ -1,24 +1,24 @@
 """Linking tax identities, trademarks and patents to businesses (rules.md §3) — and never guessing.
 
-Registration is the spine. A record reaches a business by, in this order:
+Registration is the spine. A record reaches a business by, in this order (``route``):
 
-1. ``uscc``: a 纳税人识别号 or trademark holder ID that is a USCC of a registered business.
-2. ``operator``: a 纳税人识别号 (any 2-character suffix ignored) or trademark holder ID that is an operator's
-   resident ID, compared as keys. Tax identities of an operator with several businesses link only when exactly
-   one of them is 存续; trademarks count for each of the operator's businesses ("个体工商户或其经营者").
-3. ``business_name``: a trademark or patent holder *without an ID* whose name, normalised, is the 名称 of
-   exactly one business of the province.
-4. ``operator_name``: such a holder whose name is the 经营者姓名 of exactly one operator within the county its
-   address names; it then counts, like route 2, for each of that operator's businesses.
+1. ``uscc``: a 纳税人识别号 or trademark holder ID that is the USCC of a registered business.
+2. ``operator_id``: a 纳税人识别号 (any 2-character suffix ignored) or trademark holder ID that is an operator's
+   resident ID, compared as keys. A tax identity of an operator with several businesses links only when exactly
+   one of them is 存续; a trademark counts for each of the operator's businesses ("个体工商户或其经营者").
+3. ``name``, for a trademark or patent holder *without an ID*: its name, normalised, is the 名称 of exactly one
+   business of the province (``detail`` ``business_name``), or else the 经营者姓名 of exactly one operator with a
+   business in the county its address names (``operator_name``; it then counts, like route 2, for each of that
+   operator's businesses).
 
 A holder that carries an ID is never linked by name: the ID says who it is, and a namesake is someone else.
 Anything else is ``unlinked`` or, when several businesses could be meant, ``ambiguous`` — counting for nobody,
-with its candidate businesses listed for review.
+with its candidate businesses listed for review; ``detail`` says why (``DETAILS``).
 
-``linkage`` has one row per (source, record, holder, business) for linked records and one row per
-(source, record, holder) otherwise. For the three tax sources a record is a tax identity (a USCC, or an
-operator key with its suffix) and ``records`` counts the source rows behind it. No clear personal data: tax
-identities are keyed, and holder names are not repeated here.
+The linkage table (docs/architecture.md, "Files between stages") has one row per record, holder and business
+reached — one row per record and holder when none is. A tax record is a tax identity (source ``taxpayer``): a
+USCC, or an operator key with its suffix, across the three tax sources, with the number of rows of each behind
+it. No clear personal data: identities are keyed, and holder names are not repeated here.
 """
 
 from __future__ import annotations
@@ -28,39 +28,39 @@ import polars as pl
 from transforms.codes import half_width
 
 TAX_SOURCES = ("taxpayer", "tax_abnormal", "tax_payment")
-IP_SOURCES = ("trademark", "patent")
+TAX_IDENTITY = "taxpayer"  # the linkage source of tax identities
 IN_FORCE = "存续"  # 登记状态 of a business in force
 
-# status
 LINKED, UNLINKED, AMBIGUOUS = "linked", "unlinked", "ambiguous"
-# routes, in the order they are tried
-ROUTES = ("uscc", "operator", "business_name", "operator_name")
-# why a record is not linked
-REASONS: dict[str, str] = {
+ROUTES = ("uscc", "operator_id", "name")  # in the order they are tried
+DETAILS: dict[str, str] = {
+    "business_name": "linked: the holder's name is the 名称 of exactly one business of the province",
+    "operator_name": "linked: the holder's name is that of exactly one operator in the county of the address",
     "uscc_not_registered": "the USCC is not that of a business in the registration extract",
     "not_an_operator": "the resident ID is not that of any business's operator",
     "operator_several_in_force": "the operator has several businesses in force (存续): which one paid is unknown",
     "operator_none_in_force": "the operator has several businesses, none in force (存续): which one paid is unknown",
     "several_businesses_named": "several businesses of the province have this 名称",
     "several_operators_named": "several operators of this name have businesses in the county of the address",
-    "no_county_in_address": "no business has this 名称, and no address naming one county of the province",
+    "no_county_in_address": "no business has this 名称, and no address names one county of the province",
     "no_name_match": "no business has this 名称, and no operator of this name has a business in the county",
 }
+TAX_ROWS = tuple(f"{source}_rows" for source in TAX_SOURCES)
 
 LINKAGE_SCHEMA = pl.Schema(
     {
-        "source": pl.String(),
-        "record_id": pl.String(),  # 注册号 / 申请号 / tax identity
-        "holder_no": pl.Int16(),  # 1-based position among a patent's holders; 1 otherwise
-        "records": pl.Int64(),  # source rows behind the record (tax identities); 1 otherwise
+        "source": pl.String(),  # taxpayer (a tax identity), trademark or patent
+        "record": pl.String(),  # tax identity / 注册号 / 申请号
+        "business_key": pl.String(),  # null unless linked
+        "route": pl.String(),  # null unless linked
         "status": pl.String(),
-        "route": pl.String(),
-        "business_key": pl.String(),
-        "candidates": pl.List(pl.String()),  # ambiguous: every business it could be, sorted
-        "reason": pl.String(),  # unlinked / ambiguous: a key of REASONS
+        "candidates": pl.List(pl.String()),  # ambiguous: every business it could be, sorted; else empty
+        "holder_no": pl.Int16(),  # 1-based position among a patent's holders; 1 otherwise
+        "detail": pl.String(),  # a key of DETAILS: which name route, or why not linked
+        **{rows: pl.Int64() for rows in TAX_ROWS},  # tax identities: rows of each tax source; else null
     }
 )
-LINKAGE_KEY = ("source", "record_id", "holder_no", "business_key")
+LINKAGE_KEY = ("source", "record", "holder_no", "business_key")
 
 
 # --- shared pieces ---------------------------------------------------------------------------------------
@@ -87,42 +87,47 @@ def operators(registration: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _finish(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Fill the columns a branch does not set and order them as LINKAGE_SCHEMA."""
+    """The columns of LINKAGE_SCHEMA in its order: those a branch does not set are null, candidates empty."""
+    present = frame.collect_schema()
     return frame.select(
-        pl.col(name).cast(dtype) if name in frame.collect_schema() else pl.lit(None, dtype=dtype).alias(name)
+        pl.col(name).cast(dtype) if name in present else pl.lit(None, dtype=dtype).alias(name)
         for name, dtype in LINKAGE_SCHEMA.items()
-    )
+    ).with_columns(pl.col("candidates").fill_null(pl.lit([], dtype=pl.List(pl.String()))))
 
 
-def _found_by_id(business_key: pl.Expr, route: str, reason_if_not: str) -> list[pl.Expr]:
-    """status / route / business_key / reason of a record looked up by an ID: found, or unlinked and why."""
+def _found_by_id(business_key: pl.Expr, route: str, detail_if_not: str) -> list[pl.Expr]:
+    """status / route / business_key / detail of a record looked up by an ID: found, or unlinked and why."""
     found = business_key.is_not_null()
     return [
         pl.when(found).then(pl.lit(LINKED)).otherwise(pl.lit(UNLINKED)).alias("status"),
         pl.when(found).then(pl.lit(route)).alias("route"),
         business_key.alias("business_key"),
-        pl.when(~found).then(pl.lit(reason_if_not)).alias("reason"),
+        pl.when(~found).then(pl.lit(detail_if_not)).alias("detail"),
     ]
 
 
 # --- tax identities --------------------------------------------------------------------------------------
 
+_IDENTITY_COLUMNS = ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix"]
+
 
 def tax_identities(tax_sources: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
-    """Every tax identity of each tax source with the number of its rows (large sources aggregate here first)."""
-    identity_columns = ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix"]
-    return pl.concat(
-        [
-            frame.group_by(identity_columns).agg(records=pl.len().cast(pl.Int64)).with_columns(source=pl.lit(name))
-            for name, frame in tax_sources.items()
-        ]
+    """Every tax identity with the number of rows each tax source has of it (large sources aggregate first)."""
+    per_source = [
+        frame.group_by(_IDENTITY_COLUMNS).agg(pl.len().cast(pl.Int64).alias(f"{name}_rows"))
+        for name, frame in tax_sources.items()
+    ]
+    return (
+        pl.concat(per_source, how="diagonal")
+        .group_by(_IDENTITY_COLUMNS)
+        .agg(pl.col(rows).sum() for rows in TAX_ROWS)  # a source without the identity sums to 0
     )
 
 
 def link_tax(identities: pl.LazyFrame, registration: pl.LazyFrame) -> pl.LazyFrame:
     """Routes 1 and 2 for tax identities: a USCC of a business, or an operator with one business in force."""
     identity = tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix"))
-    common = [pl.col("source"), identity.alias("record_id"), pl.lit(1).alias("holder_no"), pl.col("records")]
+    common = [pl.lit(TAX_IDENTITY).alias("source"), identity.alias("record"), pl.lit(1).alias("holder_no"), *TAX_ROWS]
 
     by_uscc = (
         identities.filter(pl.col("taxpayer_uscc").is_not_null())
@@ -137,36 +142,40 @@ def link_tax(identities: pl.LazyFrame, registration: pl.LazyFrame) -> pl.LazyFra
 
     n_businesses = pl.col("businesses").list.len()
     n_in_force = pl.col("in_force").list.len()
+    not_an_operator = pl.col("businesses").is_null()
+    found = (n_businesses == 1) | (n_in_force == 1)
+    several_in_force = (n_businesses > 1) & (n_in_force > 1)
+    none_in_force = (n_businesses > 1) & (n_in_force == 0)
     by_operator = (
         identities.filter(pl.col("taxpayer_uscc").is_null())
         .join(operators(registration), left_on="taxpayer_key", right_on="operator_key", how="left")
         .select(
             *common,
-            pl.when(pl.col("businesses").is_null())
+            pl.when(not_an_operator)
             .then(pl.lit(UNLINKED))
-            .when((n_businesses == 1) | (n_in_force == 1))
+            .when(found)
             .then(pl.lit(LINKED))
             .otherwise(pl.lit(AMBIGUOUS))
             .alias("status"),
+            pl.when(found).then(pl.lit("operator_id")).alias("route"),
             pl.when(n_businesses == 1)
             .then(pl.col("businesses").list.first())
             .when(n_in_force == 1)
             .then(pl.col("in_force").list.first())
             .alias("business_key"),
-            pl.when(pl.col("businesses").is_null())
-            .then(pl.lit("not_an_operator"))
-            .when((n_businesses > 1) & (n_in_force > 1))
-            .then(pl.lit("operator_several_in_force"))
-            .when((n_businesses > 1) & (n_in_force == 0))
-            .then(pl.lit("operator_none_in_force"))
-            .alias("reason"),
-            pl.when((n_businesses > 1) & (n_in_force > 1))
+            pl.when(several_in_force)
             .then(pl.col("in_force"))
-            .when((n_businesses > 1) & (n_in_force == 0))
+            .when(none_in_force)
             .then(pl.col("businesses"))
             .alias("candidates"),
+            pl.when(not_an_operator)
+            .then(pl.lit("not_an_operator"))
+            .when(several_in_force)
+            .then(pl.lit("operator_several_in_force"))
+            .when(none_in_force)
+            .then(pl.lit("operator_none_in_force"))
+            .alias("detail"),
         )
-        .with_columns(route=pl.when(pl.col("status") == LINKED).then(pl.lit("operator")))
     )
     return pl.concat([_finish(by_uscc), _finish(by_operator)])
 
@@ -175,7 +184,7 @@ def link_tax(identities: pl.LazyFrame, registration: pl.LazyFrame) -> pl.LazyFra
 
 
 def county_of_address(addresses: pl.LazyFrame, regions: pl.DataFrame) -> pl.LazyFrame:
-    """``address → region_code`` for addresses naming exactly one county of the province.
+    """``address → county`` (a region code) for addresses naming exactly one county of the province.
 
     A county counts as named when the address contains its name *and* its city's (or, for a county the
     province administers directly, the province's) name: county names repeat across cities and provinces
@@ -209,7 +218,7 @@ def county_of_address(addresses: pl.LazyFrame, regions: pl.DataFrame) -> pl.Lazy
 
 
 def link_by_name(holders: pl.LazyFrame, registration: pl.LazyFrame, regions: pl.DataFrame) -> pl.LazyFrame:
-    """Routes 3 and 4 for holders without an ID (``source, record_id, holder_no, holder_name, address``)."""
+    """Route 3 for holders without an ID (``source, record, holder_no, holder_name, address``)."""
     businesses_named = (
         registration.select("business_key", name_norm=normalised_name(pl.col("name")))
         .filter(pl.col("name_norm").is_not_null())
@@ -239,53 +248,50 @@ def link_by_name(holders: pl.LazyFrame, registration: pl.LazyFrame, regions: pl.
     n_operators = pl.col("operator_keys").list.len()
     one_business = n_named == 1
     one_operator = n_named.is_null() & (n_operators == 1)
-    several = (n_named > 1) | (n_named.is_null() & (n_operators > 1))
+    several_businesses = n_named > 1
+    several_operators = n_named.is_null() & (n_operators > 1)
     resolved = holders.select(
         "source",
-        "record_id",
+        "record",
         "holder_no",
-        pl.lit(1).alias("records"),
         pl.when(one_business | one_operator)
         .then(pl.lit(LINKED))
-        .when(several)
+        .when(several_businesses | several_operators)
         .then(pl.lit(AMBIGUOUS))
         .otherwise(pl.lit(UNLINKED))
         .alias("status"),
-        pl.when(one_business)
-        .then(pl.lit("business_name"))
-        .when(one_operator)
-        .then(pl.lit("operator_name"))
-        .alias("route"),
-        # route 4 reaches each of the operator's businesses: one row per business after the explode below
+        pl.when(one_business | one_operator).then(pl.lit("name")).alias("route"),
+        # the operator found by name holds it for each of their businesses: one row each after the explode
         pl.when(one_business)
         .then(pl.col("named"))
         .when(one_operator)
         .then(pl.col("businesses"))
         .otherwise(pl.lit([None], dtype=pl.List(pl.String())))
         .alias("business_key"),
-        pl.when(n_named > 1).then(pl.col("named")).when(several).then(pl.col("county_businesses")).alias("candidates"),
-        pl.when(n_named > 1)
+        pl.when(several_businesses)
+        .then(pl.col("named"))
+        .when(several_operators)
+        .then(pl.col("county_businesses"))
+        .alias("candidates"),
+        pl.when(one_business)
+        .then(pl.lit("business_name"))
+        .when(one_operator)
+        .then(pl.lit("operator_name"))
+        .when(several_businesses)
         .then(pl.lit("several_businesses_named"))
-        .when(several)
+        .when(several_operators)
         .then(pl.lit("several_operators_named"))
-        .when(one_business | one_operator)
-        .then(None)
         .when(pl.col("county").is_null())
         .then(pl.lit("no_county_in_address"))
         .otherwise(pl.lit("no_name_match"))
-        .alias("reason"),
+        .alias("detail"),
     ).explode("business_key")
     return _finish(resolved)
 
 
 def link_trademarks(trademark: pl.LazyFrame, registration: pl.LazyFrame, regions: pl.DataFrame) -> pl.LazyFrame:
     """Every trademark: by the holder's USCC, else the holder's resident ID, else (no ID) by name."""
-    common = [
-        pl.lit("trademark").alias("source"),
-        pl.col("trademark_no").alias("record_id"),
-        pl.lit(1).alias("holder_no"),
-        pl.lit(1).alias("records"),
-    ]
+    common = [pl.lit("trademark").alias("source"), pl.col("trademark_no").alias("record"), pl.lit(1).alias("holder_no")]
     by_uscc = (
         trademark.filter(pl.col("holder_uscc").is_not_null())
         .join(
@@ -300,7 +306,7 @@ def link_trademarks(trademark: pl.LazyFrame, registration: pl.LazyFrame, regions
         trademark.filter(pl.col("holder_uscc").is_null() & pl.col("holder_key").is_not_null())
         .join(operators(registration), left_on="holder_key", right_on="operator_key", how="left")
         .explode("businesses")  # counts for each of the operator's businesses
-        .select(*common, *_found_by_id(pl.col("businesses"), "operator", "not_an_operator"))
+        .select(*common, *_found_by_id(pl.col("businesses"), "operator_id", "not_an_operator"))
     )
     by_name = link_by_name(
         trademark.filter(pl.col("holder_uscc").is_null() & pl.col("holder_key").is_null()).select(
@@ -323,7 +329,7 @@ def patent_holders(patent: pl.LazyFrame) -> pl.LazyFrame:
     return (
         patent.select(
             pl.lit("patent").alias("source"),
-            pl.col("application_no").alias("record_id"),
+            pl.col("application_no").alias("record"),
             pl.col("holder_address").alias("first_address"),
             names.alias("holder_name"),
         )
@@ -356,17 +362,18 @@ def linkage(sources: dict[str, pl.LazyFrame], regions: pl.DataFrame) -> pl.LazyF
 
 
 def linkage_counts(linkage_table: pl.LazyFrame) -> pl.LazyFrame:
-    """Per source: records linked by each route, unlinked and ambiguous (rules.md §3, "Linkage is measured").
+    """Per source and outcome (a route, ``unlinked`` or ``ambiguous``): how many records, and for tax identities
+    how many rows of each tax source they carry (rules.md §3, "Linkage is measured").
 
-    A record is counted once per source even when it reaches several businesses; for the tax sources the
-    records are the source's rows.
+    A record (a patent: each of its holders) counts once even when it reaches several businesses.
     """
-    per_record = linkage_table.group_by("source", "record_id", "holder_no").agg(
-        pl.col("status").first(), pl.col("route").first(), pl.col("records").first()
+    per_record = linkage_table.group_by("source", "record", "holder_no").agg(
+        pl.col("status", "route", *TAX_ROWS).first()
     )
     outcome = pl.when(pl.col("status") == LINKED).then(pl.col("route")).otherwise(pl.col("status"))
     return (
         per_record.group_by("source", outcome.alias("outcome"))
-        .agg(records=pl.col("records").sum())
+        .agg(pl.len().cast(pl.Int64).alias("records"), *(pl.col(rows).sum() for rows in TAX_ROWS))
+        .with_columns(pl.when(pl.col("source") == TAX_IDENTITY).then(pl.col(rows)).alias(rows) for rows in TAX_ROWS)
         .sort("source", "outcome")
     )
