@@ -175,7 +175,7 @@ class Ruleset(_Strict):
     source: str = Field(description="where its text was read: the seed file and section")
     version_note: str = Field(description="why this version")
     requirement: Requirement
-    conditions: list[Condition] = Field(min_length=1)
+    conditions: list[Condition] = Field(min_length=1, max_length=64)  # typing keeps the met ones as bits of a UInt64
     interpretations: list[Interpretation] = Field(default_factory=list)
 
     _texts = field_validator("title", "document", "source", "version_note")(_non_empty)

@@ -90,50 +90,66 @@ def meets(comparison: Comparison) -> pl.Expr:
     return met.fill_null(False)
 
 
-def _codes(flags: list[tuple[str, pl.Expr]]) -> pl.Expr:
-    """The codes whose flag is true, in the given order."""
-    return pl.concat_list([pl.when(flag).then(pl.lit(code)) for code, flag in flags]).list.drop_nulls()
+def _mask(flags: list[pl.Expr]) -> pl.Expr:
+    """The flags as the bits of one integer (flag ``i`` is bit ``i``)."""
+    return pl.sum_horizontal([flag.cast(pl.UInt64) * (1 << i) for i, flag in enumerate(flags)]).cast(pl.UInt64)
+
+
+def _codes(mask: pl.Expr, codes: list[str]) -> pl.Expr:
+    """The codes whose bit is set in ``mask``, in the given order."""
+    return pl.concat_list(
+        [pl.when(mask & (1 << i) != 0).then(pl.lit(code)) for i, code in enumerate(codes)]
+    ).list.drop_nulls()
+
+
+def _any_bit(mask: pl.Expr, positions: list[int]) -> pl.Expr:
+    return mask & sum(1 << i for i in positions) != 0
 
 
 def classify(features: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
-    """``business_key, business_type, reasons, conditions_met, criteria_failed`` for every row of ``features``."""
-    failed = [(c.code, ~c.passes) for c in BASIC_CRITERIA]
-    eligible = ~pl.any_horizontal([flag for _, flag in failed])
+    """``business_key, business_type, reasons, conditions_met, criteria_failed`` for every row of ``features``.
+
+    Per business only the bits are computed — criteria failed, conditions met, requirement met; the type and the
+    code lists are functions of those bits, so they are computed once per distinct combination and joined back.
+    """
     ordered = sorted(ruleset.conditions, key=lambda c: -TYPE_RANK[c.type])  # stable: ruleset order within a type
-    met = [(c.code, meets(c)) for c in ordered]
-    old_enough = meets(ruleset.requirement)
+    per_business = features.select(
+        "business_key",
+        _failed=_mask([~c.passes for c in BASIC_CRITERIA]),
+        _met=_mask([meets(c) for c in ordered]),
+        _old_enough=meets(ruleset.requirement),
+    )
+    met, failed, old_enough = pl.col("_met"), pl.col("_failed"), pl.col("_old_enough")
 
     def meets_any(type_name: str) -> pl.Expr:
-        flags = [meets(c) for c in ruleset.conditions_of(type_name)]
-        return old_enough & pl.any_horizontal(flags) if flags else pl.lit(False)
+        return old_enough & _any_bit(met, [i for i, c in enumerate(ordered) if c.type == type_name])
 
-    business_type = (
-        pl.when(~eligible)
-        .then(pl.lit(INELIGIBLE))
-        .when(meets_any(DEVELOPMENT))
-        .then(pl.lit(DEVELOPMENT))
-        .when(meets_any(GROWTH))
-        .then(pl.lit(GROWTH))
-        .otherwise(pl.lit(SURVIVAL))
-    )
-    return (
-        features.select(
-            "business_key",
-            business_type.alias("business_type"),
-            _codes(met).alias("conditions_met"),
-            _codes(failed).alias("criteria_failed"),
-            old_enough.alias("_old_enough"),
+    outcomes = (
+        per_business.select("_failed", "_met", "_old_enough")
+        .unique()
+        .with_columns(
+            business_type=pl.when(failed != 0)
+            .then(pl.lit(INELIGIBLE))
+            .when(meets_any(DEVELOPMENT))
+            .then(pl.lit(DEVELOPMENT))
+            .when(meets_any(GROWTH))
+            .then(pl.lit(GROWTH))
+            .otherwise(pl.lit(SURVIVAL)),
+            conditions_met=_codes(met, [c.code for c in ordered]),
+            criteria_failed=_codes(failed, [c.code for c in BASIC_CRITERIA]),
         )
         .with_columns(
             reasons=pl.when(pl.col("business_type") == INELIGIBLE)
             .then(pl.col("criteria_failed"))
             .when(pl.col("business_type") != SURVIVAL)
             .then(pl.col("conditions_met"))
-            .when(~pl.col("_old_enough"))
+            .when(~old_enough)
             .then(pl.lit([MIN_AGE]))
             .otherwise(pl.lit([NO_CONDITION]))
         )
-        .select("business_key", "business_type", "reasons", "conditions_met", "criteria_failed")
+    )
+    return per_business.join(outcomes, on=["_failed", "_met", "_old_enough"], how="left").select(
+        "business_key", "business_type", "reasons", "conditions_met", "criteria_failed"
     )
 
 
