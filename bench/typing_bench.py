@@ -86,9 +86,15 @@ def features_and_typing_sql(work: Path, province: str, as_of: dt.date) -> str:
     year, prev = as_of.year, as_of.year - 1
     d = f"DATE '{as_of.isoformat()}'"
     first, last = f"DATE '{prev}-01-01'", f"DATE '{prev}-12-31'"
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     month_day = "month(established_on) * 100 + day(established_on)"
-    anniversary = month_day if leap else f"CASE WHEN {month_day} = 229 THEN 228 ELSE {month_day} END"
+    # established_on <= D minus n years; a 29 Feb D counts back to 28 Feb in a common year
+    landing = as_of.month * 100 + as_of.day
+    if landing == 229:
+        landing = (
+            "CASE WHEN (year(established_on) % 4 = 0 AND year(established_on) % 100 <> 0) OR "
+            "year(established_on) % 400 = 0 THEN 229 ELSE 228 END"
+        )
+    three_years_before = as_of.replace(year=year - 3, day=28 if (as_of.month, as_of.day) == (2, 29) else as_of.day)
 
     def src(name: str) -> str:
         return f"accepted_{name}"  # views made by accepted_views
@@ -122,7 +128,7 @@ suspended AS (
   SELECT DISTINCT uscc FROM {src("suspension")}
   WHERE suspended_from <= {d} AND (resumed_on IS NULL OR resumed_on > {d})
     AND (suspended_until IS NULL OR suspended_until >= {d})
-    AND CAST(suspended_from + INTERVAL 3 YEAR AS DATE) >= {d}),
+    AND suspended_from >= DATE '{three_years_before.isoformat()}'),
 paid AS (
   SELECT {identity} AS record, amount FROM (
     SELECT taxpayer_uscc, taxpayer_key, taxpayer_suffix, sum(amount_yuan) AS amount FROM {src("tax_payment")}
@@ -164,7 +170,7 @@ holdings AS (
 features AS (
   SELECT r.business_key, r.uscc, r.reg_no, r.name, r.region_code, r.industry_code,
     ({year} - year(r.established_on)
-      - CASE WHEN {anniversary} > {as_of.month * 100 + as_of.day} THEN 1 ELSE 0 END)::INTEGER AS years_established,
+      - CASE WHEN {month_day} > {landing} THEN 1 ELSE 0 END)::INTEGER AS years_established,
     r.status = '存续' AS status_active,
     year(r.established_on) = {year} OR report.uscc IS NOT NULL AS annual_report_filed,
     abnormal.uscc IS NOT NULL AS on_abnormal_list,

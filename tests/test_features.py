@@ -61,11 +61,12 @@ def test_features_are_exactly_the_registry_one_row_per_business():
     [
         (dt.date(2023, 7, 31), dt.date(2025, 7, 31), 2),  # second anniversary on D
         (dt.date(2023, 8, 1), dt.date(2025, 7, 31), 1),  # one day short
-        (dt.date(2020, 2, 29), dt.date(2022, 2, 28), 2),  # 29 Feb: anniversary on 28 Feb in a common year
-        (dt.date(2020, 2, 29), dt.date(2022, 2, 27), 1),
-        (dt.date(2022, 2, 28), dt.date(2024, 2, 29), 2),  # D on 29 Feb
+        # 29 Feb (rules.md, Interpretation 2: established_on ≤ D minus n years; a 29 Feb D counts back to 28 Feb)
+        (dt.date(2022, 2, 28), dt.date(2024, 2, 29), 2),  # D on 29 Feb: D minus 2 years is 2022-02-28
         (dt.date(2022, 3, 1), dt.date(2024, 2, 29), 1),
-        (dt.date(2020, 2, 29), dt.date(2024, 2, 28), 3),  # leap-year D: the anniversary is 29 Feb itself
+        (dt.date(2020, 2, 29), dt.date(2022, 2, 28), 1),  # D minus 2 years is 2020-02-28, one day short
+        (dt.date(2020, 2, 29), dt.date(2022, 3, 1), 2),
+        (dt.date(2020, 2, 29), dt.date(2024, 2, 28), 3),
         (dt.date(2020, 2, 29), dt.date(2024, 2, 29), 4),
         (dt.date(2015, 7, 31), dt.date(2025, 7, 31), 10),
         (dt.date(2015, 8, 1), dt.date(2025, 7, 31), 9),
@@ -320,10 +321,13 @@ def test_a_seasonal_business_in_suspension_is_eligible():
     assert typed("41", **rows) == (SURVIVAL, ["NO_CONDITION"])
 
 
-def test_a_suspension_from_29_february_ends_its_maximum_on_28_february():
+def test_the_3_year_maximum_is_counted_back_from_d_like_an_age():
     row = suspension(dt.date(2024, 2, 29))
-    assert feature("suspended", dt.date(2027, 2, 28), suspension=[row]) is True
+    assert feature("suspended", dt.date(2027, 2, 28), suspension=[row]) is True  # D minus 3 years: 2024-02-28
     assert feature("suspended", dt.date(2027, 3, 1), suspension=[row]) is False
+    leap_d = dt.date(2028, 2, 29)  # D minus 3 years: 2025-02-28
+    assert feature("suspended", leap_d, suspension=[suspension(dt.date(2025, 2, 28))]) is True
+    assert feature("suspended", leap_d, suspension=[suspension(dt.date(2025, 2, 27))]) is False
 
 
 # --- registration ----------------------------------------------------------------------------------------

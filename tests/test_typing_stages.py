@@ -202,10 +202,26 @@ def test_the_result_never_depends_on_row_order(seed, province):
         assert actual.equals(expected)
 
 
+# 29 February, around the age and suspension boundaries, for the oracle below
+LEAP_ROWS = {
+    "registration": [
+        business(20 + i, established_on=day)
+        for i, day in enumerate(
+            [dt.date(2020, 2, 29), dt.date(2021, 2, 28), dt.date(2021, 3, 1), dt.date(2022, 2, 28), dt.date(2022, 3, 1)]
+        )
+    ],
+    "suspension": [
+        {"uscc": uscc(20 + i), "suspended_from": day}
+        for i, day in enumerate([dt.date(2021, 2, 28), dt.date(2021, 3, 1), dt.date(2020, 2, 29), dt.date(2022, 7, 31)])
+    ],
+}
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, dt.date(2024, 2, 29), dt.date(2023, 2, 28)])
 @pytest.mark.parametrize("province", ["23", "41"])
-def test_a_hand_written_duckdb_query_of_the_same_rules_gets_the_same_features_and_types(tmp_path, province):
-    cycle = cycle_at(tmp_path, province)
-    write_accepted(cycle, ROWS)
+def test_a_hand_written_duckdb_query_of_the_same_rules_gets_the_same_features_and_types(tmp_path, province, as_of):
+    cycle = Cycle(province=province, as_of=as_of, home=tmp_path, secret=b"test")
+    write_accepted(cycle, {source: ROWS.get(source, []) + LEAP_ROWS.get(source, []) for source in ROWS | LEAP_ROWS})
     run_stages(cycle)
     run_duckdb(cycle, cycle.work_dir / "directory_duckdb.parquet")
     assert same_result(cycle) == "identical"

@@ -33,7 +33,9 @@ class Feature:
 FEATURES: dict[str, Feature] = {
     f.name: f
     for f in (
-        Feature("years_established", pl.Int32(), "whole calendar years from 成立日期 to D (29 Feb → 28 Feb)"),
+        Feature(
+            "years_established", pl.Int32(), "whole calendar years n with 成立日期 ≤ D minus n years (29 Feb → 28 Feb)"
+        ),
         Feature("status_active", pl.Boolean(), "登记状态 is 存续"),
         Feature("annual_report_filed", pl.Boolean(), "report for Y-1 filed on or before D, or established in Y"),
         Feature("on_abnormal_list", pl.Boolean(), "经营异常名录 in force on D"),
@@ -75,17 +77,27 @@ DEFAULTS: dict[str, object] = {
 # --- dates -----------------------------------------------------------------------------------------------
 
 
-def whole_years(since: pl.Expr, as_of: dt.date) -> pl.Expr:
-    """Whole calendar years from ``since`` to ``as_of``; an anniversary on 29 Feb falls on 28 Feb in common years.
+def years_before(day: dt.date, years: int) -> dt.date:
+    """``day`` minus whole calendar years; 29 Feb maps to 28 Feb in a common year (rules.md, Interpretation 2)."""
+    year = day.year - years
+    return (
+        day.replace(year=year, day=28)
+        if (day.month, day.day) == (2, 29) and not calendar.isleap(year)
+        else day.replace(year=year)
+    )
 
-    This is 《民法典》第二百零二条's way of counting years (no corresponding day: the month's last day), so a
-    business is "成立2年（含）以上" on ``D`` exactly when its second anniversary is on or before ``D``.
+
+def whole_years(since: pl.Expr, as_of: dt.date) -> pl.Expr:
+    """The most whole calendar years ``n`` with ``since`` ≤ ``as_of`` minus ``n`` years (rules.md, Interpretation 2).
+
+    Counting back from ``as_of`` to the year of ``since`` lands on the same month and day, except that a 29 Feb
+    ``as_of`` lands on 28 Feb when that year is common.
     """
-    month_day = since.dt.month().cast(pl.Int32) * 100 + since.dt.day().cast(pl.Int32)
-    if not calendar.isleap(as_of.year):
-        month_day = pl.when(month_day == 229).then(228).otherwise(month_day)
-    before_anniversary = (month_day > as_of.month * 100 + as_of.day).cast(pl.Int32)
-    return (pl.lit(as_of.year, pl.Int32) - since.dt.year().cast(pl.Int32) - before_anniversary).cast(pl.Int32)
+    as_of_day = as_of.month * 100 + as_of.day
+    landing = pl.when(since.dt.is_leap_year()).then(229).otherwise(228) if as_of_day == 229 else pl.lit(as_of_day)
+    since_day = since.dt.month().cast(pl.Int32) * 100 + since.dt.day().cast(pl.Int32)
+    short_of_a_year = (since_day > landing).cast(pl.Int32)
+    return (pl.lit(as_of.year, pl.Int32) - since.dt.year().cast(pl.Int32) - short_of_a_year).cast(pl.Int32)
 
 
 def in_force_on(start: pl.Expr, end: pl.Expr, as_of: dt.date) -> pl.Expr:
@@ -134,13 +146,13 @@ def suspended_on(suspension: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """``uscc`` of every business whose 歇业 covers ``D`` and is still within the legal maximum of 3 years.
 
     A suspension covers its filed period up to and including 歇业截止日期, unless 终止歇业日期 ended it on or before
-    ``D``. The 3-year maximum runs like any period in years (《民法典》第二百零一、二百零二条): its last day is the
-    start date 3 years on, 29 Feb → 28 Feb.
+    ``D`` ("resumed early", extracts.md). It is within the maximum while it started on or after ``D`` minus 3
+    years — counted like a business's age (rules.md, Interpretation 2).
     """
     covers = (pl.col("suspended_until").is_null() | (pl.col("suspended_until") >= as_of)) & in_force_on(
         pl.col("suspended_from"), pl.col("resumed_on"), as_of
     )
-    within_maximum = pl.col("suspended_from").dt.offset_by(f"{SUSPENSION_MAXIMUM_YEARS}y") >= as_of
+    within_maximum = pl.col("suspended_from") >= years_before(as_of, SUSPENSION_MAXIMUM_YEARS)
     return suspension.filter(covers & within_maximum).select("uscc").unique().with_columns(suspended=pl.lit(True))
 
 
