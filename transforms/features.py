@@ -115,6 +115,7 @@ def in_year(date: pl.Expr, year: int) -> pl.Expr:
 def registration_facts(registration: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     return registration.select(
         "business_key",
+        "uscc",
         years_established=whole_years(pl.col("established_on"), as_of),
         status_active=pl.col("status") == IN_FORCE,
         seasonal=pl.col("seasonal").fill_null(False),
@@ -259,7 +260,6 @@ def holdings(linkage: pl.LazyFrame, trademark: pl.LazyFrame, patent: pl.LazyFram
 def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key."""
     registration = sources["registration"]
-    by_uscc = registration.select("business_key", "uscc").filter(pl.col("uscc").is_not_null())
     on_uscc = [
         annual_report_facts(sources["annual_report"], as_of),
         listed_on(sources["abnormal_list"], "listed_on", "removed_on", as_of, "on_abnormal_list"),
@@ -274,8 +274,8 @@ def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, a
         holdings(linkage, sources["trademark"], sources["patent"], as_of),
     ]
     features = registration_facts(registration, as_of)
-    for facts in on_uscc:
-        features = features.join(by_uscc.join(facts, on="uscc").drop("uscc"), on="business_key", how="left")
+    for facts in on_uscc:  # a business without a USCC (注册号 only) matches none: null keys never join
+        features = features.join(facts, on="uscc", how="left")
     for facts in on_business:
         features = features.join(facts, on="business_key", how="left")
     filed = pl.col("established_this_year") | pl.col("report_filed").fill_null(False)
