@@ -12,7 +12,7 @@ from hypothesis import given, settings
 
 from flows.reference import ruleset_for
 from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL, TYPE_RANK
-from transforms.classify import BASIC_CRITERIA, MIN_AGE, NO_CONDITION, classify
+from transforms.classify import BASIC_CRITERIA, MIN_AGE, NO_CONDITION, classify, reason_labels
 
 HL, HA = ruleset_for("23"), ruleset_for("41")
 RULESETS = {"23": HL, "41": HA}
@@ -142,6 +142,15 @@ def test_basic_criteria_cover_the_six_national_codes():
     assert [c.code for c in BASIC_CRITERIA] == sorted(
         ["STATUS", "ANNUAL_REPORT", "ABNORMAL", "SERIOUS", "TAX_ABNORMAL", "SUSPENDED"]
     )
+
+
+@pytest.mark.parametrize("province", ["23", "41"])
+def test_every_reason_code_has_a_chinese_label(province):
+    labels = reason_labels(RULESETS[province])
+    codes = {c.code for c in BASIC_CRITERIA} | {c.code for c in RULESETS[province].conditions} | {MIN_AGE, NO_CONDITION}
+    assert set(labels) == codes
+    assert labels[MIN_AGE].endswith("成立2年（含）以上")
+    assert all(labels.values())
 
 
 def test_a_seasonal_business_in_suspension_stays_eligible():

@@ -26,16 +26,12 @@ from transforms.features import FEATURES
 
 MIN_AGE = "MIN_AGE"
 NO_CONDITION = "NO_CONDITION"
-FALLBACK_REASONS = {
-    MIN_AGE: "生存型: 未满足成长型、发展型共同要求（如成立2年（含）以上）",
-    NO_CONDITION: "生存型: 未满足成长型、发展型的任一条件",
-}
 
 
 @dataclass(frozen=True)
 class Criterion:
     code: str
-    label: str
+    label: str  # what a business failing it is, in the national text's words
     source: str  # where the national guidance says it
     passes: pl.Expr
 
@@ -44,19 +40,21 @@ class Criterion:
 BASIC_CRITERIA: tuple[Criterion, ...] = tuple(
     sorted(
         (
-            Criterion("STATUS", "登记在册（不含吊销、注销、撤销状态）", "000 一(四)1", pl.col("status_active")),
+            Criterion("STATUS", "未登记在册（吊销、注销、撤销）", "000 一(四)1", pl.col("status_active")),
             Criterion(
                 "ANNUAL_REPORT",
-                "上一年度已报送年度报告（当年新成立的自动符合）",
+                "上一年度年度报告未在判定日期前报送（当年新成立的除外）",
                 "000 一(四)1",
                 pl.col("annual_report_filed"),
             ),
-            Criterion("ABNORMAL", "未被标记为经营异常状态", "000 一(四)1 A", ~pl.col("on_abnormal_list")),
-            Criterion("SERIOUS", "未被列入严重违法失信名单", "000 一(四)1 B", ~pl.col("on_serious_list")),
-            Criterion("TAX_ABNORMAL", "未被税务部门列为非正常户", "000 一(四)1 C", ~pl.col("tax_abnormal")),
+            Criterion(
+                "ABNORMAL", "被标记为经营异常状态，尚未恢复正常记载状态", "000 一(四)1 A", ~pl.col("on_abnormal_list")
+            ),
+            Criterion("SERIOUS", "被列入严重违法失信名单，未实施信用修复", "000 一(四)1 B", ~pl.col("on_serious_list")),
+            Criterion("TAX_ABNORMAL", "被税务部门列为非正常户，尚未解除", "000 一(四)1 C", ~pl.col("tax_abnormal")),
             Criterion(
                 "SUSPENDED",
-                "未在法定最长歇业期内歇业（季节性经营的除外）",
+                "已办理歇业备案，尚在法定最长歇业期内（季节性经营的除外）",
                 "000 一(四)1 D",
                 ~(pl.col("suspended") & ~pl.col("seasonal")),
             ),
@@ -64,6 +62,18 @@ BASIC_CRITERIA: tuple[Criterion, ...] = tuple(
         key=lambda c: c.code,
     )
 )
+
+
+def reason_labels(ruleset: Ruleset) -> dict[str, str]:
+    """Every code ``reasons`` can hold under ``ruleset``, with its Chinese label (for reports and objections)."""
+    return (
+        {c.code: c.label for c in BASIC_CRITERIA}
+        | {c.code: c.label for c in ruleset.conditions}
+        | {
+            MIN_AGE: f"未满足成长型、发展型的共同要求：{ruleset.requirement.label}",
+            NO_CONDITION: "未满足成长型、发展型的任一条件",
+        }
+    )
 
 
 def _literal(value: Decimal, feature: str) -> pl.Expr:
