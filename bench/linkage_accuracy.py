@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.codes import normalised_code, uscc_problem
+from transforms.codes import normalised_code, resident_id_problem
 from transforms.keys import person_keys
 from transforms.link import LINKED, TAX_IDENTITY, TAX_SOURCES, tax_identity
 
@@ -30,11 +30,12 @@ from transforms.link import LINKED, TAX_IDENTITY, TAX_SOURCES, tax_identity
 def keyed_tax_records(truth: pl.DataFrame, secret: bytes) -> pl.DataFrame:
     """Truth rows of the tax sources as tax identities (source ``taxpayer``), the way ingest keys them."""
     tax = truth.filter(pl.col("source").is_in(TAX_SOURCES)).with_columns(code=normalised_code(pl.col("record")))
-    is_uscc = uscc_problem(pl.col("code")).is_null() & (pl.col("code").str.len_chars() == 18)
+    # as ingest decides: a valid resident ID (+ suffix) is a person even if it also passes as a USCC
+    is_person = resident_id_problem(pl.col("code").str.head(18)).is_null()
     tax = tax.with_columns(
-        taxpayer_uscc=pl.when(is_uscc).then(pl.col("code")),
-        resident_id=pl.when(~is_uscc).then(pl.col("code").str.slice(0, 18)),
-        taxpayer_suffix=pl.when(~is_uscc & (pl.col("code").str.len_chars() > 18)).then(pl.col("code").str.slice(18)),
+        taxpayer_uscc=pl.when(~is_person).then(pl.col("code")),
+        resident_id=pl.when(is_person).then(pl.col("code").str.head(18)),
+        taxpayer_suffix=pl.when(is_person & (pl.col("code").str.len_chars() > 18)).then(pl.col("code").str.slice(18)),
     )
     tax = tax.with_columns(taxpayer_key=person_keys(tax["resident_id"], secret))
     identity = tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix"))
