@@ -116,7 +116,8 @@ links AS (
 tax_links AS (
   SELECT record, business_key FROM links WHERE source = 'taxpayer'),
 report AS (
-  SELECT uscc, greatest(staff_count - 1, 0)::INTEGER AS employees_prev_year, sales_yuan AS sales_prev_year
+  SELECT uscc, CASE WHEN staff_count > 0 THEN staff_count - 1 ELSE staff_count END::INTEGER AS employees_prev_year,
+    sales_yuan AS sales_prev_year
   FROM {src("annual_report")} WHERE report_year = {prev} AND filed_on <= {d}),
 abnormal AS (
   SELECT DISTINCT uscc FROM {src("abnormal_list")}

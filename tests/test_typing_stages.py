@@ -202,8 +202,9 @@ def test_the_result_never_depends_on_row_order(seed, province):
         assert actual.equals(expected)
 
 
-# 29 February, around the age and suspension boundaries, for the oracle below
+# 29 February, around the age and suspension boundaries, and a report without 从业人数, for the oracle below
 LEAP_ROWS = {
+    "annual_report": [{"uscc": uscc(20), "report_year": 2024, "filed_on": dt.date(2025, 3, 1), "staff_count": None}],
     "registration": [
         business(20 + i, established_on=day)
         for i, day in enumerate(
