@@ -16,6 +16,7 @@ would change the type. The feature values behind them are the ``features`` table
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -117,7 +118,8 @@ def _any_bit(mask: pl.Expr, positions: list[int]) -> pl.Expr:
 
 
 def classify(features: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
-    """``business_key, business_type, reasons, conditions_met, criteria_failed`` for every row of ``features``.
+    """``business_key, business_type, reasons, conditions_met, criteria_failed`` for every row of ``features``,
+    in its order.
 
     Per business only the bits are computed — criteria failed, conditions met, requirement met; the type and the
     code lists are functions of those bits, so they are computed once per distinct combination and joined back.
@@ -158,11 +160,12 @@ def classify(features: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
             .otherwise(pl.lit([NO_CONDITION]))
         )
     )
-    return per_business.join(outcomes, on=["_failed", "_met", "_old_enough"], how="left").select(
+    return per_business.join(outcomes, on=["_failed", "_met", "_old_enough"], how="left", maintain_order="left").select(
         "business_key", "business_type", "reasons", "conditions_met", "criteria_failed"
     )
 
 
+DIRECTORY_DETAILS = ("business_key", "uscc", "reg_no", "name", "region_code", "industry_code")  # from registration
 DIRECTORY_COLUMNS = (
     "business_key",
     "uscc",
@@ -181,11 +184,18 @@ DIRECTORY_COLUMNS = (
 )
 
 
-def directory(registration: pl.LazyFrame, typed: pl.LazyFrame, ruleset: Ruleset, as_of, cycle_id: str) -> pl.LazyFrame:
-    """The directory (docs/architecture.md, "The directory"): one row per registered business, sorted by key."""
+def directory(
+    registration: pl.LazyFrame, typed: pl.LazyFrame, ruleset: Ruleset, as_of: dt.date, cycle_id: str
+) -> pl.LazyFrame:
+    """The directory (docs/architecture.md, "The directory"): every typed business — one per registered business,
+    as the features table has them — with its registration details, sorted by key.
+
+    Joins keep the order of ``typed`` (the features table's, sorted by key), so the final sort finds the rows in
+    order and costs little; sorting 1M string keys from scratch costs more than the rest of the stage.
+    """
+    details = registration.select(DIRECTORY_DETAILS)
     return (
-        registration.select("business_key", "uscc", "reg_no", "name", "region_code", "industry_code")
-        .join(typed, on="business_key", how="left")
+        typed.join(details, on="business_key", how="left", maintain_order="left")
         .with_columns(
             ruleset_id=pl.lit(ruleset.id),
             ruleset_version=pl.lit(ruleset.version),

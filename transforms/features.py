@@ -257,27 +257,35 @@ def holdings(linkage: pl.LazyFrame, trademark: pl.LazyFrame, patent: pl.LazyFram
 # --- the features table ----------------------------------------------------------------------------------
 
 
-def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key."""
+def source_facts(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> dict[str, pl.LazyFrame]:
+    """The facts each source contributes, as small frames — at most one row per business — keyed by ``uscc``
+    (sources that carry the business's USCC) or ``business_key`` (linked records). ``registration`` is the spine.
+
+    Every large source is filtered and aggregated here, so collecting these frames streams through it."""
     registration = sources["registration"]
-    on_uscc = [
-        annual_report_facts(sources["annual_report"], as_of),
-        listed_on(sources["abnormal_list"], "listed_on", "removed_on", as_of, "on_abnormal_list"),
-        listed_on(sources["serious_list"], "listed_on", "removed_on", as_of, "on_serious_list"),
-        suspended_on(sources["suspension"], as_of),
-        insured_counts(sources["social_security"], registration, as_of),
-    ]
-    on_business = [
-        tax_facts(
+    return {
+        "registration": registration_facts(registration, as_of),
+        "annual_report": annual_report_facts(sources["annual_report"], as_of),
+        "abnormal_list": listed_on(sources["abnormal_list"], "listed_on", "removed_on", as_of, "on_abnormal_list"),
+        "serious_list": listed_on(sources["serious_list"], "listed_on", "removed_on", as_of, "on_serious_list"),
+        "suspension": suspended_on(sources["suspension"], as_of),
+        "social_security": insured_counts(sources["social_security"], registration, as_of),
+        "tax": tax_facts(
             sources["taxpayer"], sources["tax_abnormal"], sources["tax_payment"], linked_tax_identities(linkage), as_of
         ),
-        holdings(linkage, sources["trademark"], sources["patent"], as_of),
-    ]
-    features = registration_facts(registration, as_of)
-    for facts in on_uscc:  # a business without a USCC (注册号 only) matches none: null keys never join
-        features = features.join(facts, on="uscc", how="left")
-    for facts in on_business:
-        features = features.join(facts, on="business_key", how="left")
+        "holdings": holdings(linkage, sources["trademark"], sources["patent"], as_of),
+    }
+
+
+def features_from_facts(facts: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key."""
+    features = facts["registration"]
+    for name, part in facts.items():
+        if name == "registration":
+            continue
+        # a business without a USCC (注册号 only) matches no USCC-keyed fact: null keys never join
+        key = "uscc" if "uscc" in part.collect_schema() else "business_key"
+        features = features.join(part, on=key, how="left", maintain_order="left")
     filed = pl.col("established_this_year") | pl.col("report_filed").fill_null(False)
     return (
         features.with_columns(annual_report_filed=filed)
@@ -292,3 +300,8 @@ def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, a
         )
         .sort("business_key")
     )
+
+
+def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key."""
+    return features_from_facts(source_facts(sources, linkage, as_of))
