@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from frames import AS_OF, business, features_of, sources, uscc
@@ -51,6 +53,14 @@ def test_features_are_exactly_the_registry_one_row_per_business():
     assert table.columns == ["business_key", *FEATURES]
     assert [table.schema[n] for n in FEATURES] == [f.dtype for f in FEATURES.values()]
     assert table.height == 3
+
+
+def test_the_registry_is_the_feature_table_of_architecture_md():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("## Features", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \| (\w+)", section, flags=re.MULTILINE)
+    assert [name for name, _ in documented] == list(FEATURES)
+    assert [kind for _, kind in documented] == [str(f.dtype).split("(")[0] for f in FEATURES.values()]
 
 
 # --- years established: exactly 2 years, one day less, 29 February ---------------------------------------
