@@ -65,6 +65,12 @@ def features(cycle: Cycle) -> StageResult:
         {name: frame.rechunk().lazy() for name, frame in zip(facts, collected, strict=True)}
     )
     table = assembled.collect(engine="in-memory")
+    if table["business_key"].is_duplicated().any():  # only an accepted table breaking its key can cause it
+        twice = table.filter(table["business_key"].is_duplicated())["business_key"].unique().sort().head(5).to_list()
+        raise ValueError(
+            f"{cycle.accepted_dir}: businesses {', '.join(twice)} got several feature rows; registration must have "
+            "one row per business_key and annual_report one per 统一社会信用代码 and 报告年度"
+        )
     path = write_parquet(table, cycle.work_dir / FEATURES_FILE)
     return StageResult(stage="features", outputs=(path,), rows={"businesses": table.height})
 

@@ -146,6 +146,17 @@ def test_the_stages_write_their_files_and_type_every_business(tmp_path):
     assert links.filter(pl.col("record") == "T2")["candidates"].to_list() == [sorted([uscc(4), uscc(5)])]
 
 
+def test_an_accepted_table_that_breaks_its_key_stops_the_features_stage(tmp_path):
+    cycle = cycle_at(tmp_path)
+    report = {"uscc": uscc(1), "report_year": 2024, "filed_on": dt.date(2025, 4, 1), "staff_count": 1}
+    write_accepted(
+        cycle, {"registration": ROWS["registration"], "annual_report": [report, report | {"staff_count": 2}]}
+    )
+    typing_stages.link(cycle)
+    with pytest.raises(ValueError, match=f"businesses {uscc(1)} got several feature rows"):
+        typing_stages.features(cycle)
+
+
 def test_a_missing_source_is_no_records(tmp_path):
     cycle = cycle_at(tmp_path)
     write_accepted(cycle, {"registration": ROWS["registration"]})
