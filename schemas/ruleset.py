@@ -185,9 +185,6 @@ class Ruleset(_Strict):
         """``<id>-<version>``, as 分型标准 prints it."""
         return f"{self.id}-{self.version}"
 
-    def conditions_of(self, type_name: str) -> list[Condition]:
-        return [c for c in self.conditions if c.type == type_name]
-
     @model_validator(mode="after")
     def _codes_notes_and_tiers(self) -> Ruleset:
         codes = [c.code for c in self.conditions]

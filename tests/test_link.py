@@ -12,8 +12,10 @@ from frames import business, features_of, sources, uscc
 from flows.reference import province_regions
 from transforms.link import (
     AMBIGUOUS,
+    DETAILS,
     LINKAGE_SCHEMA,
     LINKED,
+    ROUTES,
     TAX_ROWS,
     UNLINKED,
     county_of_address,
@@ -275,5 +277,7 @@ def test_the_table_has_its_schema_sorted_by_key_and_no_clear_personal_data():
         taxpayer=[{"taxpayer_key": business(1)["operator_key"], "taxpayer_suffix": "01"}],
     )
     assert table.schema == LINKAGE_SCHEMA
+    assert set(table["route"].drop_nulls()) <= set(ROUTES)
+    assert set(table["detail"].drop_nulls()) <= set(DETAILS)
     assert table.equals(table.sort("source", "record", "holder_no", "business_key", nulls_last=True))
     assert not any(table[c].str.contains("张三").any() for c, dtype in table.schema.items() if dtype == pl.String)
