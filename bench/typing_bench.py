@@ -1,0 +1,328 @@
+"""Features + typing on a cycle's accepted tables: getihu's stages against one hand-written DuckDB query.
+
+    .venv/bin/python -m bench.typing_bench --home DIR --province 41 [--as-of 2025-07-31] [--repeat 1]
+
+``DIR/work/<P>/<cycle_id>/`` must hold ``accepted/<source>.parquet`` (from ``getihu run`` or the validate
+stage) and ``linkage.parquet`` (the link stage is run first, and timed, if it is missing). Each variant runs in
+its own process, so its peak RSS is its own (``os.wait4``):
+
+- ``floor``: read every column the work reads, once, and do nothing else;
+- ``getihu``: the features and type stages (``flows.typing_stages``), writing features + directory;
+- ``duckdb``: one hand-written SQL query doing the same work, writing the directory with the features.
+
+The DuckDB result is then compared business by business with getihu's: a figure for a wrong answer is no
+figure. Prints one JSON line per variant and a summary table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows import typing_stages
+from flows.context import Cycle, default_as_of
+from schemas.accepted import empty_accepted
+
+# Columns the features + typing work reads, per accepted table (what the floor reads).
+READ = {
+    "registration": ["business_key", "uscc", "reg_no", "name", "region_code", "industry_code", "operator_key",
+                     "established_on", "status", "seasonal"],
+    "annual_report": ["uscc", "report_year", "filed_on", "staff_count", "sales_yuan"],
+    "abnormal_list": ["uscc", "listed_on", "removed_on"],
+    "serious_list": ["uscc", "listed_on", "removed_on"],
+    "suspension": ["uscc", "suspended_from", "suspended_until", "resumed_on"],
+    "taxpayer": ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix", "general_from", "general_until"],
+    "tax_abnormal": ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix", "declared_on", "lifted_on"],
+    "tax_payment": ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix", "paid_on", "amount_yuan"],
+    "social_security": ["employer_uscc", "person_key", "contribution_month", "payment_mode"],
+    "trademark": ["trademark_no", "registered_on", "protected_until", "trademark_status"],
+    "patent": ["application_no", "granted_on", "legal_status"],
+}  # fmt: skip
+
+# The typing standards, hand-written in SQL over the feature columns (not generated from the TOML files).
+TYPING_SQL = {
+    "41": {
+        "development": [
+            ("发展A", "tax_paid_prev_year > 10000"),
+            ("发展B", "insured_incl_operator >= 6"),
+            ("发展C", "sales_prev_year >= 600000"),
+            ("发展D", "years_established >= 10"),
+        ],
+        "growth": [
+            ("成长A", "tax_paid_prev_year > 0 AND tax_paid_prev_year <= 10000"),
+            ("成长B", "insured_incl_operator BETWEEN 3 AND 5"),
+            ("成长C", "sales_prev_year >= 300000 AND sales_prev_year < 600000"),
+            ("成长D", "years_established >= 6 AND years_established < 10"),
+        ],
+    },
+    "23": {
+        "development": [
+            ("发展①", "general_taxpayer"),
+            ("发展②", "insured_excl_operator >= 4"),
+            ("发展③", "valid_trademarks >= 1"),
+            ("发展④", "valid_patents >= 1"),
+            ("发展⑤", "employees_prev_year >= 4"),
+        ],
+        "growth": [
+            ("成长①", "tax_paid_prev_year > 0"),
+            ("成长②", "insured_excl_operator BETWEEN 1 AND 3"),
+            ("成长③", "employees_prev_year BETWEEN 2 AND 3"),
+        ],
+    },
+}
+
+
+def features_and_typing_sql(work: Path, province: str, as_of: dt.date) -> str:
+    """One query: the features of every business as of D and its type, as getihu's rules define them."""
+    year, prev = as_of.year, as_of.year - 1
+    d = f"DATE '{as_of.isoformat()}'"
+    first, last = f"DATE '{prev}-01-01'", f"DATE '{prev}-12-31'"
+    month_day = "month(established_on) * 100 + day(established_on)"
+    # established_on <= D minus n years; a 29 Feb D counts back to 28 Feb in a common year
+    landing = as_of.month * 100 + as_of.day
+    if landing == 229:
+        landing = (
+            "CASE WHEN (year(established_on) % 4 = 0 AND year(established_on) % 100 <> 0) OR "
+            "year(established_on) % 400 = 0 THEN 229 ELSE 228 END"
+        )
+    three_years_before = as_of.replace(year=year - 3, day=28 if (as_of.month, as_of.day) == (2, 29) else as_of.day)
+
+    def src(name: str) -> str:
+        return f"accepted_{name}"  # views made by accepted_views
+
+    identity = (
+        "coalesce(taxpayer_uscc, CASE WHEN taxpayer_suffix IS NULL THEN taxpayer_key "
+        "ELSE taxpayer_key || '/' || taxpayer_suffix END)"
+    )
+    rules = TYPING_SQL[province]
+    met = rules["development"] + rules["growth"]
+    codes = ", ".join(f"CASE WHEN coalesce({cond}, false) THEN '{code}' END" for code, cond in met)
+    any_dev = " OR ".join(f"coalesce({c}, false)" for _, c in rules["development"])
+    any_growth = " OR ".join(f"coalesce({c}, false)" for _, c in rules["growth"])
+    return f"""
+WITH
+reg AS (SELECT * FROM {src("registration")}),
+links AS (
+  SELECT source, record, business_key FROM read_parquet('{work / "linkage.parquet"}') WHERE status = 'linked'),
+tax_links AS (
+  SELECT record, business_key FROM links WHERE source = 'taxpayer'),
+report AS (
+  SELECT uscc, CASE WHEN staff_count > 0 THEN staff_count - 1 ELSE staff_count END::INTEGER AS employees_prev_year,
+    sales_yuan AS sales_prev_year
+  FROM {src("annual_report")} WHERE report_year = {prev} AND filed_on <= {d}),
+abnormal AS (
+  SELECT DISTINCT uscc FROM {src("abnormal_list")}
+  WHERE listed_on <= {d} AND (removed_on IS NULL OR removed_on > {d})),
+serious AS (
+  SELECT DISTINCT uscc FROM {src("serious_list")}
+  WHERE listed_on <= {d} AND (removed_on IS NULL OR removed_on > {d})),
+suspended AS (
+  SELECT DISTINCT uscc FROM {src("suspension")}
+  WHERE suspended_from <= {d} AND (resumed_on IS NULL OR resumed_on > {d})
+    AND (suspended_until IS NULL OR suspended_until >= {d})
+    AND suspended_from >= DATE '{three_years_before.isoformat()}'),
+paid AS (
+  SELECT {identity} AS record, amount FROM (
+    SELECT taxpayer_uscc, taxpayer_key, taxpayer_suffix, sum(amount_yuan) AS amount FROM {src("tax_payment")}
+    WHERE paid_on BETWEEN {first} AND {last} GROUP BY ALL)),
+general AS (
+  SELECT DISTINCT {identity} AS record FROM {src("taxpayer")}
+  WHERE general_from <= {d} AND (general_until IS NULL OR general_until > {d})),
+tax_abn AS (
+  SELECT DISTINCT {identity} AS record FROM {src("tax_abnormal")}
+  WHERE declared_on <= {d} AND (lifted_on IS NULL OR lifted_on > {d})),
+tax AS (
+  SELECT business_key, sum(amount) AS tax_paid_prev_year, bool_or(is_general) AS general_taxpayer,
+         bool_or(is_abnormal) AS tax_abnormal
+  FROM (
+    SELECT record, amount, false AS is_general, false AS is_abnormal FROM paid
+    UNION ALL SELECT record, NULL, true, false FROM general
+    UNION ALL SELECT record, NULL, false, true FROM tax_abn
+  ) JOIN tax_links USING (record) GROUP BY business_key),
+insured AS (
+  SELECT s.employer_uscc AS uscc, count(*)::INTEGER AS insured_incl_operator,
+         count(*) FILTER (WHERE r.operator_key IS NULL)::INTEGER AS insured_excl_operator
+  FROM (SELECT DISTINCT employer_uscc, person_key FROM {src("social_security")}
+        WHERE payment_mode = '单位缴纳' AND contribution_month BETWEEN {first} AND {last}) s
+  LEFT JOIN reg r ON r.uscc = s.employer_uscc AND r.operator_key = s.person_key
+  GROUP BY 1),
+holdings AS (
+  SELECT business_key,
+         count(*) FILTER (WHERE source = 'trademark')::INTEGER AS valid_trademarks,
+         count(*) FILTER (WHERE source = 'patent')::INTEGER AS valid_patents
+  FROM (
+    SELECT DISTINCT l.source, l.record, l.business_key FROM links l
+    JOIN (SELECT 'trademark' AS source, trademark_no AS record FROM {src("trademark")}
+          WHERE trademark_status = '注册' AND registered_on <= {d}
+            AND (protected_until IS NULL OR protected_until >= {d})
+          UNION ALL
+          SELECT 'patent', application_no FROM {src("patent")} WHERE legal_status = '有效' AND granted_on <= {d}) v
+    USING (source, record))
+  GROUP BY business_key),
+features AS (
+  SELECT r.business_key, r.uscc, r.reg_no, r.name, r.region_code, r.industry_code,
+    ({year} - year(r.established_on)
+      - CASE WHEN {month_day} > {landing} THEN 1 ELSE 0 END)::INTEGER AS years_established,
+    r.status = '存续' AS status_active,
+    year(r.established_on) = {year} OR report.uscc IS NOT NULL AS annual_report_filed,
+    abnormal.uscc IS NOT NULL AS on_abnormal_list,
+    serious.uscc IS NOT NULL AS on_serious_list,
+    coalesce(tax.tax_abnormal, false) AS tax_abnormal,
+    suspended.uscc IS NOT NULL AS suspended,
+    coalesce(r.seasonal, false) AS seasonal,
+    coalesce(tax.tax_paid_prev_year, 0)::DECIMAL(18, 2) AS tax_paid_prev_year,
+    coalesce(tax.general_taxpayer, false) AS general_taxpayer,
+    coalesce(insured.insured_incl_operator, 0) AS insured_incl_operator,
+    coalesce(insured.insured_excl_operator, 0) AS insured_excl_operator,
+    report.employees_prev_year, report.sales_prev_year,
+    coalesce(holdings.valid_trademarks, 0) AS valid_trademarks,
+    coalesce(holdings.valid_patents, 0) AS valid_patents
+  FROM reg r
+  LEFT JOIN report ON report.uscc = r.uscc
+  LEFT JOIN abnormal ON abnormal.uscc = r.uscc
+  LEFT JOIN serious ON serious.uscc = r.uscc
+  LEFT JOIN suspended ON suspended.uscc = r.uscc
+  LEFT JOIN insured ON insured.uscc = r.uscc
+  LEFT JOIN tax ON tax.business_key = r.business_key
+  LEFT JOIN holdings ON holdings.business_key = r.business_key),
+typed AS (
+  SELECT *,
+    list_filter([
+      CASE WHEN NOT on_abnormal_list THEN NULL ELSE 'ABNORMAL' END,
+      CASE WHEN annual_report_filed THEN NULL ELSE 'ANNUAL_REPORT' END,
+      CASE WHEN NOT on_serious_list THEN NULL ELSE 'SERIOUS' END,
+      CASE WHEN status_active THEN NULL ELSE 'STATUS' END,
+      CASE WHEN suspended AND NOT seasonal THEN 'SUSPENDED' END,
+      CASE WHEN NOT tax_abnormal THEN NULL ELSE 'TAX_ABNORMAL' END], lambda x: x IS NOT NULL) AS criteria_failed,
+    list_filter([{codes}], lambda x: x IS NOT NULL) AS conditions_met,
+    years_established >= 2 AS old_enough,
+    years_established >= 2 AND ({any_dev}) AS development,
+    years_established >= 2 AND ({any_growth}) AS growth
+  FROM features)
+SELECT business_key, uscc, reg_no, name, region_code, industry_code,
+  CASE WHEN len(criteria_failed) > 0 THEN '不符合分型条件' WHEN development THEN '发展型' WHEN growth THEN '成长型'
+       ELSE '生存型' END AS business_type,
+  CASE WHEN len(criteria_failed) > 0 THEN criteria_failed WHEN development OR growth THEN conditions_met
+       WHEN NOT old_enough THEN ['MIN_AGE'] ELSE ['NO_CONDITION'] END AS reasons,
+  conditions_met, criteria_failed,
+  * EXCLUDE (business_key, uscc, reg_no, name, region_code, industry_code, criteria_failed, conditions_met,
+             old_enough, development, growth)
+FROM typed ORDER BY business_key
+"""
+
+
+# --- the variants, each in its own process ---------------------------------------------------------------
+
+
+def run_floor(cycle: Cycle) -> dict:
+    rows = {}
+    for source, columns in READ.items():
+        if cycle.accepted(source).exists():  # one pass decoding every column read, nothing else
+            scan = pl.scan_parquet(cycle.accepted(source)).select(columns)
+            rows[source] = scan.select(pl.len(), *(pl.col(c).null_count() for c in columns)).collect()["len"].item()
+    return {"rows": rows}
+
+
+def run_getihu(cycle: Cycle) -> dict:
+    features = typing_stages.features(cycle)
+    typed = typing_stages.classify(cycle)
+    return {"rows": features.rows | typed.rows}
+
+
+def accepted_views(connection: duckdb.DuckDBPyConnection, cycle: Cycle) -> None:
+    """``accepted_<source>`` for every source: its parquet file, or an empty table when it was not delivered."""
+    for source in READ:
+        if cycle.accepted(source).exists():
+            connection.execute(
+                f"CREATE VIEW accepted_{source} AS SELECT * FROM read_parquet('{cycle.accepted(source)}')"
+            )
+        else:
+            empty = empty_accepted(source).collect().to_arrow()  # noqa: F841 (DuckDB reads the local by name)
+            connection.execute(f"CREATE TABLE accepted_{source} AS SELECT * FROM empty")
+
+
+def run_duckdb(cycle: Cycle, out: Path) -> dict:
+    sql = features_and_typing_sql(cycle.work_dir, cycle.province, cycle.as_of)
+    connection = duckdb.connect()
+    accepted_views(connection, cycle)
+    connection.execute(f"COPY ({sql}) TO '{out}' (FORMAT parquet)")
+    return {"rows": {"businesses": connection.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()[0]}}
+
+
+def child(args: argparse.Namespace) -> None:
+    cycle = Cycle(province=args.province, as_of=args.as_of, home=args.home, secret=b"unused: no IDs are keyed here")
+    start = time.perf_counter()
+    if args.variant == "floor":
+        result = run_floor(cycle)
+    elif args.variant == "getihu":
+        result = run_getihu(cycle)
+    elif args.variant == "link":
+        result = {"rows": typing_stages.link(cycle).rows}
+    else:
+        result = run_duckdb(cycle, cycle.work_dir / "directory_duckdb.parquet")
+    print(json.dumps(result | {"seconds": time.perf_counter() - start}))
+
+
+def measure(args: argparse.Namespace, variant: str) -> dict:
+    command = [sys.executable, "-m", "bench.typing_bench", "--child", variant, "--home", str(args.home),
+               "--province", args.province, "--as-of", args.as_of.isoformat()]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    output = process.stdout.read()
+    if status != 0:
+        raise SystemExit(f"{variant} failed (status {status})")
+    return {"variant": variant, "peak_rss_mb": round(usage.ru_maxrss / 1024)} | json.loads(output)
+
+
+def same_result(cycle: Cycle) -> str:
+    ours = pl.read_parquet(cycle.work_dir / "directory.parquet").join(
+        pl.read_parquet(cycle.work_dir / "features.parquet"), on="business_key"
+    )
+    theirs = pl.read_parquet(cycle.work_dir / "directory_duckdb.parquet")
+    columns = [c for c in theirs.columns if c in ours.columns]
+    ours, theirs = ours.select(columns).sort("business_key"), theirs.select(columns).sort("business_key")
+    if ours.height != theirs.height:
+        return f"DIFFERENT: {ours.height} vs {theirs.height} rows"
+    differing = [c for c in columns if not ours[c].cast(theirs[c].dtype).equals(theirs[c])]
+    return "identical" if not differing else f"DIFFERENT in {differing}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--province", required=True)
+    parser.add_argument("--as-of", type=dt.date.fromisoformat)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--child", dest="variant", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.as_of = args.as_of or default_as_of(dt.date.today().year)
+    if args.variant:
+        return child(args)
+    cycle = Cycle(province=args.province, as_of=args.as_of, home=args.home, secret=b"unused")
+    results = []
+    if not (cycle.work_dir / "linkage.parquet").exists():
+        results.append(measure(args, "link"))
+    for _ in range(args.repeat):
+        for variant in ("floor", "getihu", "duckdb"):
+            results.append(measure(args, variant))
+            print(json.dumps(results[-1], ensure_ascii=False), flush=True)
+    verdict = same_result(cycle)
+    print(f"getihu vs DuckDB result: {verdict}")
+    best = {v: min(r["seconds"] for r in results if r["variant"] == v) for v in ("floor", "getihu", "duckdb")}
+    peak = {v: max(r["peak_rss_mb"] for r in results if r["variant"] == v) for v in ("floor", "getihu", "duckdb")}
+    for variant in ("floor", "getihu", "duckdb"):
+        ratio = best[variant] / best["duckdb"]
+        print(f"{variant:7s} {best[variant]:8.1f} s  ×{ratio:.2f} of DuckDB  peak RSS {peak[variant]} MB")
+
+
+if __name__ == "__main__":
+    main()
