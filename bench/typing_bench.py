@@ -30,7 +30,7 @@ import polars as pl
 
 from flows import typing_stages
 from flows.context import Cycle, default_as_of
-from schemas.accepted import empty_accepted
+from schemas.extracts import empty_accepted
 
 # Columns the features + typing work reads, per accepted table (what the floor reads).
 READ = {
@@ -246,7 +246,7 @@ def accepted_views(connection: duckdb.DuckDBPyConnection, cycle: Cycle) -> None:
                 f"CREATE VIEW accepted_{source} AS SELECT * FROM read_parquet('{cycle.accepted(source)}')"
             )
         else:
-            empty = empty_accepted(source).collect().to_arrow()  # noqa: F841 (DuckDB reads the local by name)
+            empty = empty_accepted(source).to_arrow()  # noqa: F841 (DuckDB reads the local by name)
             connection.execute(f"CREATE TABLE accepted_{source} AS SELECT * FROM empty")
 
 

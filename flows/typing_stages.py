@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from flows.context import Cycle, StageResult
 from flows.reference import province_regions, ruleset_for
-from schemas.accepted import empty_accepted
+from schemas.extracts import empty_accepted
 from schemas.ruleset import Ruleset
 from schemas.sources import SOURCES
 from transforms.classify import DIRECTORY_DETAILS, directory
@@ -32,7 +32,7 @@ DIRECTORY_FILE = "directory.parquet"
 def accepted_tables(cycle: Cycle) -> dict[str, pl.LazyFrame]:
     """Every source's accepted table, scanned lazily; a source that was not delivered is an empty table."""
     return {
-        name: pl.scan_parquet(cycle.accepted(name)) if cycle.accepted(name).exists() else empty_accepted(name)
+        name: pl.scan_parquet(cycle.accepted(name)) if cycle.accepted(name).exists() else empty_accepted(name).lazy()
         for name in SOURCES
     }
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from schemas.stage_files import TYPE_RANK
+from schemas.ruleset import TYPE_RANK
 
 #: Tables in the order they are built, with the order their rows are stored in (helps key look-ups).
 TABLE_ORDER: dict[str, str] = {

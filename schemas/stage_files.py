@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL
 from schemas.sources import RULES, SOURCES
 
 #: Headers (and their aliases) of the personal columns: a quarantined value under one of them must arrive masked.
@@ -18,10 +19,7 @@ PERSONAL_HEADERS = sorted(
 )
 
 #: The four results of typing, in the order outputs.md lists them (manifest ``counts``, report, tables).
-BUSINESS_TYPES = ("生存型", "成长型", "发展型", "不符合分型条件")
-
-#: The types from lowest to highest: a move up or down between two cycles compares these ranks.
-TYPE_RANK = {"不符合分型条件": 0, "生存型": 1, "成长型": 2, "发展型": 3}
+BUSINESS_TYPES = (SURVIVAL, GROWTH, DEVELOPMENT, INELIGIBLE)
 
 #: How a linkage record reached a business (rules.md §3), and what became of it.
 LINK_ROUTES = ("uscc", "operator_id", "name")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import polars as pl
 
 from flows.reference import province_regions
-from schemas.accepted import accepted_schema
+from schemas.extracts import empty_accepted
 from schemas.sources import SOURCES
 from transforms.codes import uscc_check_char
 from transforms.features import FEATURES, business_features
@@ -25,7 +25,7 @@ def uscc(n: int, region: str = "410105") -> str:
 
 def table(source: str, rows: list[dict]) -> pl.LazyFrame:
     """An accepted table of ``source`` with ``rows``; columns not given are null."""
-    schema = accepted_schema(source)
+    schema = empty_accepted(source).schema
     columns = {name: [row.get(name) for row in rows] for name in schema}
     return pl.DataFrame(columns, schema=schema).lazy()
 

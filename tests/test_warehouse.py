@@ -15,7 +15,7 @@ import pytest
 from flows.publish import CHINA_TIME, publish
 from flows.stage_files import StageFileError
 from flows.warehouse import MOVEMENTS
-from schemas.stage_files import TYPE_RANK
+from schemas.ruleset import TYPE_RANK
 from tests.stage_fixture import Business, Fixture, default_businesses, write_cycle
 from transforms.codes import resident_id_problem
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from schemas.accepted import MONEY
 from transforms.link import IN_FORCE, LINKED, TAX_IDENTITY, tax_identity
+from transforms.normalise import MONEY
 
 SUSPENSION_MAXIMUM_YEARS = 3  # 《市场主体登记管理条例》第三十条: 歇业的期限最长不得超过3年
 
