@@ -25,8 +25,9 @@ import polars as pl
 
 from flows import warehouse
 from flows.context import Cycle, StageResult
+from flows.readers import sha256_of
 from flows.report import ReportFacts, render_report
-from flows.stage_files import CycleFiles, StageFileError, read_cycle_files, schema_problems, sha256_of
+from flows.stage_files import CycleFiles, StageFileError, read_cycle_files, schema_problems
 from schemas.outputs import SUBMISSION
 from transforms.publication import public_rows, quarantine_rows, submission_rows
 from transforms.summary import type_counts

@@ -352,8 +352,5 @@ def opened(file: InboxFile, config: InboxConfig, scratch: Path) -> Iterator[Tabl
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while block := stream.read(1 << 24):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()

@@ -7,7 +7,6 @@ writes it — publish never sends a submission built from a half-finished or sta
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandera.polars as pa
 import polars as pl
 
 from flows.context import Cycle
+from flows.readers import sha256_of
 from flows.reference import RULESETS_DIR
 from schemas.stage_files import DIRECTORY, FEATURES, LINKAGE, QUARANTINE
 
@@ -102,14 +102,6 @@ class CycleFiles:
     inputs: tuple[SourceInputs, ...]
     run: RunRecord
     ruleset: RulesetUsed
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _existing(path: Path) -> Path:
