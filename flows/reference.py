@@ -48,20 +48,24 @@ def load_ruleset(path: Path) -> Ruleset:
     return parse_ruleset_text(text, str(path))
 
 
+def ruleset_file(province: str, override: Path | None = None) -> Path:
+    """The typing standard's file for ``province``: ``override`` (``--ruleset FILE``) or the filed one."""
+    return override if override is not None else RULESETS_DIR / f"{province}.toml"
+
+
 def ruleset_for(province: str, override: Path | None = None) -> Ruleset:
-    """The typing standard a cycle of ``province`` applies: ``override`` (``--ruleset FILE``) or the filed one."""
-    filed = filed_rulesets()
-    if override is None and province not in filed:
-        listing = ", ".join(filed) or "none"
+    """The typing standard a cycle of ``province`` applies, validated."""
+    path = ruleset_file(province, override)
+    if override is None and not path.is_file():
+        listing = ", ".join(filed_rulesets()) or "none"
         raise RulesetError(
-            f"No typing standard (分型标准) is filed for province {province}: {RULESETS_DIR / (province + '.toml')} "
+            f"No typing standard (分型标准) is filed for province {province}: {path} "
             f"does not exist (filed for: {listing}). To file one, write data/rulesets/{province}.toml after the model "
             "of data/rulesets/41.toml — id (ISO 3166-2 letters), version, province, the document it implements, the "
             "requirement of the higher types and one [[conditions]] per condition of the province's standard, each "
             "with its code, type, label, feature and thresholds (schema: schemas/ruleset.py) — or run with "
             "--ruleset FILE."
         )
-    path = override if override is not None else filed[province]
     ruleset = load_ruleset(path)
     if ruleset.province != province:
         raise RulesetError(

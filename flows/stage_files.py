@@ -18,7 +18,7 @@ import polars as pl
 
 from flows.context import Cycle
 from flows.readers import sha256_of
-from flows.reference import RULESETS_DIR
+from flows.reference import ruleset_file
 from schemas.stage_files import DIRECTORY, FEATURES, LINKAGE, QUARANTINE
 
 #: Which stage writes each file, for the message when it is missing.
@@ -200,11 +200,6 @@ def parse_run(value: dict[str, Any], path: Path) -> RunRecord:
     return record
 
 
-def ruleset_path(cycle: Cycle) -> Path:
-    """The ruleset file of the cycle: ``--ruleset`` when given, else the province's ``data/rulesets/<P>.toml``."""
-    return cycle.ruleset if cycle.ruleset is not None else RULESETS_DIR / f"{cycle.province}.toml"
-
-
 def ruleset_used(directory: pl.DataFrame, path: Path, source: Path) -> RulesetUsed:
     """The one ruleset id and version the directory was typed with, and the checksum of its file."""
     named = directory.select("ruleset_id", "ruleset_version").unique().sort("ruleset_id", "ruleset_version")
@@ -254,5 +249,5 @@ def read_cycle_files(cycle: Cycle) -> CycleFiles:
         quarantine=read_checked(work / "quarantine.parquet", QUARANTINE),
         inputs=parse_inputs(read_json(work / "inputs.json"), work / "inputs.json"),
         run=parse_run(read_json(work / "run.json"), work / "run.json"),
-        ruleset=ruleset_used(directory, ruleset_path(cycle), work / "directory.parquet"),
+        ruleset=ruleset_used(directory, ruleset_file(cycle.province, cycle.ruleset), work / "directory.parquet"),
     )
