@@ -78,7 +78,10 @@ QUARANTINE = pa.DataFrameSchema(
         # validate masks personal values (docs/architecture.md, "Personal data"); an ID in clear must not go on
         pa.Check(
             lambda data: data.lazyframe.select(
-                ~(pl.col("column").is_in(PERSONAL_HEADERS) & pl.col("value").str.contains(r"[0-9]{15}")).fill_null(True)
+                # an empty value (a `required` breach) hides nothing
+                (~(pl.col("column").is_in(PERSONAL_HEADERS) & pl.col("value").str.contains(r"[0-9]{15}"))).fill_null(
+                    True
+                )
             ),
             name="personal_values_masked",
             error="a personal ID in clear (validate must mask it: first 6 and last 2 characters)",

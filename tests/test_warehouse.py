@@ -12,7 +12,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.publish import CHINA_TIME, publish
+from flows.context import CHINA_TIME
+from flows.publish import publish
 from flows.stage_files import StageFileError
 from flows.warehouse import MOVEMENTS
 from schemas.ruleset import TYPE_RANK
@@ -196,6 +197,20 @@ def test_a_personal_id_in_clear_in_the_quarantine_is_refused_without_printing_it
     assert "personal ID in clear" in str(caught.value)
     assert "11010519491231002X" not in str(caught.value)
     assert not cycle.warehouse.exists()
+
+
+def test_an_empty_personal_value_in_the_quarantine_is_published(tmp_path):
+    # a `required` breach of a personal column has no value to hide
+    cycle = write_cycle(tmp_path)
+    quarantine = pl.read_parquet(cycle.work_dir / "quarantine.parquet")
+    empty = quarantine.with_columns(
+        value=pl.when(pl.col("column") == "个人身份证件号码").then(pl.lit(None)).otherwise("value"),
+        rule=pl.when(pl.col("column") == "个人身份证件号码").then(pl.lit("required")).otherwise("rule"),
+    )
+    assert empty.filter(pl.col("column") == "个人身份证件号码").height > 0
+    empty.write_parquet(cycle.work_dir / "quarantine.parquet")
+    publish(cycle)
+    assert cycle.warehouse.exists()
 
 
 # --- an analyst holding the warehouse open -----------------------------------------------------------------
