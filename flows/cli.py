@@ -84,5 +84,164 @@ def query(
     Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup))
 
 
+#: Exit codes of ``getihu run`` besides 0: what the person at the terminal can do about it differs.
+EXIT_UNEXPECTED, EXIT_INPUT, EXIT_BUSY = 1, 2, 3
+
+
+@app.command()
+def run(
+    province: Annotated[str, typer.Option(help="two-digit province code, e.g. 41 (河南) or 23 (黑龙江)")],
+    as_of: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="judgment date (default 31 July of --year)")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="the cycle's year (default: the as-of year, or this year)")] = None,
+    inbox: Annotated[Path | None, typer.Option(help="the extracts (default <home>/inbox/<P>/<Y>/)")] = None,
+    home: Annotated[Path, typer.Option(help="holds the warehouse, the outputs and the working files")] = Path("data"),
+    ruleset: Annotated[
+        Path | None, typer.Option(help="a typing standard file instead of the province's filed one")
+    ] = None,
+    quarantine_threshold: Annotated[
+        float, typer.Option(help="share of a source's rows that may be quarantined before the run stops")
+    ] = 0.05,
+) -> None:
+    """The whole cycle as a Prefect flow: ingest, validate, link, features, type, publish."""
+    import os
+    import traceback
+
+    from flows.context import DEVELOPMENT_SECRET, cycle_for, secret_from_environment
+    from flows.errors import PipelineStop
+    from flows.lock import HomeBusy
+    from flows.reference import ruleset_for
+    from flows.stage_files import StageFileError
+    from flows.warehouse import WarehouseError
+    from schemas.ruleset import RulesetError
+
+    console = Console(stderr=True)
+    cycle = None
+    try:
+        secret = secret_from_environment()
+        cycle = cycle_for(
+            province, as_of.date() if as_of else None, year, home, inbox, ruleset, secret, quarantine_threshold
+        )
+        ruleset_for(cycle.province, cycle.ruleset)  # a missing or broken standard stops the run before it starts
+        if not cycle.inbox_dir.is_dir():
+            raise PipelineStop(f"{cycle.inbox_dir}: no such inbox folder (give --inbox, or put the extracts there)")
+        if secret == DEVELOPMENT_SECRET.encode():
+            console.print("[yellow]GETIHU_SECRET is the development key: fine for a demo, never for real data.[/]")
+        _quiet_prefect(home)
+        if not os.environ.get("PREFECT_API_URL"):
+            console.print("Starting a temporary Prefect server (about 20 s; set PREFECT_API_URL to use a running one).")
+        from flows.cycle import typing_cycle
+        from flows.progress import shown_on
+
+        with shown_on(console):
+            record = typing_cycle(
+                province=cycle.province,
+                as_of=cycle.as_of,
+                home=str(home),
+                inbox=str(inbox) if inbox else None,
+                ruleset=str(ruleset) if ruleset else None,
+                quarantine_threshold=cycle.quarantine_threshold,
+            )
+    except (PipelineStop, RulesetError) as e:
+        typer.echo(f"getihu run: {e}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except HomeBusy as e:
+        typer.echo(f"getihu run: {e}", err=True)
+        raise typer.Exit(EXIT_BUSY) from None
+    except (StageFileError, WarehouseError) as e:
+        typer.echo(f"getihu run: {e}", err=True)
+        raise typer.Exit(EXIT_UNEXPECTED) from None
+    except Exception as e:
+        log = (cycle.work_dir if cycle else home / "work") / "error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        typer.echo(
+            f"getihu run: stopped by an unexpected error ({type(e).__name__}: {e}). Nothing new was published; "
+            f"the previous results are intact. The details for a developer are in {log}.",
+            err=True,
+        )
+        raise typer.Exit(EXIT_UNEXPECTED) from None
+    heading, table, lines = _run_summary(cycle, record)
+    typer.echo(heading)
+    Console().print(table)
+    for line in lines:
+        typer.echo(line)  # plain lines: a path must never be wrapped
+
+
+@app.command()
+def serve(
+    province: Annotated[list[str], typer.Option(help="a province to serve; repeat for several")] = ["23", "41"],  # noqa: B006
+    home: Annotated[Path, typer.Option(help="the home the deployments run against")] = Path("data"),
+) -> None:
+    """Serve the yearly (1 August 02:00 Asia/Shanghai) and rerun deployments of each province until stopped.
+
+    Needs a Prefect server: ``make serve`` starts one and sets PREFECT_API_URL. Runs take the key for personal
+    data from GETIHU_SECRET in this process's environment.
+    """
+    import os
+
+    from flows.context import secret_from_environment
+    from flows.errors import PipelineStop
+
+    if not os.environ.get("PREFECT_API_URL"):
+        typer.echo(
+            "getihu serve: PREFECT_API_URL is not set; start a Prefect server first (make serve does).", err=True
+        )
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        secret_from_environment()  # refuse now, not at 02:00 on 1 August
+    except PipelineStop as e:
+        typer.echo(f"getihu serve: {e}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    from prefect import serve as prefect_serve
+
+    from flows.deploy import deployments
+
+    prefect_serve(*deployments(province, home.resolve()))
+
+
+def _quiet_prefect(home: Path) -> None:
+    """Prefect settings for a run from the terminal, before prefect is imported; the user's own settings win.
+
+    The terminal shows the run's own progress and one-paragraph messages, so Prefect's console handler only
+    passes what is critical (its API still receives every log); its home defaults into the run's home, and
+    its server neither phones home (there is no network) nor gives up after its default 20 s start-up.
+    """
+    import os
+
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(home.resolve() / "work" / "prefect")))
+    prefect_home.mkdir(parents=True, exist_ok=True)  # prefect does not create a nested home
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def _run_summary(cycle, record: dict):
+    """What ``getihu run`` ends with: a heading, counts by type, and lines with the time taken and the paths."""
+    import json
+
+    from rich.table import Table
+
+    manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    ruleset = manifest["ruleset"]
+    heading = f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {ruleset['id']}-{ruleset['version']}"
+    table = Table()
+    table.add_column("分型结果")
+    table.add_column("户数", justify="right")
+    for business_type, count in manifest["counts"].items():
+        table.add_row(business_type, f"{count:,}")
+    table.add_row("合计", f"{sum(manifest['counts'].values()):,}", style="bold")
+    seconds = sum(stage["seconds"] for stage in record["stages"])
+    lines = [
+        f"stages took {seconds:,.1f} s",
+        f"submission  {cycle.out_dir / 'submission.csv'}",
+        f"report      {cycle.out_dir / 'report.html'}",
+        f"warehouse   {cycle.warehouse}",
+    ]
+    return heading, table, lines
+
+
 def main() -> None:
     app()

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from flows.errors import ConfigurationError
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
+
+#: The environment variable holding the key that protects personal IDs (outputs.md, "Set-up and commands").
+SECRET_VARIABLE = "GETIHU_SECRET"
+
+#: The key ``make run`` and the tests set: it protects nothing, and a run using it says so.
+DEVELOPMENT_SECRET = "getihu-development-key-NOT-FOR-PRODUCTION"
 
 #: Share of a source's rows that may be quarantined before the run stops (extracts.md, "Bad input").
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
@@ -13,6 +24,35 @@ DEFAULT_QUARANTINE_THRESHOLD = 0.05
 def default_as_of(year: int) -> dt.date:
     """The yearly cycle's judgment date: 31 July, after the annual-report period (rules.md, Terms)."""
     return dt.date(year, 7, 31)
+
+
+def now_in_china() -> dt.datetime:
+    return dt.datetime.now(CHINA_TIME).replace(microsecond=0)
+
+
+def cycle_as_of(as_of: dt.date | None, year: int | None, today: dt.date) -> dt.date:
+    """``--as-of`` defaults to 31 July of ``--year``, and ``--year`` to the as-of year (or this year)."""
+    if as_of is None:
+        return default_as_of(year if year is not None else today.year)
+    if year is not None and year != as_of.year:
+        raise ConfigurationError(
+            f"--year {year} and --as-of {as_of:%Y-%m-%d} disagree: a cycle's year is the year of its as-of date "
+            f"(its previous year, 上一年度, is {as_of.year - 1}). Give one of them, or both agreeing."
+        )
+    return as_of
+
+
+def secret_from_environment() -> bytes:
+    """The key for personal IDs from ``GETIHU_SECRET``; a run without one refuses to start."""
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if not secret.strip():
+        raise ConfigurationError(
+            f"{SECRET_VARIABLE} is not set. It is the key that protects operators' and insured people's ID "
+            "numbers (they are stored only as HMAC-SHA256 keys under it), so a run without it refuses to start. "
+            f"Set {SECRET_VARIABLE} from your secret store, and keep it the same from cycle to cycle so that keys "
+            "stay comparable. (make run and the tests set a development key of their own.)"
+        )
+    return secret.encode()
 
 
 def warehouse_path(home: Path) -> Path:
@@ -76,3 +116,32 @@ class StageResult:
     stage: str
     outputs: tuple[Path, ...]
     rows: dict[str, int]  # e.g. {"registration": 1000} or {"businesses": 1000}
+
+
+def cycle_for(
+    province: str,
+    as_of: dt.date | None,
+    year: int | None,
+    home: Path,
+    inbox: str | Path | None,
+    ruleset: str | Path | None,
+    secret: bytes,
+    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+) -> Cycle:
+    """The cycle ``getihu run`` and the flow's parameters describe."""
+    if not (len(province) == 2 and province.isdigit()):
+        raise ConfigurationError(f"--province {province!r}: expected the two-digit province code, e.g. 41 or 23")
+    if not 0.0 <= quarantine_threshold <= 1.0:
+        raise ConfigurationError(
+            f"--quarantine-threshold {quarantine_threshold}: expected a share from 0 to 1 (default 0.05 = 5%)"
+        )
+    today = now_in_china().date()
+    return Cycle(
+        province=province,
+        as_of=cycle_as_of(as_of, year, today),
+        home=home,
+        secret=secret,
+        inbox=Path(inbox) if inbox is not None else None,
+        ruleset=Path(ruleset) if ruleset is not None else None,
+        quarantine_threshold=quarantine_threshold,
+    )

@@ -21,3 +21,7 @@ class InputError(PipelineStop):
 
 class QuarantineThresholdError(PipelineStop):
     """One or more sources had a larger share of quarantined rows than the cycle allows."""
+
+
+class ConfigurationError(PipelineStop):
+    """The run was started wrongly: a missing secret, options that contradict each other."""

@@ -24,7 +24,7 @@ import pandera.errors
 import polars as pl
 
 from flows import warehouse
-from flows.context import Cycle, StageResult
+from flows.context import Cycle, StageResult, now_in_china
 from flows.readers import sha256_of
 from flows.report import ReportFacts, render_report
 from flows.stage_files import CycleFiles, StageFileError, read_cycle_files, schema_problems
@@ -32,14 +32,7 @@ from schemas.outputs import SUBMISSION
 from transforms.publication import public_rows, quarantine_rows, submission_rows
 from transforms.summary import type_counts
 
-#: China Standard Time; no daylight saving, so a fixed offset is exact.
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
-
 MANIFEST_SCHEMA_VERSION = 1
-
-
-def now_in_china() -> dt.datetime:
-    return dt.datetime.now(CHINA_TIME).replace(microsecond=0)
 
 
 def _building(folder: Path) -> Path:

@@ -122,6 +122,11 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "route": "关联途径：uscc 统一社会信用代码、operator_id 经营者证件、name 名称",
         "status": "结果：linked 已关联、unlinked 未关联、ambiguous 多个候选（不猜测，不计入任何主体）",
         "candidates": "多个候选时的候选主体键",
+        "holder_no": "专利权人序号（一件专利的多个权利人各自关联）；其他记录为1",
+        "detail": "说明：名称途径为 business_name 字号名称或 operator_name 经营者姓名；未关联或多个候选时为原因",
+        "taxpayer_rows": "该纳税人身份在纳税人信息中的行数",
+        "tax_abnormal_rows": "该纳税人身份在非正常户中的行数",
+        "tax_payment_rows": "该纳税人身份在税款入库明细中的行数",
     },
     "transitions": {
         "as_of": "本期判定日期",

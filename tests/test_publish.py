@@ -16,7 +16,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.publish import CHINA_TIME, publish, recover_cycle_folder
+from flows.context import CHINA_TIME
+from flows.publish import publish, recover_cycle_folder
 from flows.stage_files import StageFileError
 from schemas.outputs import SUBMISSION
 from schemas.sources import SOURCES

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from flows.charts import Series, bar_chart, stacked_bar_chart
-from flows.publish import CHINA_TIME, publish
+from flows.context import CHINA_TIME
+from flows.publish import publish
 from flows.report import deadline_met, submission_deadline
 from tests.stage_fixture import Fixture, write_cycle
 

@@ -1,0 +1,66 @@
+"""Progress of long stages on a terminal: shown while ``getihu run`` runs, silent everywhere else.
+
+Stages report through :func:`stage_status` and :func:`tracked` without knowing whether anybody watches:
+the CLI turns the display on with :func:`shown_on`; tests, benchmarks and served deployments leave it off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+T = TypeVar("T")
+
+_shown: Progress | None = None
+
+
+@contextmanager
+def shown_on(console: Console) -> Iterator[None]:
+    """Show the progress of the stages run inside the ``with`` block on ``console``."""
+    global _shown
+    progress = Progress(
+        SpinnerColumn(finished_text="[green]✓[/]"),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with progress:
+        _shown = progress
+        try:
+            yield
+        finally:
+            _shown = None
+
+
+@contextmanager
+def stage_status(name: str) -> Iterator[None]:
+    """One line for a stage while it runs: a spinner and the time it has taken; a tick when it is done."""
+    if _shown is None:
+        yield
+        return
+    line = _shown.add_task(name, total=None)
+    try:
+        yield
+    except BaseException:
+        _shown.update(line, description=f"[red]{name} failed[/]")
+        _shown.stop_task(line)
+        raise
+    _shown.update(line, total=1, completed=1)
+
+
+def tracked(items: Sequence[T], description: str) -> Iterator[T]:
+    """``items`` one by one, advancing a bar under the running stage when progress is shown."""
+    if _shown is None:
+        yield from items
+        return
+    bar = _shown.add_task(f"  {description}", total=len(items))
+    for item in items:
+        yield item
+        _shown.advance(bar)
+    _shown.remove_task(bar)
