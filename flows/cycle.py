@@ -1,101 +1,15 @@
-"""The yearly typing cycle as a Prefect flow: one task per stage, tasks passing paths and never frames.
-
-``execute`` is the cycle itself — lock, stages in order, timings, ``run.json`` — and takes how to run a
-stage as an argument: the flow runs each as a Prefect task, tests and benchmarks call the stage
-functions directly. So the logic the flow runs is the logic the tests prove.
-"""
+"""The yearly typing cycle as a Prefect flow: one task per stage, tasks passing paths and never frames."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.context import (
-    DEFAULT_QUARANTINE_THRESHOLD,
-    Cycle,
-    StageResult,
-    cycle_for,
-    now_in_china,
-    secret_from_environment,
-)
-from flows.ingest import ingest
-from flows.lock import home_lock
-from flows.progress import stage_status
-from flows.publish import publish
-from flows.typing_stages import classify, features, link
-from flows.validate import validate
-
-Stage = Callable[[Cycle], StageResult]
-
-#: The stages in the order they run (docs/architecture.md, "Stages"); the name is what run.json and the report show.
-STAGES: tuple[tuple[str, Stage], ...] = (
-    ("ingest", ingest),
-    ("validate", validate),
-    ("link", link),
-    ("features", features),
-    ("type", classify),
-    ("publish", publish),
-)
-
-#: How a cycle runs one stage: directly, or as a Prefect task.
-StageRunner = Callable[[str, Stage, Cycle], StageResult]
-
-
-def run_directly(name: str, stage: Stage, cycle: Cycle) -> StageResult:
-    return stage(cycle)
-
-
-@dataclass
-class RunRecord:
-    """What ``run.json`` holds: when the run started and what each stage did."""
-
-    cycle: Cycle
-    started_at: dt.datetime
-    stages: list[dict] = field(default_factory=list)
-    finished_at: dt.datetime | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "cycle_id": self.cycle.cycle_id,
-            "province": self.cycle.province,
-            "as_of": self.cycle.as_of.isoformat(),
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "stages": self.stages,
-        }
-
-    def write(self) -> Path:
-        path = self.cycle.work_dir / "run.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(self.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        temporary.replace(path)
-        return path
-
-
-def execute(
-    cycle: Cycle, run_stage: StageRunner = run_directly, clock: Callable[[], dt.datetime] = now_in_china
-) -> RunRecord:
-    """Run the whole cycle under the home's lock; ``run.json`` is written before publish, which reports it."""
-    with home_lock(cycle.home, f"getihu run {cycle.cycle_id}"):
-        record = RunRecord(cycle=cycle, started_at=clock())
-        for name, stage in STAGES:
-            if name == "publish":
-                record.write()
-            began = time.monotonic()
-            with stage_status(name):
-                result = run_stage(name, stage, cycle)
-            record.stages.append({"stage": name, "seconds": round(time.monotonic() - began, 3), "rows": result.rows})
-        record.finished_at = clock()
-        record.write()
-    return record
+from flows.context import DEFAULT_QUARANTINE_THRESHOLD, Cycle, StageResult, cycle_for, secret_from_environment
+from flows.stages import STAGES, Stage, execute
 
 
 def _as_task(name: str, stage: Stage):

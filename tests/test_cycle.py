@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.context import Cycle
-from flows.cycle import STAGES, execute
 from flows.errors import InputError
+from flows.stages import STAGES, execute
 from schemas.outputs import SUBMISSION
 from synth.generate import generate
 from synth.world import Plan
