@@ -12,6 +12,7 @@ from flows import transcode
 from flows.errors import InputError
 from flows.ingest import ingest
 from flows.validate import validate
+from schemas.sources import SOURCES
 
 from .inbox import csv_bytes, cycle, registration_row, resident_id, valid_row, write_csv, write_xlsx
 
@@ -182,13 +183,16 @@ def test_no_clear_resident_id_reaches_the_raw_layer_the_accepted_tables_or_the_q
     pattern = "|".join(clear)
 
     with duckdb.connect(str(c.raw_db), read_only=True) as con:
-        tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-        for table in tables:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+        assert len(tables) == 1 + len(SOURCES)  # _files and one view per source
+        for (table,) in tables:
             frame = con.sql(f"SELECT * FROM {table}").pl()
             for name in frame.columns:
                 assert not frame[name].cast(pl.String).str.contains(pattern).any(), (table, name)
-    stored = c.raw_db.read_bytes()
-    assert not [p for p in clear if p.encode() in stored]
+    for stored in [c.raw_db, *c.raw_db.parent.rglob("*.parquet")]:
+        assert not [p for p in clear if p.encode() in stored.read_bytes()], stored
     for path in [*c.accepted_dir.glob("*.parquet"), c.work_dir / "quarantine.parquet"]:
         frame = pl.read_parquet(path)
         for name in frame.columns:
