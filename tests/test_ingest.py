@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import transcode
+from flows import readers, transcode
 from flows.errors import InputError
 from flows.ingest import ingest
 from flows.validate import validate
@@ -366,3 +366,25 @@ def test_a_source_over_the_quarantine_threshold_stops_the_run_naming_source_coun
     )
     assert not c.accepted_dir.exists()
     assert pl.read_parquet(c.work_dir / "quarantine.parquet").height == 3
+
+
+def test_typed_parquet_cells_read_as_the_text_a_department_exports_batch_by_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "BATCH_ROWS", 2)
+    path = tmp_path / "penalty.parquet"
+    pl.DataFrame(
+        {
+            "日期": [dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 1, 8, 30), None],
+            "文本": ["2024-03-01 00:00:00", "第1号 00:00:00", " "],
+            "金额": [3.0, 2.5, None],
+            "标志": [True, False, None],
+        }
+    ).write_parquet(path)
+    with readers.parquet_table(path) as table:
+        batches = list(table.batches)
+    assert table.headers == ["日期", "文本", "金额", "标志"]
+    assert [b.height for b in batches] == [2, 1]
+    assert pl.concat(batches).rows() == [
+        (2, "2024-03-01", "2024-03-01", "3", "1"),
+        (3, "2024-03-01 08:30:00", "第1号 00:00:00", "2.5", "0"),
+        (4, None, " ", None, None),
+    ]
