@@ -4,7 +4,8 @@ The raw layer keeps every delivered row as delivered text, with its lineage (``_
 ``_sha256``, ``_line``, ``_load_id``) and any extra columns of the file. Each loaded file's rows are Parquet
 files in ``raw/<load_id>/`` beside ``raw.duckdb`` — Polars writes them several times faster than DuckDB appends
 rows to a table, and validate reads them straight back — and ``raw.duckdb`` holds one view ``raw_<source>`` per
-source over them, so the raw layer is queried in DuckDB as before. Personal IDs are keyed before the rows are
+source over them, so the raw layer is queried in DuckDB as before. The files hold ``_line``; the lineage that
+is the same for a whole file is kept once, in ``_files``, and joined in by the view. Personal IDs are keyed before the rows are
 written (``transforms.personal``): the clear value is never written. ``_files`` records each loaded file: its
 inbox, name, checksum, format, encoding, row count and header (which delivered header is which canonical
 column, and each money column's unit).
@@ -128,32 +129,22 @@ class _Delivery:
 
 
 def _raw_rows(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
-    """A keyed batch in the raw layer's columns: lineage, every contract column (null when not delivered), extras."""
-    file = delivery.file
-    constant = {"_source": file.source, "_file": file.name, "_sha256": delivery.sha256, "_load_id": delivery.load_id}
-    lineage = [pl.lit(constant[c], dtype=pl.String).alias(c) for c in LINEAGE_COLUMNS if c != "_line"]
-    lineage.insert(LINEAGE_COLUMNS.index("_line"), pl.col("_line").cast(pl.Int64))
+    """A keyed batch as the raw layer's Parquet files hold it: ``_line``, every contract column (null when not
+    delivered), extras. The lineage that is the same for every row of a file is joined in by the view."""
     present = set(batch.columns)
-    columns = [*raw_columns(SOURCES[file.source]), *delivery.extras]
+    columns = [*raw_columns(SOURCES[delivery.file.source]), *delivery.extras]
     return batch.select(
-        *lineage, *(pl.col(c) if c in present else pl.lit(None, dtype=pl.String).alias(c) for c in columns)
+        pl.col("_line").cast(pl.Int64),
+        *(pl.col(c) if c in present else pl.lit(None, dtype=pl.String).alias(c) for c in columns),
     )
 
 
-def _prepared(
-    changed: Iterable[tuple[InboxFile, str]], files: list[InboxFile], cycle: Cycle, config: InboxConfig
+def _read(
+    changed: Iterable[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
 ) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
-    """Every batch of every file, read, mapped, keyed and in raw-layer columns; after a file's last batch,
-    ``(delivery, None)``.
-
-    Each distinct value of a personal column is keyed once (``keyers``), in whichever file and batch it first
-    appears, and forgotten after the last file with that column.
-    """
-    keyers: dict[str, Keyer] = {}
-    last_use = {c.name: i for i, file in enumerate(files) for c in SOURCES[file.source].columns if c.personal}
+    """Every batch of every changed file, read and under raw-layer names; after a file's last batch,
+    ``(delivery, None)``. A file without records gives one empty batch: the view still reads its columns."""
     for file, sha256 in changed:
-        index = files.index(file)
-        source = SOURCES[file.source]
         with (
             tempfile.TemporaryDirectory(dir=cycle.raw_db.parent) as scratch,
             opened(file, config, Path(scratch)) as data,
@@ -164,21 +155,39 @@ def _prepared(
             load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256)
             extras = tuple(t for t in targets.values() if t not in contract)
             delivery = _Delivery(file, sha256, load_id, data.encoding, header_map, extras)
-            personal = [c for c in source.columns if c.personal and c.name in contract]
             rows = 0
             for batch in data.batches:
-                batch = batch.rename(targets)
-                for column in personal:
-                    if column.name not in keyers:
-                        keyers[column.name] = Keyer(column, cycle.secret)
-                    batch = keyers[column.name].keyed(batch)
                 rows += batch.height
-                yield delivery, _raw_rows(batch, delivery)
-            if not rows:  # a file without records still has its (empty) part: the view reads its columns
-                yield delivery, _raw_rows(pl.DataFrame(schema={"_line": pl.Int64}), delivery)
+                yield delivery, batch.rename(targets)
+            if not rows:
+                yield delivery, pl.DataFrame(schema={"_line": pl.Int64})
             yield delivery, None
-        for name in [n for n, last in last_use.items() if last == index]:
-            keyers.pop(name, None)  # no later file of the inbox has the column: its values need not be held longer
+
+
+def _keyed(
+    batches: Iterator[tuple[_Delivery, pl.DataFrame | None]], files: list[InboxFile], secret: bytes
+) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
+    """``batches`` with their personal columns keyed, in the raw layer's columns.
+
+    Each distinct value of a personal column is keyed once (``keyers``), in whichever file and batch it first
+    appears, and forgotten after the last file of the inbox with that column.
+    """
+    keyers: dict[str, Keyer] = {}
+    last_use = {c.name: i for i, file in enumerate(files) for c in SOURCES[file.source].columns if c.personal}
+    for delivery, batch in batches:
+        if batch is None:
+            yield delivery, None
+            index = files.index(delivery.file)
+            for name in [n for n, last in last_use.items() if last == index]:
+                keyers.pop(name, None)
+            continue
+        delivered = set(delivery.header_map.canonical.values())
+        for column in SOURCES[delivery.file.source].columns:
+            if column.personal and column.name in delivered and column.name in batch.columns:
+                if column.name not in keyers:
+                    keyers[column.name] = Keyer(column, secret)
+                batch = keyers[column.name].keyed(batch)
+        yield delivery, _raw_rows(batch, delivery)
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -205,7 +214,12 @@ def _view_sql(con: duckdb.DuckDBPyConnection, raw_db: Path, source: Source) -> s
         columns += [f"NULL::VARCHAR AS {quoted(c)}" for c in raw_columns(source)]
         return f"CREATE OR REPLACE VIEW {name} AS SELECT {', '.join(columns)} LIMIT 0"
     globs = ", ".join(_literal(str(raw_parts(raw_db, i).resolve() / _PARTS_GLOB)) for i in load_ids)
-    return f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{globs}], union_by_name = true)"
+    lineage = "f.source AS _source, f.file AS _file, f.sha256 AS _sha256, r._line, f.load_id AS _load_id"
+    return (
+        f"CREATE OR REPLACE VIEW {name} AS SELECT {lineage}, r.* EXCLUDE (_line, filename) "
+        f"FROM read_parquet([{globs}], union_by_name = true, filename = true) AS r "
+        "JOIN _files AS f ON f.load_id = regexp_extract(r.filename, '([^/]+)/[^/]+$', 1)"
+    )
 
 
 def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, rows: int) -> None:
@@ -282,7 +296,9 @@ def _load(
     staging = raw_dir(cycle.raw_db) / ".staging"
     current, rows, part = None, 0, 0
     try:
-        for delivery, batch in in_background(_prepared(changed, files, cycle, config)):
+        read = in_background(_read(changed, cycle, config))  # Polars parses the next batches on one thread,
+        keyed = in_background(_keyed(read, files, cycle.secret))  # they are keyed on another, written on this one
+        for delivery, batch in keyed:
             if delivery is not current:
                 shutil.rmtree(staging, ignore_errors=True)
                 staging.mkdir(parents=True)

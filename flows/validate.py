@@ -87,10 +87,14 @@ def _parts(raw_db: Path, file: LoadedFile) -> list[Path]:
 
 def _raw_rows(part: Path, source: Source, file: LoadedFile) -> pl.DataFrame:
     """The raw rows of one part, in line order, with each money column's unit factor."""
-    rows = pl.read_parquet(part, columns=["_file", "_line", *raw_columns(source)])
+    rows = pl.read_parquet(part, columns=["_line", *raw_columns(source)])
     money = [c for c in source.columns if c.kind is Kind.MONEY]
     rows = rows if rows["_line"].is_sorted() else rows.sort("_line")
-    return rows.with_columns(pl.lit(file.factors.get(c.name, 1), dtype=pl.Int64).alias(factor_name(c)) for c in money)
+    return rows.select(
+        pl.lit(file.name, dtype=pl.String).alias("_file"),
+        pl.all(),
+        *(pl.lit(file.factors.get(c.name, 1), dtype=pl.Int64).alias(factor_name(c)) for c in money),
+    )
 
 
 _LINEAGE_SCHEMA = {"_file": pl.String, "_line": pl.Int64}
@@ -130,16 +134,17 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
 
 def _raw_keys(raw_db: Path, source: Source, files: list[LoadedFile], rows: pl.DataFrame) -> pl.DataFrame:
     """Lineage and key text, as delivered, of the (few) ``rows`` (lineage) of conflicting duplicate keys."""
-    names = set(rows["_file"])
-    parts = [part for file in files if file.name in names for part in _parts(raw_db, file)]
-    if not parts:
-        return pl.DataFrame(schema={**_LINEAGE_SCHEMA, **dict.fromkeys(key_text_columns(source), pl.String)})
-    return (
-        pl.scan_parquet(parts)
-        .select(*LINEAGE, *key_text_columns(source))
-        .join(rows.lazy(), on=list(LINEAGE), how="semi")
-        .collect()
-    )
+    found = [pl.DataFrame(schema={**_LINEAGE_SCHEMA, **dict.fromkeys(key_text_columns(source), pl.String)})]
+    for file in files:
+        lines = rows.filter(pl.col("_file") == file.name)["_line"]
+        if len(lines):
+            delivered = pl.scan_parquet(_parts(raw_db, file)).select("_line", *key_text_columns(source))
+            found.append(
+                delivered.filter(pl.col("_line").is_in(lines.implode()))
+                .select(pl.lit(file.name).alias("_file"), pl.all())
+                .collect()
+            )
+    return pl.concat(found)
 
 
 def _sink_accepted(rows: pl.LazyFrame, path: Path) -> None:
