@@ -1,48 +1,47 @@
 """Stage ``ingest``: every file of the cycle's inbox into the province's raw layer (``raw.duckdb``).
 
-The raw layer keeps every delivered row as delivered text, one table ``raw_<source>`` per source, with its
-lineage (``_source``, ``_file``, ``_sha256``, ``_line``, ``_load_id``) and any extra columns of the file.
-Personal IDs are keyed before the rows are written (``transforms.personal``): the clear value never reaches
-the database. ``_files`` records each loaded file: its inbox, name, checksum, format, encoding, row count and
-header (which delivered header is which canonical column, and each money column's unit).
+The raw layer keeps every delivered row as delivered text, with its lineage (``_source``, ``_file``,
+``_sha256``, ``_line``, ``_load_id``) and any extra columns of the file. Each loaded file's rows are Parquet
+files in ``raw/<load_id>/`` beside ``raw.duckdb`` — Polars writes them several times faster than DuckDB appends
+rows to a table, and validate reads them straight back — and ``raw.duckdb`` holds one view ``raw_<source>`` per
+source over them, so the raw layer is queried in DuckDB as before. The files hold ``_line``; the lineage that
+is the same for a whole file is kept once, in ``_files``, and joined in by the view. Personal IDs are keyed before the rows are
+written (``transforms.personal``): the clear value is never written. ``_files`` records each loaded file: its
+inbox, name, checksum, format, encoding, row count and header (which delivered header is which canonical
+column, and each money column's unit).
 
 A file is identified by its inbox and name: loading it again unchanged is a no-op; a changed file (new
-sha256) replaces its predecessor's rows; a file gone from the inbox takes its rows with it. Each file is
-loaded in its own transaction: an unusable file leaves its predecessor in place.
+sha256) replaces its predecessor's rows; a file gone from the inbox takes its rows with it. A file's rows are
+written aside and take their place with its ``_files`` row, in one transaction: an unusable file leaves its
+predecessor in place. The views are recreated at the end, and folders no view names are removed after that.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import tempfile
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from queue import Full, Queue
-from typing import TypeVar
 
 import duckdb
 import polars as pl
 
+from flows.background import in_background
 from flows.context import Cycle, StageResult
 from flows.errors import InputError
 from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, opened, sha256_of
 from schemas.sources import SOURCES, Source
 from transforms.headers import HeaderError, HeaderMap, mapped_headers
-from transforms.personal import kept_columns, keyed, keyed_lookup, masked_name, rule_name
+from transforms.personal import Keyer, kept_columns, masked_name, rule_name
 
-T = TypeVar("T")
-
-LINEAGE_COLUMNS = {
-    "_source": "VARCHAR",
-    "_file": "VARCHAR",
-    "_sha256": "VARCHAR",
-    "_line": "BIGINT",
-    "_load_id": "VARCHAR",
-}
+LINEAGE_COLUMNS = ("_source", "_file", "_sha256", "_line", "_load_id")
+RAW_COMPRESSION = "lz4"  # the raw layer is written once per delivery and read by every cycle: speed over size
+_PART = "part-{:05d}.parquet"
+_PARTS_GLOB = "*.parquet"
 
 _FILES_TABLE = """
 CREATE TABLE IF NOT EXISTS _files (
@@ -76,16 +75,22 @@ def raw_columns(source: Source) -> list[str]:
     return names
 
 
+def raw_dir(raw_db: Path) -> Path:
+    """Where the Parquet files of the raw layer ``raw_db`` live: one folder per loaded file."""
+    return raw_db.parent / "raw"
+
+
+def raw_parts(raw_db: Path, load_id: str) -> Path:
+    """The folder of one loaded file's rows (Parquet files, in line order by name)."""
+    return raw_dir(raw_db) / load_id
+
+
 def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_FILES_TABLE)
-    for source in SOURCES.values():
-        columns = [f"{quoted(n)} {t}" for n, t in LINEAGE_COLUMNS.items()]
-        columns += [f"{quoted(n)} VARCHAR" for n in raw_columns(source)]
-        con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(source.name)} ({', '.join(columns)})")
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def load_id_of(inbox: Path, name: str, sha256: str) -> str:
@@ -123,17 +128,23 @@ class _Delivery:
     extras: tuple[str, ...]  # raw-layer columns of no contract column
 
 
-def _prepared(
-    files: list[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
-) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
-    """Every batch of every file, read, mapped and keyed; after a file's last batch, ``(delivery, None)``.
+def _raw_rows(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
+    """A keyed batch as the raw layer's Parquet files hold it: ``_line``, every contract column (null when not
+    delivered), extras. The lineage that is the same for every row of a file is joined in by the view."""
+    present = set(batch.columns)
+    columns = [*raw_columns(SOURCES[delivery.file.source]), *delivery.extras]
+    return batch.select(
+        pl.col("_line").cast(pl.Int64),
+        *(pl.col(c) if c in present else pl.lit(None, dtype=pl.String).alias(c) for c in columns),
+    )
 
-    Each distinct personal ID of the run is keyed once (``lookups``), in whichever file and batch it first
-    appears.
-    """
-    lookups: dict[str, pl.DataFrame] = {}
-    for file, sha256 in files:
-        source = SOURCES[file.source]
+
+def _read(
+    changed: Iterable[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
+) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
+    """Every batch of every changed file, read and under raw-layer names; after a file's last batch,
+    ``(delivery, None)``. A file without records gives one empty batch: the view still reads its columns."""
+    for file, sha256 in changed:
         with (
             tempfile.TemporaryDirectory(dir=cycle.raw_db.parent) as scratch,
             opened(file, config, Path(scratch)) as data,
@@ -144,73 +155,71 @@ def _prepared(
             load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256)
             extras = tuple(t for t in targets.values() if t not in contract)
             delivery = _Delivery(file, sha256, load_id, data.encoding, header_map, extras)
-            personal = [c for c in source.columns if c.personal and c.name in contract]
+            rows = 0
             for batch in data.batches:
-                batch = batch.rename(targets)
-                for column in personal:
-                    known = lookups.get(column.name)
-                    lookups[column.name] = keyed_lookup(batch[column.name], column, cycle.secret, known)
-                    batch = keyed(batch, column, lookups[column.name])
-                yield delivery, batch
+                rows += batch.height
+                yield delivery, batch.rename(targets)
+            if not rows:
+                yield delivery, pl.DataFrame(schema={"_line": pl.Int64})
             yield delivery, None
 
 
-def _in_background(items: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """``items`` produced in a thread, ``depth`` ahead of the consumer.
+def _keyed(
+    batches: Iterator[tuple[_Delivery, pl.DataFrame | None]], files: list[InboxFile], secret: bytes
+) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
+    """``batches`` with their personal columns keyed, in the raw layer's columns.
 
-    DuckDB appends on one core; meanwhile Polars reads and keys the next batch on the other.
-    Exceptions of the producer reach the consumer; a consumer that stops early stops the producer.
+    Each distinct value of a personal column is keyed once (``keyers``), in whichever file and batch it first
+    appears, and forgotten after the last file of the inbox with that column.
     """
-    queue: Queue = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, object]) -> bool:
-        while not stop.is_set():
-            try:
-                queue.put(item, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(("item", item)):
-                    return
-            put(("end", None))
-        except BaseException as error:  # handed to the consumer, which raises it
-            put(("error", error))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        thread.join()
+    keyers: dict[str, Keyer] = {}
+    last_use = {c.name: i for i, file in enumerate(files) for c in SOURCES[file.source].columns if c.personal}
+    for delivery, batch in batches:
+        if batch is None:
+            yield delivery, None
+            index = files.index(delivery.file)
+            for name in [n for n, last in last_use.items() if last == index]:
+                keyers.pop(name, None)
+            continue
+        delivered = set(delivery.header_map.canonical.values())
+        for column in SOURCES[delivery.file.source].columns:
+            if column.personal and column.name in delivered and column.name in batch.columns:
+                if column.name not in keyers:
+                    keyers[column.name] = Keyer(column, secret)
+                batch = keyers[column.name].keyed(batch)
+        yield delivery, _raw_rows(batch, delivery)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, delivery: _Delivery, batch: pl.DataFrame) -> None:
-    con.register("_batch", batch.to_arrow())
-    # constant lineage added by DuckDB: cheaper than millions of copies of the same strings from Polars
-    lineage = "? AS _source, ? AS _file, ? AS _sha256, ? AS _load_id"
-    file = delivery.file
-    con.execute(
-        f"INSERT INTO {raw_table(file.source)} BY NAME SELECT *, {lineage} FROM _batch",
-        [file.source, file.name, delivery.sha256, delivery.load_id],
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_FILES_TABLE)
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'raw\\_%' ESCAPE '\\'"
+    ).fetchall()
+    for (table,) in tables:  # a raw layer of DuckDB tables (before the Parquet files): its files are loaded again
+        con.execute(f"DROP TABLE {quoted(table)}")
+        con.execute("DELETE FROM _files WHERE source = ?", [table.removeprefix("raw_")])
+
+
+def _view_sql(con: duckdb.DuckDBPyConnection, raw_db: Path, source: Source) -> str:
+    """``raw_<source>`` over the Parquet files of every loaded file of the source, of every inbox."""
+    load_ids = [
+        i
+        for (i,) in con.execute(
+            "SELECT load_id FROM _files WHERE source = ? ORDER BY load_id", [source.name]
+        ).fetchall()
+    ]
+    name = raw_table(source.name)
+    if not load_ids:
+        columns = [f"NULL::{'BIGINT' if c == '_line' else 'VARCHAR'} AS {quoted(c)}" for c in LINEAGE_COLUMNS]
+        columns += [f"NULL::VARCHAR AS {quoted(c)}" for c in raw_columns(source)]
+        return f"CREATE OR REPLACE VIEW {name} AS SELECT {', '.join(columns)} LIMIT 0"
+    globs = ", ".join(_literal(str(raw_parts(raw_db, i).resolve() / _PARTS_GLOB)) for i in load_ids)
+    lineage = "f.source AS _source, f.file AS _file, f.sha256 AS _sha256, r._line, f.load_id AS _load_id"
+    return (
+        f"CREATE OR REPLACE VIEW {name} AS SELECT {lineage}, r.* EXCLUDE (_line, filename) "
+        f"FROM read_parquet([{globs}], union_by_name = true, filename = true) AS r "
+        "JOIN _files AS f ON f.load_id = regexp_extract(r.filename, '([^/]+)/[^/]+$', 1)"
     )
-    con.unregister("_batch")
 
 
 def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, rows: int) -> None:
@@ -233,41 +242,76 @@ def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, row
 
 
 def _forget(con: duckdb.DuckDBPyConnection, inbox: str, name: str) -> None:
-    found = con.execute("SELECT source, load_id FROM _files WHERE inbox = ? AND file = ?", [inbox, name]).fetchone()
-    if found is None:
-        return
-    source, load_id = found
-    con.execute(f"DELETE FROM {raw_table(source)} WHERE _load_id = ?", [load_id])
+    """Drop a file's ``_files`` row; its Parquet files go once no view names them (``_remove_unreferenced``)."""
     con.execute("DELETE FROM _files WHERE inbox = ? AND file = ?", [inbox, name])
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection, inbox: str, files: list[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
+def _remove_unreferenced(con: duckdb.DuckDBPyConnection, raw_db: Path) -> None:
+    """Folders of the raw layer no ``_files`` row names: replaced or forgotten files, or a run killed midway."""
+    referenced = {i for (i,) in con.execute("SELECT load_id FROM _files").fetchall()}
+    folder = raw_dir(raw_db)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name not in referenced:
+                shutil.rmtree(path)
+
+
+def _swap_in(
+    con: duckdb.DuckDBPyConnection, inbox: str, raw_db: Path, delivery: _Delivery, written: Path, rows: int
 ) -> None:
-    """Load ``files`` (with their checksums), each in its own transaction, replacing what the raw layer held of
-    them: DuckDB holds at most one file's rows uncommitted, and an unusable file leaves its predecessor."""
-    with con.cursor() as tx:
-        current, rows = None, 0
-        try:
-            for delivery, batch in _in_background(_prepared(files, cycle, config)):
-                if delivery is not current:
-                    tx.begin()
-                    _forget(tx, inbox, delivery.file.name)
-                    for extra in delivery.extras:
-                        table = raw_table(delivery.file.source)
-                        tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {quoted(extra)} VARCHAR")
-                    current, rows = delivery, 0
-                if batch is None:
-                    _record(tx, inbox, delivery, rows)
-                    tx.commit()
-                    current = None
-                else:
-                    _insert(tx, delivery, batch)
-                    rows += batch.height
-        except BaseException:
-            if current is not None:
-                tx.rollback()
-            raise
+    """The written rows of a file take the place of its predecessor's: one transaction changes its ``_files`` row.
+    The predecessor's folder stays until the views no longer name it (``_refreshed``)."""
+    target = raw_parts(raw_db, delivery.load_id)
+    shutil.rmtree(target, ignore_errors=True)  # left by a killed run: no _files row names it
+    written.rename(target)
+    con.begin()
+    try:
+        _forget(con, inbox, delivery.file.name)
+        _record(con, inbox, delivery, rows)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _refreshed(con: duckdb.DuckDBPyConnection, raw_db: Path) -> None:
+    """Every view over the files ``_files`` names, then the folders no view names any longer removed."""
+    con.begin()
+    for source in SOURCES.values():
+        con.execute(_view_sql(con, raw_db, source))
+    con.commit()
+    _remove_unreferenced(con, raw_db)
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    inbox: str,
+    changed: Iterable[tuple[InboxFile, str]],
+    files: list[InboxFile],
+    cycle: Cycle,
+    config: InboxConfig,
+) -> None:
+    """Load the ``changed`` files of ``files`` (with their checksums), one after the other, each replacing its
+    predecessor once it has been read completely."""
+    staging = raw_dir(cycle.raw_db) / ".staging"
+    current, rows, part = None, 0, 0
+    try:
+        read = in_background(_read(changed, cycle, config))  # Polars parses the next batches on one thread,
+        keyed = in_background(_keyed(read, files, cycle.secret))  # they are keyed on another, written on this one
+        for delivery, batch in keyed:
+            if delivery is not current:
+                shutil.rmtree(staging, ignore_errors=True)
+                staging.mkdir(parents=True)
+                current, rows, part = delivery, 0, 0
+            if batch is None:
+                _swap_in(con, inbox, cycle.raw_db, delivery, staging, rows)
+                current = None
+            else:
+                batch.write_parquet(staging / _PART.format(part), compression=RAW_COMPRESSION)
+                rows += batch.height
+                part += 1
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def ingest(cycle: Cycle) -> StageResult:
@@ -281,15 +325,18 @@ def ingest(cycle: Cycle) -> StageResult:
         )
     cycle.raw_db.parent.mkdir(parents=True, exist_ok=True)
     inbox_key = str(inbox.resolve())
-    with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL on large blocks
-        checksums = dict(zip([f.name for f in files], pool.map(sha256_of, [f.path for f in files]), strict=True))
-    with duckdb.connect(str(cycle.raw_db)) as con:
+    with ThreadPoolExecutor(max_workers=1) as pool, duckdb.connect(str(cycle.raw_db)) as con:
         _create_tables(con)
         loaded = dict(con.execute("SELECT file, sha256 FROM _files WHERE inbox = ?", [inbox_key]).fetchall())
-        changed = [(f, checksums[f.name]) for f in files if loaded.get(f.name) != checksums[f.name]]
-        for gone in sorted(set(loaded) - set(checksums)):
-            _forget(con, inbox_key, gone)
-        _load(con, inbox_key, changed, cycle, config)
+        for name in sorted(set(loaded) - {f.name for f in files}):
+            _forget(con, inbox_key, name)
+        # checksums in file order on a thread of their own (hashlib releases the GIL), ahead of the loading
+        checksums = pool.map(sha256_of, [f.path for f in files])
+        changed = ((f, sha) for f, sha in zip(files, checksums, strict=True) if loaded.get(f.name) != sha)
+        try:
+            _load(con, inbox_key, changed, files, cycle, config)
+        finally:  # the files loaded before an unusable one stay loaded
+            _refreshed(con, cycle.raw_db)
         counts = con.execute(
             "SELECT source, sum(rows)::BIGINT FROM _files WHERE inbox = ? GROUP BY source", [inbox_key]
         ).fetchall()

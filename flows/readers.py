@@ -260,7 +260,20 @@ def csv_table(path: Path, forced_encoding: str | None, scratch: Path) -> Iterato
             readable.unlink(missing_ok=True)
 
 
-_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
+_MIDNIGHT = " 00:00:00"  # a date exported as a date-time: `2024-03-01 00:00:00`
+_DATE_AT_MIDNIGHT = r"^\d{4}-\d{2}-\d{2} 00:00:00$"
+
+
+def _without_midnight(text: pl.Series) -> pl.Series:
+    """``2024-03-01 00:00:00`` as ``2024-03-01``; the regular expression runs on the few values that end so."""
+    candidates = text.str.ends_with(_MIDNIGHT).fill_null(False).arg_true()
+    if not len(candidates):
+        return text
+    dates = text.gather(candidates)
+    return text.scatter(
+        candidates,
+        pl.select(pl.when(dates.str.contains(_DATE_AT_MIDNIGHT)).then(dates.str.head(10)).otherwise(dates)).to_series(),
+    )
 
 
 def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -275,25 +288,30 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
         if dtype == pl.Date:
             exprs.append(col.dt.strftime("%Y-%m-%d"))
         elif isinstance(dtype, pl.Datetime):
-            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(_MIDNIGHT, "$1"))
+            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S"))
         elif dtype.is_float():
             whole = col.is_finite() & (col == col.round(0)) & (col.abs() < 2**53)
             exprs.append(pl.when(whole).then(col.cast(pl.Int64).cast(pl.String)).otherwise(col.cast(pl.String)))
         elif dtype == pl.Boolean:
             exprs.append(col.cast(pl.Int8).cast(pl.String))
-        elif dtype == pl.String:
-            exprs.append(col.str.replace(_MIDNIGHT, "$1"))
         else:
             exprs.append(col.cast(pl.String))
-    return frame.select(e.alias(n) for e, n in zip(exprs, frame.columns, strict=True))
+    text = frame.select(e.alias(n) for e, n in zip(exprs, frame.columns, strict=True))
+    return text.with_columns(_without_midnight(text[name]) for name in text.columns)
 
 
-def _numbered(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    frame = _as_text(frame)
-    frame = frame.rename({old: f"_c{i}" for i, old in enumerate(frame.columns)})
+def _numbered(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Batches of a sheet or Parquet file (``_line`` first) as positional text columns."""
+    for batch in batches:
+        text = _as_text(batch.drop("_line"))
+        text = text.rename({old: f"_c{i}" for i, old in enumerate(text.columns)})
+        yield _positional(text.with_columns(batch["_line"]))
+
+
+def _sliced(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
     frame = frame.with_row_index("_line", offset=2)
     for offset in range(0, max(frame.height, 1), BATCH_ROWS):
-        yield _positional(frame.slice(offset, BATCH_ROWS))
+        yield frame.slice(offset, BATCH_ROWS)
 
 
 @contextmanager
@@ -322,16 +340,29 @@ def xlsx_table(path: Path) -> Iterator[Table]:
     if header_row.height == 0:
         raise InputError(path, "the first sheet is empty; expected a header row and records", line=1)
     headers = ["" if v is None else str(v) for v in header_row.row(0)]
-    yield Table(headers, _numbered(frame), None)
+    yield Table(headers, _numbered(_sliced(frame)), None)
+
+
+def _parquet_problem(error: Exception) -> str:
+    return f"cannot be read as Parquet: {str(error).splitlines()[0]}"
+
+
+def _parquet_batches(path: Path) -> Iterator[pl.DataFrame]:
+    """The rows of a Parquet file in batches of ``BATCH_ROWS``, ``_line`` first (the header counts as line 1)."""
+    rows = pl.scan_parquet(path).with_row_index("_line", offset=2)
+    try:
+        yield from rows.collect_batches(chunk_size=BATCH_ROWS)
+    except Exception as error:  # a file damaged past its footer fails only when its pages are read
+        raise InputError(path, _parquet_problem(error)) from None
 
 
 @contextmanager
 def parquet_table(path: Path) -> Iterator[Table]:
     try:
-        frame = pl.read_parquet(path)
+        headers = list(pl.read_parquet_schema(path))
     except Exception as error:  # pyarrow/polars raise many error types for a damaged file
-        raise InputError(path, f"cannot be read as Parquet: {str(error).splitlines()[0]}") from None
-    yield Table(list(frame.columns), _numbered(frame), None)
+        raise InputError(path, _parquet_problem(error)) from None
+    yield Table(headers, _numbered(_parquet_batches(path)), None)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from stdnum.cn import ric, uscc
 from transforms.codes import (
     USCC_ALPHABET,
     normalised_code,
+    normalised_codes,
     resident_id_check_char,
     resident_id_problem,
     uscc_check_char,
@@ -100,3 +101,11 @@ def test_normalised_code_folds_full_width_case_and_spaces():
         None,
         None,
     ]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789AXaxＡ９-/. \u3000\u00a0", max_size=20))))
+def test_normalised_codes_is_normalised_code_with_a_fast_path_for_values_already_normal(values):
+    series = pl.Series("code", values, dtype=pl.String)
+    expected = series.to_frame().select(normalised_code(pl.col("code"))).to_series()
+    assert normalised_codes(series).to_list() == expected.to_list()

@@ -2,12 +2,17 @@
 quarantined under its rule, file, line and column, nothing else is, and every identical duplicate collapses."""
 
 import datetime as dt
+import io
 import json
+import shutil
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from flows import readers
+from flows import validate as validate_stage
 from flows.ingest import ingest
 from flows.validate import validate
 from schemas.sources import RULES, SOURCES
@@ -78,3 +83,29 @@ def test_a_clean_province_quarantines_nothing(tmp_path):
     c, faults, duplicates = generated(tmp_path)
     assert faults.height == 0 and duplicates.height == 0
     assert pl.read_parquet(c.work_dir / "quarantine.parquet").height == 0
+
+
+@pytest.mark.slow
+def test_the_result_does_not_depend_on_how_the_files_are_cut_into_batches(tmp_path, monkeypatch):
+    """Duplicates and conflicts across batches and files, row groups of the accepted tables written whatever the
+    batches' sizes: small batches give the same files, byte for byte, as one batch per file."""
+    c, faults, duplicates = generated(tmp_path, "--faults", "0.03", "--seed", "11")
+    assert duplicates.height and faults.filter(pl.col("rule") == "duplicate_conflict").height
+    written = {p.relative_to(c.work_dir): p.read_bytes() for p in sorted(c.work_dir.rglob("*.*"))}
+
+    monkeypatch.setattr(readers, "BATCH_ROWS", 37)
+    shutil.rmtree(c.raw_db.parent)
+    ingest(c)
+    assert max(len(list(folder.iterdir())) for folder in (c.raw_db.parent / "raw").iterdir()) > 5
+    validate(c)
+    assert {p.relative_to(c.work_dir): p.read_bytes() for p in sorted(c.work_dir.rglob("*.*"))} == written
+
+    monkeypatch.setattr(validate_stage, "ROW_GROUP_ROWS", 50)
+    validate(c)
+    for path, data in written.items():
+        assert (
+            pl.read_parquet(c.work_dir / path).equals(pl.read_parquet(io.BytesIO(data)))
+            if path.suffix == ".parquet"
+            else True
+        )
+    assert pq.ParquetFile(c.accepted("registration")).metadata.num_row_groups > 1

@@ -8,10 +8,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import transcode
+from flows import readers, transcode
 from flows.errors import InputError
 from flows.ingest import ingest
 from flows.validate import validate
+from schemas.sources import SOURCES
 
 from .inbox import csv_bytes, cycle, registration_row, resident_id, valid_row, write_csv, write_xlsx
 
@@ -182,13 +183,16 @@ def test_no_clear_resident_id_reaches_the_raw_layer_the_accepted_tables_or_the_q
     pattern = "|".join(clear)
 
     with duckdb.connect(str(c.raw_db), read_only=True) as con:
-        tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-        for table in tables:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+        assert len(tables) == 1 + len(SOURCES)  # _files and one view per source
+        for (table,) in tables:
             frame = con.sql(f"SELECT * FROM {table}").pl()
             for name in frame.columns:
                 assert not frame[name].cast(pl.String).str.contains(pattern).any(), (table, name)
-    stored = c.raw_db.read_bytes()
-    assert not [p for p in clear if p.encode() in stored]
+    for stored in [c.raw_db, *c.raw_db.parent.rglob("*.parquet")]:
+        assert not [p for p in clear if p.encode() in stored.read_bytes()], stored
     for path in [*c.accepted_dir.glob("*.parquet"), c.work_dir / "quarantine.parquet"]:
         frame = pl.read_parquet(path)
         for name in frame.columns:
@@ -362,3 +366,25 @@ def test_a_source_over_the_quarantine_threshold_stops_the_run_naming_source_coun
     )
     assert not c.accepted_dir.exists()
     assert pl.read_parquet(c.work_dir / "quarantine.parquet").height == 3
+
+
+def test_typed_parquet_cells_read_as_the_text_a_department_exports_batch_by_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "BATCH_ROWS", 2)
+    path = tmp_path / "penalty.parquet"
+    pl.DataFrame(
+        {
+            "日期": [dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 1, 8, 30), None],
+            "文本": ["2024-03-01 00:00:00", "第1号 00:00:00", " "],
+            "金额": [3.0, 2.5, None],
+            "标志": [True, False, None],
+        }
+    ).write_parquet(path)
+    with readers.parquet_table(path) as table:
+        batches = list(table.batches)
+    assert table.headers == ["日期", "文本", "金额", "标志"]
+    assert [b.height for b in batches] == [2, 1]
+    assert pl.concat(batches).rows() == [
+        (2, "2024-03-01", "2024-03-01", "3", "1"),
+        (3, "2024-03-01 08:30:00", "第1号 00:00:00", "2.5", "0"),
+        (4, None, " ", None, None),
+    ]

@@ -7,7 +7,7 @@ import polars as pl
 
 from schemas.sources import SOURCES
 from transforms.keys import KEY_LENGTH
-from transforms.personal import keyed, keyed_lookup, masked
+from transforms.personal import Keyer, keyed, keyed_lookup, masked
 
 from .inbox import SECRET, resident_id, uscc
 
@@ -63,8 +63,28 @@ def test_a_holder_id_has_no_suffix():
     assert out["holder_id_rule"].to_list() == [None, "party_id_format", None]
 
 
-def test_a_lookup_is_extended_only_with_values_it_lacks():
-    first = keyed_lookup(pl.Series("operator_id", [resident_id(1), resident_id(2)]), OPERATOR, SECRET)
-    both = keyed_lookup(pl.Series("operator_id", [resident_id(2), resident_id(3)]), OPERATOR, SECRET, known=first)
-    assert sorted(both["operator_id"]) == sorted(resident_id(i) for i in (1, 2, 3))
-    assert both.height == 3
+def test_a_keyer_gives_each_batch_what_keyed_gives_and_works_out_each_value_once():
+    ids = [resident_id(1), f" {resident_id(2)}", None, "12345", uscc(5), resident_id(3) + "01"]
+    batches = [[ids[0], ids[1], None], [ids[1], ids[2], ids[3], ids[0]], [ids[4], ids[5], ids[5]], [None]]
+    keyer = Keyer(TAXPAYER, SECRET)
+    learned = []
+    original = keyer._learn
+    keyer._learn = lambda new: (learned.extend(new["taxpayer_id"].to_list()), original(new))
+    for values in batches:
+        frame = pl.DataFrame(
+            {"taxpayer_id": values, "n": range(len(values))}, schema_overrides={"taxpayer_id": pl.String}
+        )
+        assert keyer.keyed(frame).equals(keyed(frame, TAXPAYER, keyed_lookup(frame["taxpayer_id"], TAXPAYER, SECRET)))
+    assert sorted(learned) == sorted(v for v in set(ids) if v is not None)
+
+
+def test_a_keyer_fills_an_id_handed_out_below_the_values_it_holds():
+    keyer = Keyer(OPERATOR, SECRET)
+    frame = pl.DataFrame({"operator_id": [resident_id(1), resident_id(2)]})
+    keyer.keyed(frame)
+    # as if Polars had reserved id 0 for another value: forget it and learn it again, below the table's height
+    keyer.forms = keyer.forms.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(False).otherwise("_seen").alias("_seen")
+    )
+    assert keyer.keyed(frame).equals(keyed(frame, OPERATOR, keyed_lookup(frame["operator_id"], OPERATOR, SECRET)))
+    assert keyer.forms["_seen"].to_list() == [True, True]

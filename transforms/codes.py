@@ -63,6 +63,20 @@ def normalised_code(text: pl.Expr) -> pl.Expr:
     return pl.when(code == "").then(None).otherwise(code)
 
 
+_ALREADY_NORMAL = r"^[0-9A-Z./-]+$"  # what normalised_code leaves as it is: no full width, space, lower case
+
+
+def normalised_codes(text: pl.Series) -> pl.Series:
+    """:func:`normalised_code` of every value of ``text``, working only on the values not already in that form.
+
+    Delivered codes and dates nearly always are; the few others go through the full normalisation.
+    """
+    slow = text.str.contains(_ALREADY_NORMAL).not_().fill_null(False).arg_true()
+    if not len(slow):
+        return text
+    return text.scatter(slow, text.gather(slow).to_frame().select(normalised_code(pl.col(text.name))).to_series())
+
+
 # The check characters are computed on a byte matrix (one row per code), not with 18 string slices per code:
 # the same arithmetic, vectorised, and the costliest step of ingest on millions of tax and insurance rows.
 _USCC_BYTE_VALUE = np.full(256, -1, dtype=np.int64)

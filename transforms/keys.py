@@ -17,6 +17,8 @@ _BLOCK = 64  # SHA-256 block size in bytes
 
 def _pads(secret: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     # HMAC per RFC 2104 with the padded-key states computed once, not once per value
+    if not secret:
+        raise ValueError("an empty secret would make keys guessable")
     key = hashlib.sha256(secret).digest() if len(secret) > _BLOCK else secret
     key = key.ljust(_BLOCK, b"\0")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
@@ -24,28 +26,31 @@ def _pads(secret: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     return inner, outer
 
 
-def person_keys(ids: pl.Series, secret: bytes) -> pl.Series:
-    """The key of every ID in ``ids`` (nulls stay null), computing each distinct ID once."""
-    if not secret:
-        raise ValueError("an empty secret would make keys guessable")
+def _keys_of_each(ids: pl.Series, secret: bytes) -> pl.Series:
+    """The key of each value of ``ids``, repeated values keyed again (nulls stay null)."""
     inner, outer = _pads(secret)
 
-    def key_of(value: str) -> str:
+    def key_of(value: bytes | None) -> str | None:
+        if value is None:
+            return None
         i = inner.copy()
-        i.update(value.encode())
+        i.update(value)
         o = outer.copy()
         o.update(i.digest())
         return o.hexdigest()[:KEY_LENGTH]
 
-    distinct = ids.drop_nulls().unique()
-    lookup = pl.DataFrame(
-        {"id": distinct, "key": [key_of(v) for v in distinct.to_list()]},
-        schema={"id": pl.String, "key": pl.String},
-    )
+    return pl.Series(ids.name, [key_of(v) for v in ids.cast(pl.String).cast(pl.Binary).to_list()], dtype=pl.String)
+
+
+def person_keys(ids: pl.Series, secret: bytes) -> pl.Series:
+    """The key of every ID in ``ids`` (nulls stay null), computing each distinct ID once."""
+    _pads(secret)
+    distinct = ids.cast(pl.String).drop_nulls().unique()
+    lookup = pl.DataFrame({"id": distinct, "key": _keys_of_each(distinct, secret)})
     frame = pl.DataFrame({"id": ids.cast(pl.String)})
     return frame.join(lookup, on="id", how="left", maintain_order="left")["key"].alias(ids.name)
 
 
 def person_key(ids: pl.Expr, secret: bytes) -> pl.Expr:
-    """Expression form of :func:`person_keys`, for use inside a frame's ``with_columns``."""
-    return ids.map_batches(lambda s: person_keys(s, secret), return_dtype=pl.String)
+    """Expression form for distinct values (a lookup's): each value is keyed, repeats again."""
+    return ids.map_batches(lambda s: _keys_of_each(s, secret), return_dtype=pl.String)

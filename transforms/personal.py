@@ -20,6 +20,7 @@ from transforms.keys import person_key
 
 _MASK_KEEP_HEAD, _MASK_KEEP_TAIL = 6, 2
 _SUFFIX = r"^[0-9A-Z]{2}$"
+_MAX_CHUNKS = 16  # a keyer's table is gathered from every batch: a few contiguous chunks gather fastest
 
 
 def masked(code: pl.Expr) -> pl.Expr:
@@ -86,23 +87,69 @@ def _forms(column: Column, code: pl.Expr, secret: bytes) -> list[pl.Expr]:
     return forms
 
 
-def keyed_lookup(ids: pl.Series, column: Column, secret: bytes, known: pl.DataFrame | None = None) -> pl.DataFrame:
-    """One row per distinct delivered value of ``ids`` (under ``column.name``): its kept forms, rule and mask.
-
-    ``known``: a lookup already made, for example from earlier batches of the same file; only the values it
-    lacks are keyed, and the result holds both.
-    """
-    distinct = ids.drop_nulls().unique().to_frame(column.name)
-    if known is not None:
-        distinct = distinct.join(known.select(column.name), on=column.name, how="anti")
-    lookup = distinct.with_columns(_code=normalised_code(pl.col(column.name))).with_columns(
-        *_forms(column, pl.col("_code"), secret),
-        masked(pl.col("_code")).alias(masked_name(column)),
+def _with_forms(distinct: pl.DataFrame, column: Column, secret: bytes) -> pl.DataFrame:
+    """``distinct`` (whose ``column.name`` holds distinct delivered values) with their kept forms, rule and mask."""
+    return (
+        distinct.with_columns(_code=normalised_code(pl.col(column.name)))
+        .with_columns(*_forms(column, pl.col("_code"), secret), masked(pl.col("_code")).alias(masked_name(column)))
+        .drop("_code")
     )
-    lookup = lookup.drop("_code")
-    return lookup if known is None else pl.concat([known, lookup])
+
+
+def keyed_lookup(ids: pl.Series, column: Column, secret: bytes) -> pl.DataFrame:
+    """One row per distinct delivered value of ``ids`` (under ``column.name``): its kept forms, rule and mask."""
+    return _with_forms(ids.drop_nulls().unique().to_frame(column.name), column, secret)
 
 
 def keyed(frame: pl.DataFrame, column: Column, lookup: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with the delivered ``column.name`` replaced by the kept forms, rule and mask of ``lookup``."""
     return frame.join(lookup, on=column.name, how="left", maintain_order="left").drop(column.name)
+
+
+class Keyer:
+    """:func:`keyed` for a stream of batches, each distinct value of one column worked out once for all of them.
+
+    Payment and insurance rows repeat the same IDs month after month. Values are interned in a Polars
+    ``Categories`` of this keyer's own, so a batch's values become ids in one hashing pass; the forms of values
+    never seen before are worked out with :func:`keyed_lookup` and kept in a table indexed by id, and every row's
+    forms are gathered from it: the cost of a batch does not grow with what earlier batches held. The result is
+    exactly :func:`keyed`'s.
+    """
+
+    def __init__(self, column: Column, secret: bytes) -> None:
+        self.column = column
+        self.secret = secret
+        self.dtype = pl.Categorical(pl.Categories.random())
+        self._keepalive = pl.Series([], dtype=self.dtype)  # a Categories' mapping lives while data uses it
+        empty = keyed_lookup(pl.Series(column.name, [], dtype=pl.String), column, secret).drop(column.name)
+        self.forms = empty.with_columns(_seen=pl.lit(True))  # row i: the forms of the value of id i
+
+    def keyed(self, frame: pl.DataFrame) -> pl.DataFrame:
+        name = self.column.name
+        ids = frame[name].cast(self.dtype).to_physical().alias("_id")
+        held = pl.select(pl.when(ids < self.forms.height).then(ids)).to_series()  # null: beyond the table
+        unseen = ids.is_not_null() & ~self.forms["_seen"].gather(held).fill_null(False)
+        if unseen.any():
+            self._learn(pl.DataFrame([ids, frame[name]]).filter(unseen).unique("_id"))
+        rows = self.forms.drop("_seen").select(pl.all().gather(ids))
+        return frame.drop(name).hstack(rows)
+
+    def _learn(self, new: pl.DataFrame) -> None:
+        """Add the forms of ``new`` (``_id`` and value, one row per id) to the table."""
+        forms = _with_forms(new, self.column, self.secret).drop(self.column.name).with_columns(_seen=pl.lit(True))
+        forms = forms.select("_id", *self.forms.columns).sort("_id")
+        height, first, last = self.forms.height, forms["_id"][0], forms["_id"][-1]
+        if first == height and last == height + forms.height - 1:  # the usual case: the next ids, in a run
+            self.forms = pl.concat([self.forms, forms.drop("_id")])
+            if self.forms.n_chunks() > _MAX_CHUNKS:
+                self.forms = self.forms.rechunk()
+            return
+        # ids with gaps (reserved by Polars, unused), or below the table's height: place each row at its id
+        table = self.forms.with_row_index("_id").cast({"_id": pl.UInt32}).join(forms, on="_id", how="anti")
+        self.forms = (
+            pl.DataFrame({"_id": pl.arange(0, max(height, last + 1), eager=True, dtype=pl.UInt32)})
+            .join(pl.concat([table, forms]), on="_id", how="left")
+            .sort("_id")
+            .drop("_id")
+            .with_columns(pl.col("_seen").fill_null(False))
+        )

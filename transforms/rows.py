@@ -32,6 +32,7 @@ QUARANTINE_SCHEMA = {
     "value": pl.String,
     "rule": pl.String,
 }
+_BY_ROW_SHARE = 0.5  # distinct values above this share of the rows: checked row by row (_per_distinct)
 KEY_SEPARATOR = "+"  # joins the headers and values of a composite key in a duplicate_conflict entry
 
 
@@ -112,12 +113,14 @@ def _per_distinct(frame: pl.DataFrame, column: Column, check: Callable[[pl.Expr]
     """``value``, ``rule`` and ``empty`` of every row, each distinct text normalised and checked once.
 
     Columns repeat a few values over millions of rows (dates, kinds, codes), so this is much cheaper than
-    working row by row.
+    working row by row. A column of mostly distinct values (a registration's USCCs) is checked row by row
+    instead: the same expressions, without joining millions of results back.
     """
     name = column.name
-    forms = frame.select(pl.col(name).drop_nulls().unique()).with_columns(
-        normalise.normalised(column.kind, pl.col(name)).alias("_form")
-    )
+    distinct = frame.select(pl.col(name).drop_nulls().unique())
+    by_row = distinct.height > frame.height * _BY_ROW_SHARE
+    values = frame.select(name) if by_row else distinct
+    forms = values.with_columns(normalise.normalised_values(column.kind, values[name]).alias("_form"))
     checked = check(pl.col("_form"))
     parsed = forms.with_columns(checked.rule.alias("rule")).select(
         name,
@@ -125,6 +128,8 @@ def _per_distinct(frame: pl.DataFrame, column: Column, check: Callable[[pl.Expr]
         "rule",
         pl.col("_form").is_null().alias("empty"),
     )
+    if by_row:
+        return parsed.drop(name)
     # a join, not replace_strict: with a million distinct values replace_strict takes a minute, a join a second
     return frame.select(name).join(parsed, on=name, how="left", maintain_order="left").drop(name)
 
@@ -237,6 +242,12 @@ def _key_forms(column: Column) -> tuple[str, ...]:
     return kept_columns(column) if column.personal else (column.name,)
 
 
+def duplicate_key_hash(source: Source) -> pl.Expr:
+    """A hash of a valid row's duplicate key (``source.key`` typed; must not be empty). Equal keys hash equal, so
+    the rows whose hash repeats in a source are the only ones :func:`deduplicated` needs to see."""
+    return pl.struct(_duplicate_key(source)).hash()
+
+
 @dataclass(frozen=True)
 class Deduplicated:
     accepted: pl.DataFrame  # the valid rows, less conflicts and collapsed copies, in their order
@@ -257,7 +268,7 @@ def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
     values = value_columns(source)
     key_columns = _duplicate_key(source)
     numbered = valid.with_row_index("_row")
-    repeated = numbered.filter(pl.struct(key_columns).hash().is_duplicated())
+    repeated = numbered.filter(duplicate_key_hash(source).is_duplicated())
     content = pl.struct([v for v in values if v != "business_key"]).hash()
     repeated = repeated.sort(*LINEAGE).with_columns(
         _conflict=content.n_unique().over(key_columns) > 1,
