@@ -122,6 +122,11 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "route": "关联途径：uscc 统一社会信用代码、operator_id 经营者证件、name 名称",
         "status": "结果：linked 已关联、unlinked 未关联、ambiguous 多个候选（不猜测，不计入任何主体）",
         "candidates": "多个候选时的候选主体键",
+        "holder_no": "权利人序号：专利的第几个专利权人（各自关联）；其他记录为 1",
+        "detail": "说明：名称途径关联的依据（名称或经营者姓名），或未关联、多个候选的原因",
+        "taxpayer_rows": "纳税人身份：纳税人信息中的行数（商标、专利为空）",
+        "tax_abnormal_rows": "纳税人身份：非正常户中的行数（商标、专利为空）",
+        "tax_payment_rows": "纳税人身份：税款入库明细中的行数（商标、专利为空）",
     },
     "transitions": {
         "as_of": "本期判定日期",
