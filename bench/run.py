@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -201,9 +202,10 @@ def child(spec: dict) -> dict:
     return result | {"seconds": time.perf_counter() - began}
 
 
-def measure(spec: dict) -> dict:
-    """``spec`` in a child process: its result, wall time and peak RSS (``wait4``, and sampled over its tree)."""
-    command = [sys.executable, "-m", "bench.run", "--child", json.dumps(spec)]
+def measure(spec: dict, module: str = "bench.run") -> dict:
+    """``spec`` run by ``module --child`` in a child process: its result, wall time and peak RSS (``wait4``, and
+    sampled over the process tree)."""
+    command = [sys.executable, "-m", module, "--child", json.dumps(spec)]
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     sampled, done = [0], threading.Event()
@@ -368,7 +370,7 @@ def markdown(run: dict, one_million: dict | None) -> str:
         f"Machine: {run['machine']}. **Shared** with other engineers' jobs while measuring: load average "
         f"{run['load_before']:.1f} before, {run['load_after']:.1f} after (2 cores); every figure moves with it.",
         "",
-        f"    {run['command']}",
+        f"    {run['command']}    # {run['make']}",
         "",
     ]
     for fmt, r in run["results"].items():
@@ -466,7 +468,7 @@ def main() -> None:
         "date": dt.date.today().isoformat(),
         "commit": commit(),
         "machine": machine(),
-        "command": " ".join([".venv/bin/python -m bench.run", *sys.argv[1:]]),
+        "command": shlex.join([".venv/bin/python", "-m", "bench.run", *sys.argv[1:]]),
         "load_before": load_before,
         "results": results,
     }  # fmt: skip
