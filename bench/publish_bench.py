@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from bench.run import _gb, cycle_for, measure
-from flows.warehouse import TABLE_ORDER
+from flows.warehouse import TABLES
 
 
 def earlier_cycles(warehouse: Path, cycle_id: str, as_of: dt.date, count: int) -> None:
@@ -29,9 +29,9 @@ def earlier_cycles(warehouse: Path, cycle_id: str, as_of: dt.date, count: int) -
     for years in range(1, count + 1):
         earlier = as_of.replace(year=as_of.year - years)
         earlier_id = f"{cycle_id[:3]}{earlier:%Y%m%d}"
-        for table in TABLE_ORDER:
+        for table in TABLES:
             columns = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-            replaced = "cycle_id := $earlier_id" + (", as_of := $earlier" if "as_of" in columns else "")
+            replaced = "$earlier_id AS cycle_id" + (", $earlier AS as_of" if "as_of" in columns else "")
             con.execute(
                 f"INSERT INTO {table} SELECT * REPLACE ({replaced}) FROM {table} WHERE cycle_id = $cycle_id",
                 {"earlier_id": earlier_id, "cycle_id": cycle_id} | ({"earlier": earlier} if "as_of" in columns else {}),
@@ -56,7 +56,7 @@ def child(spec: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--home", type=Path)
     parser.add_argument("--history", default="0,1,3", help="numbers of earlier cycles in the warehouse")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
