@@ -12,7 +12,7 @@ DEMO_YEAR       ?= 2025
 DEMO_BUSINESSES ?= 20000
 DEMO_HOME       ?= data
 
-.PHONY: setup test run lint serve clean
+.PHONY: setup test run lint serve clean bench bench-10m
 
 setup: $(STAMP)
 
@@ -34,6 +34,17 @@ run: setup
 	$(BIN)/getihu generate --province $(DEMO_PROVINCE) --year $(DEMO_YEAR) --businesses $(DEMO_BUSINESSES) \
 		--out $(DEMO_HOME)/inbox/$(DEMO_PROVINCE)/$(DEMO_YEAR)
 	GETIHU_SECRET=$(DEV_SECRET) $(BIN)/getihu run --province $(DEMO_PROVINCE) --year $(DEMO_YEAR) --home $(DEMO_HOME)
+
+# Benchmarks (BENCHMARKS.md): inputs are generated once into $(BENCH_DATA) (git-ignored by default) and reused.
+# Each run adds its table to BENCHMARKS.md. The 10M province needs ~30 GB of disk and up to ~12 GB of memory.
+BENCH_DATA ?= $(or $(GETIHU_BENCH_DATA),bench/data)
+
+bench: setup
+	$(BIN)/python -m bench.run --businesses 1000000 --data $(BENCH_DATA) --record BENCHMARKS.md --make "make bench"
+
+bench-10m: setup
+	$(BIN)/python -m bench.run --businesses 10000000 --data $(BENCH_DATA) --baselines sql --profile none \
+		--record BENCHMARKS.md --make "make bench-10m"
 
 clean:
 	rm -rf $(DEMO_HOME)/inbox $(DEMO_HOME)/out $(DEMO_HOME)/work $(DEMO_HOME)/warehouse.duckdb

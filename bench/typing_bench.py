@@ -81,8 +81,12 @@ TYPING_SQL = {
 }
 
 
-def features_and_typing_sql(work: Path, province: str, as_of: dt.date) -> str:
-    """One query: the features of every business as of D and its type, as getihu's rules define them."""
+def features_and_typing_sql(linkage: str, province: str, as_of: dt.date) -> str:
+    """One query: the features of every business as of D and its type, as getihu's rules define them.
+
+    Reads the views ``accepted_<source>`` (canonical columns of the accepted tables) and ``linkage``, a relation
+    with ``source, record, business_key, status`` (the linkage file, or the hand-written linkage of bench.sql_cycle).
+    """
     year, prev = as_of.year, as_of.year - 1
     d = f"DATE '{as_of.isoformat()}'"
     first, last = f"DATE '{prev}-01-01'", f"DATE '{prev}-12-31'"
@@ -112,7 +116,7 @@ def features_and_typing_sql(work: Path, province: str, as_of: dt.date) -> str:
 WITH
 reg AS (SELECT * FROM {src("registration")}),
 links AS (
-  SELECT source, record, business_key FROM read_parquet('{work / "linkage.parquet"}') WHERE status = 'linked'),
+  SELECT source, record, business_key FROM {linkage} WHERE status = 'linked'),
 tax_links AS (
   SELECT record, business_key FROM links WHERE source = 'taxpayer'),
 report AS (
@@ -251,7 +255,8 @@ def accepted_views(connection: duckdb.DuckDBPyConnection, cycle: Cycle) -> None:
 
 
 def run_duckdb(cycle: Cycle, out: Path) -> dict:
-    sql = features_and_typing_sql(cycle.work_dir, cycle.province, cycle.as_of)
+    linkage = f"read_parquet('{cycle.work_dir / typing_stages.LINKAGE_FILE}')"
+    sql = features_and_typing_sql(linkage, cycle.province, cycle.as_of)
     connection = duckdb.connect()
     accepted_views(connection, cycle)
     connection.execute(f"COPY ({sql}) TO '{out}' (FORMAT parquet)")

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandera.errors
-import polars as pl
 
 from flows import warehouse
 from flows.context import Cycle, StageResult, now_in_china
@@ -143,21 +142,9 @@ def cycle_entry(
     )
 
 
-def warehouse_rows(cycle: Cycle, files: CycleFiles) -> dict[str, pl.DataFrame]:
-    """This cycle's rows of the warehouse tables, led by the columns that say which cycle they belong to."""
-
-    def tagged(frame: pl.DataFrame) -> pl.DataFrame:
-        rest = [c for c in frame.columns if c not in ("province", "cycle_id")]
-        return frame.with_columns(province=pl.lit(cycle.province), cycle_id=pl.lit(cycle.cycle_id)).select(
-            "province", "cycle_id", *rest
-        )
-
-    return {
-        "directory": tagged(files.directory),
-        "features": tagged(files.features),
-        "quarantine": tagged(files.quarantine),
-        "linkage": tagged(files.linkage),
-    }
+def warehouse_files(cycle: Cycle) -> dict[str, Path]:
+    """The stage files holding this cycle's rows of each warehouse table (checked by ``read_cycle_files``)."""
+    return {table: cycle.work_dir / f"{table}.parquet" for table in ("directory", "features", "quarantine", "linkage")}
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -183,7 +170,7 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
     published_at = clock()
     built = warehouse.building_path(cycle.warehouse)
     warehouse.build_warehouse(
-        built, previous, cycle_entry(cycle, files, data_files, published_at), warehouse_rows(cycle, files)
+        built, previous, cycle_entry(cycle, files, data_files, published_at), warehouse_files(cycle)
     )
     _write_json(building / "manifest.json", manifest(cycle, files, data_files, published_at))
 

@@ -93,7 +93,8 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class CycleFiles:
-    """Everything publish needs from the earlier stages of one cycle."""
+    """Everything publish needs from the earlier stages of one cycle: the checked columns of its files (all of
+    the directory's and the quarantine's; ``business_key`` of the features; the linkage's outcome columns)."""
 
     directory: pl.DataFrame
     features: pl.DataFrame
@@ -134,9 +135,14 @@ def schema_problems(errors: pandera.errors.SchemaErrors, limit: int = 5) -> str:
 
 
 def read_checked(path: Path, schema: pa.DataFrameSchema) -> pl.DataFrame:
-    """A parquet file between stages, validated (values included) against its schema."""
+    """The columns ``schema`` names of a parquet file between stages, validated (values included).
+
+    Only those columns are read: the warehouse takes the files' other columns straight from the files, and at
+    ten million businesses the features table alone is over a gigabyte in memory.
+    """
     try:
-        frame = pl.read_parquet(_existing(path))
+        present = pl.read_parquet_schema(_existing(path))
+        frame = pl.read_parquet(path, columns=[c for c in schema.columns if c in present])
     except (OSError, pl.exceptions.PolarsError) as e:
         raise StageFileError(f"{path}: not a readable parquet file ({e})") from None
     try:

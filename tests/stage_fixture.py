@@ -19,6 +19,7 @@ import polars as pl
 from flows.context import Cycle
 from schemas.sources import SOURCES
 from transforms.codes import uscc_check_char
+from transforms.link import LINKAGE_SCHEMA, TAX_ROWS
 
 SECRET = b"test-secret"
 RULESET_ID = "HA"
@@ -193,7 +194,7 @@ def linkage_frame(fixture: Fixture) -> pl.DataFrame:
         ("taxpayer", "k:5f2b9c0e4d7a81f36b2c9e0d4a7f1b3c", keys[3], "operator_id", "linked", []),
         ("taxpayer", "k:0a1b2c3d4e5f60718293a4b5c6d7e8f9", None, None, "unlinked", []),
     ]
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         rows,
         schema={
             "source": pl.String,
@@ -205,6 +206,16 @@ def linkage_frame(fixture: Fixture) -> pl.DataFrame:
         },
         orient="row",
     )
+    # the columns the link stage adds (transforms.link.LINKAGE_SCHEMA), so publish sees the file's real shape
+    tax = pl.col("source") == "taxpayer"
+    return frame.with_columns(
+        holder_no=pl.lit(1, pl.Int16),
+        detail=pl.when(pl.col("status") == "unlinked")
+        .then(pl.lit("no_name_match"))
+        .when(pl.col("status") == "ambiguous")
+        .then(pl.lit("several_businesses_named")),
+        **{rows: pl.when(tax).then(pl.lit(n, pl.Int64)) for rows, n in zip(TAX_ROWS, (1, 0, 4), strict=True)},
+    ).select(LINKAGE_SCHEMA.names())
 
 
 QUARANTINE_ROWS = [

@@ -155,6 +155,34 @@ def test_rerunning_a_cycle_replaces_its_rows_and_keeps_the_others(two_cycles, tm
     assert published == [(1,)]
 
 
+def test_a_table_written_with_other_columns_is_rebuilt_by_name_with_nulls_for_the_earlier_cycles(tmp_path):
+    first = write_cycle(tmp_path, EARLIER)
+    publish(first)
+    with duckdb.connect(str(first.warehouse)) as con:  # a warehouse from before valid_patents existed
+        con.execute("ALTER TABLE features DROP COLUMN valid_patents")
+        con.execute("ALTER TABLE features ADD COLUMN retired INTEGER DEFAULT 7")
+        con.execute("COMMENT ON COLUMN features.retired IS '旧版特征'")
+    publish(write_cycle(tmp_path, LATER))
+    with read_only(first) as con:
+        per_cycle = con.execute(
+            "SELECT cycle_id, count(*), count(valid_patents), count(retired) FROM features GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+        comment = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = 'features' AND column_name = 'valid_patents'"
+        ).fetchall()
+    assert per_cycle == [("41-20240731", 24, 0, 24), ("41-20250731", 24, 24, 0)]
+    assert comment == [("判定日期有效专利数（本户或经营者持有）",)]
+
+
+def test_republishing_a_cycle_again_and_again_does_not_grow_the_warehouse(tmp_path):
+    cycle = write_cycle(tmp_path)
+    sizes = []
+    for _ in range(6):
+        publish(cycle)
+        sizes.append(cycle.warehouse.stat().st_size)
+    assert sizes[-1] <= sizes[1]
+
+
 def test_cycles_of_other_provinces_are_carried_over_and_compared_only_within_their_province(two_cycles, tmp_path):
     heilongjiang = Fixture(
         province="23",

@@ -78,11 +78,17 @@ def tax_identity(uscc: pl.Expr, key: pl.Expr, suffix: pl.Expr) -> pl.Expr:
     return pl.coalesce(uscc, keyed)
 
 
-def operators(registration: pl.LazyFrame) -> pl.LazyFrame:
-    """Per operator key: all their businesses and those in force, each sorted."""
-    return registration.group_by("operator_key").agg(
-        businesses=pl.col("business_key").unique().sort(),
-        in_force=pl.col("business_key").filter(pl.col("status") == IN_FORCE).unique().sort(),
+def operators(registration: pl.LazyFrame, keys: pl.LazyFrame) -> pl.LazyFrame:
+    """Per operator key of ``keys`` (a frame of ``operator_key``): all their businesses and those in force, each
+    sorted. Records reach few of a province's operators, so their registrations are picked out before grouping.
+    """
+    return (
+        registration.join(keys.unique(), on="operator_key", how="semi")
+        .group_by("operator_key")
+        .agg(
+            businesses=pl.col("business_key").unique().sort(),
+            in_force=pl.col("business_key").filter(pl.col("status") == IN_FORCE).unique().sort(),
+        )
     )
 
 
@@ -146,36 +152,38 @@ def link_tax(identities: pl.LazyFrame, registration: pl.LazyFrame) -> pl.LazyFra
     found = (n_businesses == 1) | (n_in_force == 1)
     several_in_force = (n_businesses > 1) & (n_in_force > 1)
     none_in_force = (n_businesses > 1) & (n_in_force == 0)
-    by_operator = (
-        identities.filter(pl.col("taxpayer_uscc").is_null())
-        .join(operators(registration), left_on="taxpayer_key", right_on="operator_key", how="left")
-        .select(
-            *common,
-            pl.when(not_an_operator)
-            .then(pl.lit(UNLINKED))
-            .when(found)
-            .then(pl.lit(LINKED))
-            .otherwise(pl.lit(AMBIGUOUS))
-            .alias("status"),
-            pl.when(found).then(pl.lit("operator_id")).alias("route"),
-            pl.when(n_businesses == 1)
-            .then(pl.col("businesses").list.first())
-            .when(n_in_force == 1)
-            .then(pl.col("in_force").list.first())
-            .alias("business_key"),
-            pl.when(several_in_force)
-            .then(pl.col("in_force"))
-            .when(none_in_force)
-            .then(pl.col("businesses"))
-            .alias("candidates"),
-            pl.when(not_an_operator)
-            .then(pl.lit("not_an_operator"))
-            .when(several_in_force)
-            .then(pl.lit("operator_several_in_force"))
-            .when(none_in_force)
-            .then(pl.lit("operator_none_in_force"))
-            .alias("detail"),
-        )
+    keyed = identities.filter(pl.col("taxpayer_uscc").is_null())
+    by_operator = keyed.join(
+        operators(registration, keyed.select(operator_key="taxpayer_key")),
+        left_on="taxpayer_key",
+        right_on="operator_key",
+        how="left",
+    ).select(
+        *common,
+        pl.when(not_an_operator)
+        .then(pl.lit(UNLINKED))
+        .when(found)
+        .then(pl.lit(LINKED))
+        .otherwise(pl.lit(AMBIGUOUS))
+        .alias("status"),
+        pl.when(found).then(pl.lit("operator_id")).alias("route"),
+        pl.when(n_businesses == 1)
+        .then(pl.col("businesses").list.first())
+        .when(n_in_force == 1)
+        .then(pl.col("in_force").list.first())
+        .alias("business_key"),
+        pl.when(several_in_force)
+        .then(pl.col("in_force"))
+        .when(none_in_force)
+        .then(pl.col("businesses"))
+        .alias("candidates"),
+        pl.when(not_an_operator)
+        .then(pl.lit("not_an_operator"))
+        .when(several_in_force)
+        .then(pl.lit("operator_several_in_force"))
+        .when(none_in_force)
+        .then(pl.lit("operator_none_in_force"))
+        .alias("detail"),
     )
     return pl.concat([_finish(by_uscc), _finish(by_operator)])
 
@@ -219,9 +227,12 @@ def county_of_address(addresses: pl.LazyFrame, regions: pl.DataFrame) -> pl.Lazy
 
 def link_by_name(holders: pl.LazyFrame, registration: pl.LazyFrame, regions: pl.DataFrame) -> pl.LazyFrame:
     """Route 3 for holders without an ID (``source, record, holder_no, holder_name, address``)."""
+    holders = holders.with_columns(name_norm=normalised_name(pl.col("holder_name")))
+    # a million registrations, a few thousand holder names: only the registrations bearing one are grouped
+    names = holders.select("name_norm").unique()
     businesses_named = (
         registration.select("business_key", name_norm=normalised_name(pl.col("name")))
-        .filter(pl.col("name_norm").is_not_null())
+        .join(names, on="name_norm", how="semi")
         .group_by("name_norm")
         .agg(named=pl.col("business_key").unique().sort())
     )
@@ -229,6 +240,7 @@ def link_by_name(holders: pl.LazyFrame, registration: pl.LazyFrame, regions: pl.
         registration.select(
             "business_key", "operator_key", county="region_code", name_norm=normalised_name(pl.col("operator_name"))
         )
+        .join(names, on="name_norm", how="semi")
         .group_by("county", "name_norm")
         .agg(
             operator_keys=pl.col("operator_key").unique().sort(),
@@ -236,13 +248,13 @@ def link_by_name(holders: pl.LazyFrame, registration: pl.LazyFrame, regions: pl.
         )
     )
     holders = (
-        holders.with_columns(name_norm=normalised_name(pl.col("holder_name")))
-        .join(businesses_named, on="name_norm", how="left")
+        holders.join(businesses_named, on="name_norm", how="left")
         .join(county_of_address(holders.select("address"), regions), on="address", how="left")
         .join(operators_named, on=["county", "name_norm"], how="left")
-        .join(
-            operators(registration), left_on=pl.col("operator_keys").list.first(), right_on="operator_key", how="left"
-        )
+        .with_columns(operator_key=pl.col("operator_keys").list.first())
+    )
+    holders = holders.join(
+        operators(registration, holders.select("operator_key").drop_nulls()), on="operator_key", how="left"
     )
     n_named = pl.col("named").list.len()
     n_operators = pl.col("operator_keys").list.len()
@@ -302,9 +314,14 @@ def link_trademarks(trademark: pl.LazyFrame, registration: pl.LazyFrame, regions
         )
         .select(*common, *_found_by_id(pl.col("business_key"), "uscc", "uscc_not_registered"))
     )
+    keyed = trademark.filter(pl.col("holder_uscc").is_null() & pl.col("holder_key").is_not_null())
     by_operator = (
-        trademark.filter(pl.col("holder_uscc").is_null() & pl.col("holder_key").is_not_null())
-        .join(operators(registration), left_on="holder_key", right_on="operator_key", how="left")
+        keyed.join(
+            operators(registration, keyed.select(operator_key="holder_key")),
+            left_on="holder_key",
+            right_on="operator_key",
+            how="left",
+        )
         .explode("businesses")  # counts for each of the operator's businesses
         .select(*common, *_found_by_id(pl.col("businesses"), "operator_id", "not_an_operator"))
     )

@@ -54,16 +54,20 @@ def types_by_city(by_region: pl.DataFrame) -> pl.DataFrame:
 
 
 def types_by_section(directory: pl.DataFrame, industries: pl.DataFrame) -> pl.DataFrame:
-    """Businesses per industry section (门类 A–T) and type; codes whose division is unknown fall under ``?``."""
+    """Businesses per industry section (门类 A–T) and type; codes whose division is unknown fall under ``?``.
+
+    Counted per industry code first: a province registers a few thousand codes, so each code's division is
+    found once, not once per business.
+    """
     divisions = industries.select("division", "section", "section_name")
-    with_section = directory.with_columns(division=industry_division(pl.col("industry_code"))).join(
-        divisions, on="division", how="left"
-    )
-    return counts_of(
-        with_section.with_columns(pl.col("section").fill_null("?"), pl.col("section_name").fill_null("未知门类")),
-        ["section", "section_name"],
-        "business_type",
-        BUSINESS_TYPES,
+    per_code = counts_of(directory, ["industry_code"], "business_type", BUSINESS_TYPES)
+    return (
+        per_code.with_columns(division=industry_division(pl.col("industry_code")))
+        .join(divisions, on="division", how="left")
+        .with_columns(pl.col("section").fill_null("?"), pl.col("section_name").fill_null("未知门类"))
+        .group_by("section", "section_name")
+        .agg(pl.col(*BUSINESS_TYPES, "total").sum())
+        .sort("section", "section_name")
     )
 
 
