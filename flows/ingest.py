@@ -5,10 +5,10 @@ The raw layer keeps every delivered row as delivered text, with its lineage (``_
 files in ``raw/<load_id>/`` beside ``raw.duckdb`` — Polars writes them several times faster than DuckDB appends
 rows to a table, and validate reads them straight back — and ``raw.duckdb`` holds one view ``raw_<source>`` per
 source over them, so the raw layer is queried in DuckDB as before. The files hold ``_line``; the lineage that
-is the same for a whole file is kept once, in ``_files``, and joined in by the view. Personal IDs are keyed before the rows are
-written (``transforms.personal``): the clear value is never written. ``_files`` records each loaded file: its
-inbox, name, checksum, format, encoding, row count and header (which delivered header is which canonical
-column, and each money column's unit).
+is the same for a whole file is kept once, in ``_files``, and joined in by the view. Personal IDs are keyed
+before the rows are written (``transforms.personal``): the clear value is never written. ``_files`` records
+each loaded file: its inbox, name, checksum, format, encoding, row count and header (which delivered header is
+which canonical column, and each money column's unit).
 
 A file is identified by its inbox and name: loading it again unchanged is a no-op; a changed file (new
 sha256) replaces its predecessor's rows; a file gone from the inbox takes its rows with it. A file's rows are
