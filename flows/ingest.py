@@ -33,6 +33,7 @@ import polars as pl
 from flows.background import in_background
 from flows.context import Cycle, StageResult
 from flows.errors import InputError
+from flows.progress import tracked
 from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, opened, sha256_of
 from schemas.sources import SOURCES, Source
 from transforms.headers import HeaderError, HeaderMap, mapped_headers
@@ -332,7 +333,8 @@ def ingest(cycle: Cycle) -> StageResult:
             _forget(con, inbox_key, name)
         # checksums in file order on a thread of their own (hashlib releases the GIL), ahead of the loading
         checksums = pool.map(sha256_of, [f.path for f in files])
-        changed = ((f, sha) for f, sha in zip(files, checksums, strict=True) if loaded.get(f.name) != sha)
+        delivered = zip(tracked(files, "files read"), checksums, strict=True)
+        changed = ((f, sha) for f, sha in delivered if loaded.get(f.name) != sha)
         try:
             _load(con, inbox_key, changed, files, cycle, config)
         finally:  # the files loaded before an unusable one stay loaded

@@ -59,8 +59,11 @@ def tracked(items: Sequence[T], description: str) -> Iterator[T]:
     if _shown is None:
         yield from items
         return
-    bar = _shown.add_task(f"  {description}", total=len(items))
-    for item in items:
-        yield item
-        _shown.advance(bar)
-    _shown.remove_task(bar)
+    shown = _shown  # ingest consumes its files on a reading thread, which may outlive the display
+    bar = shown.add_task(f"  {description}", total=len(items))
+    try:
+        for item in items:
+            yield item
+            shown.advance(bar)
+    finally:
+        shown.remove_task(bar)

@@ -30,6 +30,7 @@ from flows.background import ordered_map
 from flows.context import Cycle, StageResult
 from flows.errors import InputError, QuarantineThresholdError
 from flows.ingest import raw_columns, raw_parts
+from flows.progress import tracked
 from flows.reference import industries, province_regions
 from schemas.extracts import accepted_schema, empty_accepted
 from schemas.sources import SOURCES, Kind, Source
@@ -344,7 +345,7 @@ def validate(cycle: Cycle) -> StageResult:
     quarantines: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
     over: list[tuple[dict, Counter]] = []
     files = _loaded_files(cycle.raw_db, cycle.inbox_dir)
-    for source in SOURCES.values():
+    for source in tracked(list(SOURCES.values()), "sources checked"):
         if source.name not in files:
             entries.append(_missing(source, cycle))
             continue
