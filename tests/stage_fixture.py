@@ -20,6 +20,7 @@ from flows.context import Cycle
 from schemas.sources import SOURCES
 from transforms.codes import uscc_check_char
 from transforms.link import LINKAGE_SCHEMA, TAX_ROWS
+from transforms.rows import QUARANTINE_SCHEMA
 
 SECRET = b"test-secret"
 RULESET_ID = "HA"
@@ -234,18 +235,7 @@ QUARANTINE_ROWS = [
 
 
 def quarantine_frame() -> pl.DataFrame:
-    return pl.DataFrame(
-        QUARANTINE_ROWS,
-        schema={
-            "source": pl.String,
-            "file": pl.String,
-            "line": pl.Int64,
-            "column": pl.String,
-            "value": pl.String,
-            "rule": pl.String,
-        },
-        orient="row",
-    )
+    return pl.DataFrame(QUARANTINE_ROWS, schema=QUARANTINE_SCHEMA, orient="row")
 
 
 def inputs_record(fixture: Fixture) -> dict:
