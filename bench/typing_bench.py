@@ -313,6 +313,8 @@ def main() -> None:
     if args.variant:
         return child(args)
     cycle = Cycle(province=args.province, as_of=args.as_of, home=args.home, secret=b"unused")
+    if not cycle.accepted("registration").exists():  # else every variant types nothing and agrees
+        sys.exit(f"{cycle.accepted('registration')} is missing: no validated cycle as of {args.as_of} in {args.home}")
     results = []
     if not (cycle.work_dir / "linkage.parquet").exists():
         results.append(measure(args, "link"))
