@@ -28,6 +28,8 @@ FORMATS = ("csv", "xlsx", "parquet")
 CONFIG_FILE = "inbox.toml"
 BATCH_ROWS = 1_000_000
 _SNIFF_BYTES = 1 << 16
+_BOM = b"\xef\xbb\xbf"
+_OTHER_DELIMITERS = {"\t": "tabs", ";": "semicolons", "；": "semicolons", "|": "vertical bars"}
 _ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030"}
 _MAGIC = {
     b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip archive",
@@ -148,23 +150,26 @@ def csv_encoding(path: Path, forced: str | None) -> str:
     """``utf-8``, ``utf-8-sig`` or ``gb18030``: forced by configuration, or judged from the header line.
 
     Contract headers are Chinese, so the header line alone tells UTF-8 from GB18030; a bad byte further
-    down is then reported with its own line when the file is read.
+    down is then reported with its own line when the file is read. A UTF-8 BOM does not decide: some tools put
+    one before GBK text, and :func:`csv_table` skips it whatever the encoding.
     """
     with path.open("rb") as stream:
         head = stream.read(_SNIFF_BYTES)
-    bom = head.startswith(b"\xef\xbb\xbf")
-    if forced == "utf-8" or (forced is None and bom):
-        return "utf-8-sig" if bom else "utf-8"
-    if forced is not None:
-        return forced
-    header = head.split(b"\n", 1)[0]
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            header.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
+    header = head.removeprefix(_BOM).split(b"\n", 1)[0]
+    encoding = forced or next((e for e in ("utf-8", "gb18030") if _decodes(header, e)), None)
+    if encoding is None:
+        raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
+    if encoding == "utf-8" and head.startswith(_BOM):
+        return "utf-8-sig"
+    return encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _undecodable_message(expected: str) -> str:
@@ -195,6 +200,9 @@ def _csv_headers(path: Path, shown: Path) -> list[str]:
         raise InputError(shown, "has lines that end in CR alone; expected LF or CRLF line ends", line=1) from None
     if not header or not any(h.strip() for h in header):
         raise InputError(shown, "has no header row; expected the Chinese column names on line 1", line=1)
+    other = next((name for mark, name in _OTHER_DELIMITERS.items() if len(header) == 1 and mark in header[0]), None)
+    if other:
+        raise InputError(shown, f"separates its fields with {other}; expected commas (a CSV file)", line=1)
     return header
 
 
@@ -248,8 +256,10 @@ def csv_table(path: Path, forced_encoding: str | None, scratch: Path) -> Iterato
     readable = path
     if encoding == "gb18030":
         readable = scratch / f"{path.name}.utf-8"
+        with path.open("rb") as stream:
+            bom = stream.read(len(_BOM)) == _BOM
         try:
-            transcode(path, encoding, readable)
+            transcode(path, encoding, readable, skip=len(_BOM) if bom else 0)
         except Undecodable as error:
             raise InputError(path, _undecodable_message("GB18030"), line=error.line) from None
     try:
