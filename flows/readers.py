@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import polars as pl
 
@@ -324,6 +327,40 @@ def _sliced(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
         yield frame.slice(offset, BATCH_ROWS)
 
 
+_NS = {
+    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_SHOWN_RANGES = 5
+
+
+def _first_sheet(book: zipfile.ZipFile) -> str:
+    """The zip member of a workbook's first sheet (the one ``read_excel(sheet_id=1)`` reads)."""
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    first = workbook.find("main:sheets/main:sheet", _NS)
+    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    target = next(r.get("Target", "") for r in rels if r.get("Id") == first.get(f"{{{_NS['r']}}}id"))
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def merged_cells(path: Path) -> list[str]:
+    """The merged ranges (``A1:M1``) of a workbook's first sheet, read from its XML as a stream: Excel lists them
+    after the cells, and neither fastexcel nor a read-only openpyxl reports them. A merged cell keeps its value in
+    its first cell only, so the others would read as empty."""
+    with zipfile.ZipFile(path) as book, book.open(_first_sheet(book)) as sheet:
+        ranges: list[str] = []
+        tail = b""
+        while block := sheet.read(1 << 20):
+            block = tail + block
+            cut = block.rfind(b"<")  # an element cut by the block boundary is searched in the next block
+            ranges += [m.decode() for m in _MERGE_CELL.findall(block, 0, cut if cut > 0 else len(block))]
+            tail = block[cut:] if cut > 0 else b""
+        ranges += [m.decode() for m in _MERGE_CELL.findall(tail)]
+    return ranges
+
+
 @contextmanager
 def xlsx_table(path: Path) -> Iterator[Table]:
     """The first sheet of a workbook; its first row is the header."""
@@ -349,6 +386,13 @@ def xlsx_table(path: Path) -> Iterator[Table]:
         raise InputError(path, f"cannot be read as an Excel workbook: {str(error).splitlines()[0]}") from None
     if header_row.height == 0:
         raise InputError(path, "the first sheet is empty; expected a header row and records", line=1)
+    merged = merged_cells(path)
+    if merged:
+        raise InputError(
+            path,
+            f"the first sheet has merged cells ({', '.join(merged[:_SHOWN_RANGES])}); expected the header on row 1 "
+            "and one value in every cell: unmerge the cells, fill in their values and delete any title rows",
+        )
     headers = ["" if v is None else str(v) for v in header_row.row(0)]
     yield Table(headers, _numbered(_sliced(frame)), None)
 

@@ -409,3 +409,21 @@ def test_a_file_delimited_by_tabs_or_semicolons_is_refused_naming_the_delimiter(
     lines = [delimiter.join(registration_row(1)), delimiter.join(registration_row(1).values())]
     (inbox / "registration.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert f"registration.csv, line 1: separates its fields with {named}; expected commas" in refusal(tmp_path, inbox)
+
+
+def test_merged_cells_of_the_first_sheet_are_found_and_the_workbook_refused(tmp_path):
+    import openpyxl
+
+    plain = write_xlsx(tmp_path / "plain.xlsx", [registration_row(1)])
+    assert readers.merged_cells(plain) == []
+    book = openpyxl.Workbook()
+    book.active.append(list(registration_row(1)))
+    for i in (1, 2):
+        book.active.append(list(registration_row(i).values()))
+    book.active.merge_cells("L2:L3")
+    book.create_sheet("notes").merge_cells("A1:B1")  # a later sheet is not read
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    book.save(inbox / "registration.xlsx")
+    assert readers.merged_cells(inbox / "registration.xlsx") == ["L2:L3"]
+    assert "registration.xlsx: the first sheet has merged cells (L2:L3)" in refusal(tmp_path, inbox)
