@@ -104,7 +104,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
         return False
     if len(a) > len(b):
         a, b = b, a
-    first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
     rest = first if len(a) < len(b) else first + 1
     return a[rest:] == b[first + 1 :]
 
