@@ -1,0 +1,94 @@
+"""Helpers for the fault tests: homes holding a published earlier cycle, and what a home has published.
+
+A home here holds two generated inboxes of province 41: 2024 (already typed and published) and 2025 (the run
+under test). Generating and typing the earlier cycle once per session and copying the home keeps each fault
+test to one disturbed run and one rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from flows.context import Cycle
+from flows.stages import execute
+from flows.warehouse import TABLES
+from synth.generate import generate
+from synth.world import Plan
+
+SECRET = b"fault test key"
+EARLIER = dt.date(2024, 7, 31)
+LATER = dt.date(2025, 7, 31)
+DATA_FILES = ("submission.csv", "submission.parquet", "public.csv", "quarantine.csv")
+#: Columns of ``cycles`` that say when and how fast a run went (docs/architecture.md, "byte-identical").
+RUN_DEPENDENT = {"cycles": ("started_at", "published_at", "stages")}
+
+#: Runs a cycle of ``home`` in a process of its own: ``python -c RUN_CYCLE home as_of``. Test hooks are
+#: installed by prepending code to it.
+RUN_CYCLE = """
+import datetime as dt, sys
+from pathlib import Path
+from flows.context import Cycle
+from flows.stages import execute
+execute(Cycle(province="41", as_of=dt.date.fromisoformat(sys.argv[2]), home=Path(sys.argv[1]), secret=SECRET))
+"""
+
+
+def cycle_of(home: Path, as_of: dt.date) -> Cycle:
+    return Cycle(province="41", as_of=as_of, home=home, secret=SECRET)
+
+
+def generated_inboxes(folder: Path) -> Path:
+    """Two years of province 41 under ``folder/inbox``, with their ground truth beside each year."""
+    for year, businesses in ((2024, 300), (2025, 300)):
+        generate(Plan("41", year, businesses, seed=11), folder / "inbox" / "41" / str(year), lambda *_: None)
+    return folder
+
+
+def home_with_earlier_cycle(inboxes: Path, home: Path) -> Path:
+    """A home whose 2024 cycle is published and whose 2025 inbox is delivered but not yet typed."""
+    for year in ("2024", "2025"):
+        shutil.copytree(inboxes / "inbox" / "41" / year, home / "inbox" / "41" / year)
+    execute(cycle_of(home, EARLIER))
+    return home
+
+
+def published_files(home: Path) -> dict[str, bytes]:
+    """Every published file of the home, by path: the visible files under ``out/`` and the warehouse.
+
+    Names starting with a dot (a cycle folder being built or set aside) are a run's scratch, not published.
+    """
+    files = {
+        str(p.relative_to(home)): p.read_bytes()
+        for p in sorted((home / "out").rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(home).parts)
+    }
+    files["warehouse.duckdb"] = (home / "warehouse.duckdb").read_bytes()
+    return files
+
+
+def warehouse_rows(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every row of every warehouse table, sorted, without the columns that differ from run to run."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = {}
+        for table in TABLES:
+            excluded = RUN_DEPENDENT.get(table, ())
+            columns = "* EXCLUDE (" + ", ".join(excluded) + ")" if excluded else "*"
+            rows[table] = con.execute(f"SELECT {columns} FROM {table} ORDER BY ALL").fetchall()
+    return rows
+
+
+def cycle_outputs(cycle: Cycle) -> dict[str, object]:
+    """What must equal between two runs of a cycle: the data files' bytes and the manifest but generated_at."""
+    manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["generated_at"]
+    return {"manifest": manifest, **{name: (cycle.out_dir / name).read_bytes() for name in DATA_FILES}}
+
+
+def python_command(code: str, *args: str) -> list[str]:
+    return [sys.executable, "-c", f"SECRET = {SECRET!r}\n{code}\n{RUN_CYCLE}", *args]
