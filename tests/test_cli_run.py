@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import flows.cycle
-from flows.cli import EXIT_BUSY, EXIT_INPUT, EXIT_UNEXPECTED, app
+from flows.cli import EXIT_BUSY, EXIT_INPUT, EXIT_STORAGE, EXIT_UNEXPECTED, app
 from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
 from flows.errors import InputError
 from flows.lock import HomeBusy
@@ -73,6 +74,7 @@ def test_a_bad_quarantine_threshold_is_refused(home):
     [
         (InputError(Path("inbox/penalty.csv"), "not UTF-8 or GB18030", line=3), EXIT_INPUT, "penalty.csv, line 3"),
         (HomeBusy("data/.lock: still held by getihu run 41-20250731"), EXIT_BUSY, "still held by"),
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv: No space left"),
         (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "unexpected error (ZeroDivisionError"),
     ],
 )
