@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,3 +93,29 @@ def cycle_outputs(cycle: Cycle) -> dict[str, object]:
 
 def python_command(code: str, *args: str) -> list[str]:
     return [sys.executable, "-c", f"SECRET = {SECRET!r}\n{code}\n{RUN_CYCLE}", *args]
+
+
+#: ``getihu run`` with the Prefect flow replaced by the same stages called directly (a Prefect server costs
+#: ~20 s a run; tests/test_cli_run.py runs one for real). Test hooks are installed by prepending code to it.
+CLI_WITHOUT_PREFECT = """
+import sys
+from pathlib import Path
+import flows.cli, flows.cycle
+from flows.context import cycle_for, secret_from_environment
+from flows.stages import execute
+
+def typing_cycle(province, as_of, home, inbox, ruleset, quarantine_threshold, year=None):
+    secret = secret_from_environment()
+    return execute(cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, quarantine_threshold)).as_json()
+
+flows.cycle.typing_cycle = typing_cycle
+sys.argv = ["getihu", "run", *sys.argv[1:]]
+flows.cli.main()
+"""
+
+
+def getihu_run(hook: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``getihu run ARGS`` in a process of its own, with ``hook`` installed first."""
+    return subprocess.run(
+        [sys.executable, "-c", f"{hook}\n{CLI_WITHOUT_PREFECT}", *args], capture_output=True, text=True, env=env
+    )
