@@ -366,9 +366,11 @@ def _comment_for(table: str, column: str, carried: dict[tuple[str, str], str]) -
 
 
 def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str], str]) -> None:
+    # only the warehouse's own tables and views: a table someone else added is carried over as it is
     columns = con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'main' ORDER BY table_name, column_index"
+        "AND schema_name = 'main' AND list_contains($names, table_name) ORDER BY table_name, column_index",
+        {"names": [*TABLES, *VIEWS]},
     ).fetchall()
     for name in (*TABLES, *VIEWS):
         kind = "VIEW" if name in VIEWS else "TABLE"
