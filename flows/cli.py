@@ -112,7 +112,7 @@ def run(
     from flows.lock import HomeBusy
     from flows.reference import ruleset_for
     from flows.stage_files import StageFileError
-    from flows.warehouse import WarehouseError
+    from flows.warehouse import WarehouseBusy, WarehouseError
     from schemas.ruleset import RulesetError
 
     console = Console(stderr=True)
@@ -145,7 +145,7 @@ def run(
     except (PipelineStop, RulesetError) as e:
         typer.echo(f"getihu run: {e}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
-    except HomeBusy as e:
+    except (HomeBusy, WarehouseBusy) as e:
         typer.echo(f"getihu run: {e}", err=True)
         raise typer.Exit(EXIT_BUSY) from None
     except (StageFileError, WarehouseError) as e:

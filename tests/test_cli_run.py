@@ -16,6 +16,7 @@ from flows.cli import EXIT_BUSY, EXIT_INPUT, EXIT_STORAGE, EXIT_UNEXPECTED, app
 from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
 from flows.errors import InputError
 from flows.lock import HomeBusy
+from flows.warehouse import WarehouseBusy
 from synth.generate import generate
 from synth.world import Plan
 
@@ -74,6 +75,7 @@ def test_a_bad_quarantine_threshold_is_refused(home):
     [
         (InputError(Path("inbox/penalty.csv"), "not UTF-8 or GB18030", line=3), EXIT_INPUT, "penalty.csv, line 3"),
         (HomeBusy("data/.lock: still held by getihu run 41-20250731"), EXIT_BUSY, "still held by"),
+        (WarehouseBusy("data/warehouse.duckdb: held open read-write"), EXIT_BUSY, "held open read-write"),
         (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv: No space left"),
         (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "unexpected error (ZeroDivisionError"),
     ],
