@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.context import Cycle
+from flows.context import SECRET_VARIABLE, Cycle
 from flows.stages import execute
 from flows.warehouse import TABLES
 from synth.generate import generate
@@ -34,7 +35,7 @@ RUN_DEPENDENT = {"cycles": ("started_at", "published_at", "stages")}
 RUN_CYCLE = """
 import datetime as dt, sys
 from pathlib import Path
-from flows.context import Cycle
+from flows.context import SECRET_VARIABLE, Cycle
 from flows.stages import execute
 execute(Cycle(province="41", as_of=dt.date.fromisoformat(sys.argv[2]), home=Path(sys.argv[1]), secret=SECRET))
 """
@@ -114,8 +115,25 @@ flows.cli.main()
 """
 
 
-def getihu_run(hook: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """``getihu run ARGS`` in a process of its own, with ``hook`` installed first."""
-    return subprocess.run(
-        [sys.executable, "-c", f"{hook}\n{CLI_WITHOUT_PREFECT}", *args], capture_output=True, text=True, env=env
-    )
+def environment(**extra: str) -> dict[str, str]:
+    """The environment of a ``getihu run`` process: the test key, and no Prefect server to start or reach."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return {**env, SECRET_VARIABLE: SECRET.decode(), "PREFECT_API_URL": "http://127.0.0.1:9/api", **extra}
+
+
+def getihu_run(hook: str, *args: str, env: dict[str, str] | None = None, wait: bool = True):
+    """``getihu run ARGS`` in a process of its own, with ``hook`` installed first: its outcome, or (``wait=False``)
+    the running process, its stderr a pipe."""
+    command = [sys.executable, "-c", f"{hook}\n{CLI_WITHOUT_PREFECT}", *args]
+    if not wait:
+        return subprocess.Popen(
+            command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env or environment()
+        )
+    return subprocess.run(command, capture_output=True, text=True, env=env or environment())
+
+
+def copy_of(home: Path, folder: Path) -> Path:
+    """A copy of ``home`` in ``folder``: the raw layer finds its files again by the inbox's new path."""
+    copy = folder / "home"
+    shutil.copytree(home, copy, symlinks=True)
+    return copy

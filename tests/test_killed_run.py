@@ -10,7 +10,6 @@ it was, the lock is free, and a rerun gives the same outputs as a run nobody dis
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import textwrap
@@ -22,10 +21,9 @@ from flows.stages import STAGES, execute
 from tests.faults import (
     EARLIER,
     LATER,
+    copy_of,
     cycle_of,
     cycle_outputs,
-    generated_inboxes,
-    home_with_earlier_cycle,
     published_files,
     python_command,
     warehouse_rows,
@@ -102,33 +100,11 @@ def test_every_stage_has_a_kill_point():
     assert {stage for stage, _ in KILL_POINTS} == {name for name, _ in STAGES}
 
 
-@pytest.fixture(scope="module")
-def inboxes(tmp_path_factory):
-    return generated_inboxes(tmp_path_factory.mktemp("inboxes"))
-
-
-@pytest.fixture(scope="module")
-def earlier_home(inboxes, tmp_path_factory):
-    """A home with the 2024 cycle published; each test works on a copy."""
-    return home_with_earlier_cycle(inboxes, tmp_path_factory.mktemp("earlier") / "home")
-
-
-@pytest.fixture(scope="module")
-def undisturbed(earlier_home, tmp_path_factory):
-    """The 2025 cycle run without a fault, in a home of its own."""
-    home = tmp_path_factory.mktemp("undisturbed") / "home"
-    shutil.copytree(earlier_home, home, symlinks=True)
-    cycle = cycle_of(home, LATER)
-    execute(cycle)
-    return cycle
-
-
 @pytest.mark.parametrize(("stage", "point"), KILL_POINTS, ids=[f"{s}-{p}" for s, p in KILL_POINTS])
 def test_a_run_killed_mid_stage_leaves_the_published_state_and_the_next_run_completes_it(
     earlier_home, undisturbed, tmp_path, stage, point
 ):
-    home = tmp_path / "home"
-    shutil.copytree(earlier_home, home, symlinks=True)
+    home = copy_of(earlier_home, tmp_path)
     before = published_files(home)
 
     killed = subprocess.run(

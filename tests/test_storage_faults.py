@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from flows.cli import EXIT_STORAGE
-from flows.context import SECRET_VARIABLE
 from flows.stages import execute
-from tests.faults import LATER, SECRET, cycle_of, cycle_outputs, generated_inboxes, getihu_run, published_files
+from tests.faults import LATER, cycle_of, cycle_outputs, environment, getihu_run, published_files
 
 #: Fills the file system holding FILLER when stage FILL_AT starts, leaving FILL_LEAVE bytes free.
 FILL = textwrap.dedent(
@@ -70,8 +69,8 @@ def small_disk(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def inboxes(tmp_path_factory):
-    return generated_inboxes(tmp_path_factory.mktemp("inboxes"))
+def inboxes(fault_inboxes):
+    return fault_inboxes
 
 
 @pytest.fixture(scope="module")
@@ -90,11 +89,6 @@ def inbox_of(inboxes: Path) -> Path:
 
 def run_args(home: Path, inboxes: Path) -> list[str]:
     return ["--province", "41", "--as-of", LATER.isoformat(), "--home", str(home), "--inbox", str(inbox_of(inboxes))]
-
-
-def environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return {**env, SECRET_VARIABLE: SECRET.decode(), "PREFECT_API_URL": "http://127.0.0.1:9/api", **extra}
 
 
 def assert_one_paragraph_and_nothing_published(done, home: Path, before: dict[str, bytes], reason: str) -> None:
