@@ -169,7 +169,7 @@ def cycle_for(
     quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
 ) -> Cycle:
     """The cycle ``getihu run`` and the flow's parameters describe."""
-    if not (len(province) == 2 and province.isdigit()):
+    if not (len(province) == 2 and province.isascii() and province.isdigit()):  # isdigit alone takes "４１"
         raise ConfigurationError(f"--province {province!r}: expected the two-digit province code, e.g. 41 or 23")
     if not 0.0 <= quarantine_threshold <= 1.0:
         raise ConfigurationError(
