@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,14 +11,10 @@ from typer.testing import CliRunner
 
 import flows.cycle
 from flows.cli import EXIT_BUSY, EXIT_INPUT, EXIT_STORAGE, EXIT_UNEXPECTED, app
-from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
+from flows.context import SECRET_VARIABLE
 from flows.errors import InputError
 from flows.lock import HomeBusy
 from flows.warehouse import WarehouseBusy
-from synth.generate import generate
-from synth.world import Plan
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -93,21 +87,11 @@ def test_every_failure_is_one_paragraph_with_its_exit_code_and_no_traceback(home
         assert "Traceback" in log.read_text(encoding="utf-8") and str(log) in result.output
 
 
-def test_a_real_run_through_an_ephemeral_prefect_server_prints_the_summary_and_the_paths(tmp_path):
-    generate(Plan("41", 2025, 300, seed=3), tmp_path / "inbox" / "41" / "2025", lambda *_: None)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env[SECRET_VARIABLE] = DEVELOPMENT_SECRET
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "getihu"), "run", "--province", "41", "--year", "2025", "--home", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+def test_a_real_run_through_an_ephemeral_prefect_server_prints_the_summary_and_the_paths(real_run):
+    home, done = real_run
     assert done.returncode == 0, done.stderr
     assert "development key" in done.stderr and "Traceback" not in done.stderr
-    out = tmp_path / "out" / "41" / "41-20250731"
+    out = home / "out" / "41" / "41-20250731"
     for line in ("41-20250731", "合计", str(out / "submission.csv"), str(out / "report.html")):
         assert line in done.stdout
-    assert (out / "manifest.json").is_file() and (tmp_path / "warehouse.duckdb").is_file()
-    assert sys.executable  # the CLI ran in the project's own environment, as `make run` does
+    assert (out / "manifest.json").is_file() and (home / "warehouse.duckdb").is_file()

