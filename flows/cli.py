@@ -180,7 +180,7 @@ def serve(
     """Serve the yearly (1 August 02:00 Asia/Shanghai) and rerun deployments of each province until stopped.
 
     Needs a Prefect server: ``make serve`` starts one and sets PREFECT_API_URL. Runs take the key for personal
-    data from GETIHU_SECRET in this process's environment.
+    data from GETIHU_SECRET (or GETIHU_SECRET_FILE) in this process's environment.
     """
     import os
 
