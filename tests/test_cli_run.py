@@ -87,6 +87,17 @@ def test_every_failure_is_one_paragraph_with_its_exit_code_and_no_traceback(home
         assert "Traceback" in log.read_text(encoding="utf-8") and str(log) in result.output
 
 
+def test_an_unexpected_error_whose_details_cannot_be_kept_says_so_without_a_traceback(home, monkeypatch):
+    def failing_flow(**_):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(flows.cycle, "typing_cycle", failing_flow)
+    (home / "work").write_text("a file where the work folder should be", encoding="utf-8")
+    result = run("--province", "41", "--year", "2025", "--home", str(home))
+    assert result.exit_code == EXIT_UNEXPECTED
+    assert "could not be kept in" in result.output and "Traceback" not in result.output
+
+
 def test_a_real_run_through_an_ephemeral_prefect_server_prints_the_summary_and_the_paths(real_run):
     home, done = real_run
     assert done.returncode == 0, done.stderr
