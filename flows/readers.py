@@ -79,11 +79,21 @@ def inbox_files(inbox: Path) -> list[InboxFile]:
         raise InputError(inbox, "the inbox folder does not exist; expected a folder with the cycle's extracts")
     order = list(SOURCES)
     files = [
-        InboxFile(source, path, path.name, path.suffix.lower().lstrip("."))
+        InboxFile(source, _confined(inbox, path), path.name, path.suffix.lower().lstrip("."))
         for path in inbox.iterdir()
         if path.is_file() and (source := source_of(path.name)) is not None
     ]
     return sorted(files, key=lambda f: (order.index(f.source), f.name))
+
+
+def _confined(inbox: Path, path: Path) -> Path:
+    """``path``, once it is sure to be in the inbox: a symbolic link out of it would read what nobody delivered."""
+    if not path.resolve().is_relative_to(inbox.resolve()):
+        raise InputError(
+            path,
+            f"is a symbolic link to {path.resolve()}, outside the inbox; put the delivered file itself in the inbox",
+        )
+    return path
 
 
 def inbox_config(inbox: Path) -> InboxConfig:
@@ -96,6 +106,7 @@ def inbox_config(inbox: Path) -> InboxConfig:
     path = inbox / CONFIG_FILE
     if not path.exists():
         return InboxConfig()
+    _confined(inbox, path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
