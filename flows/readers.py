@@ -341,7 +341,6 @@ def _sliced(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
 _NS = {
     "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
 _MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 _SHOWN_RANGES = 5

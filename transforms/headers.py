@@ -115,24 +115,25 @@ def _renamed(
     """An extra header one character away from a header of a column the file lacks: a typo or an unlisted variant,
     whose values would otherwise be kept as an extra column and the contract column read as empty."""
     for header in extras:
-        key = folded(header)
-        unit_match = _UNIT.match(key)
         for column in source.columns:
-            compared = unit_match["name"] if column.kind is Kind.MONEY and unit_match else key
+            compared = _compared(folded(header), column)
             if column.name not in delivered and any(_one_edit_apart(compared, n) for n in names[column.name]):
                 return header, column
     return None
+
+
+def _compared(key: str, column: Column) -> str:
+    """A folded header as compared with ``column``'s names: a money column's without its unit."""
+    unit_match = _UNIT.match(key)
+    return unit_match["name"] if column.kind is Kind.MONEY and unit_match else key
 
 
 def matched_columns(source: Source, headers: Sequence[str]) -> set[str]:
     """The columns of ``source`` (canonical names) that ``headers`` hold, by contract header or alias."""
     found = set()
     for header in headers:
-        key = folded(header)
-        unit_match = _UNIT.match(key)
         for column in source.columns:
-            compared = unit_match["name"] if column.kind is Kind.MONEY and unit_match else key
-            if compared in _names(column, ()):
+            if _compared(folded(header), column) in _names(column, ()):
                 found.add(column.name)
     return found
 
