@@ -53,10 +53,11 @@ clean:
 PREFECT_PORT ?= 4200
 serve: setup
 	@echo "make serve: starting a Prefect server on http://127.0.0.1:$(PREFECT_PORT) (UI and API)."
-	@[ -n "$$GETIHU_SECRET" ] || echo "make serve: GETIHU_SECRET is not set, so runs use the development key (demo only)."
+	@[ -n "$$GETIHU_SECRET$$GETIHU_SECRET_FILE" ] || echo "make serve: GETIHU_SECRET is not set, so runs use the development key (demo only)."
 	mkdir -p $(DEMO_HOME)
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > $(DEMO_HOME)/prefect-server.log 2>&1 & \
 	server=$$!; trap "kill $$server" EXIT INT TERM; \
 	until curl -sf http://127.0.0.1:$(PREFECT_PORT)/api/health > /dev/null; do sleep 1; done; \
-	GETIHU_SECRET=$${GETIHU_SECRET:-$(DEV_SECRET)} PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api \
+	secret=$${GETIHU_SECRET:-$(DEV_SECRET)}; [ -z "$$GETIHU_SECRET_FILE" ] || secret="$$GETIHU_SECRET"; \
+	GETIHU_SECRET=$$secret PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api \
 		$(BIN)/getihu serve --province 23 --province 41 --home $(DEMO_HOME)

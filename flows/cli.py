@@ -85,7 +85,7 @@ def query(
 
 
 #: Exit codes of ``getihu run`` besides 0: what the person at the terminal can do about it differs.
-EXIT_UNEXPECTED, EXIT_INPUT, EXIT_BUSY = 1, 2, 3
+EXIT_UNEXPECTED, EXIT_INPUT, EXIT_BUSY, EXIT_STORAGE = 1, 2, 3, 4
 
 
 @app.command()
@@ -106,14 +106,13 @@ def run(
 ) -> None:
     """The whole cycle as a Prefect flow: ingest, validate, link, features, type, publish."""
     import os
-    import traceback
 
     from flows.context import DEVELOPMENT_SECRET, cycle_for, secret_from_environment
-    from flows.errors import PipelineStop
+    from flows.errors import PipelineStop, storage_refusal
     from flows.lock import HomeBusy
     from flows.reference import ruleset_for
     from flows.stage_files import StageFileError
-    from flows.warehouse import WarehouseError
+    from flows.warehouse import WarehouseBusy, WarehouseError
     from schemas.ruleset import RulesetError
 
     console = Console(stderr=True)
@@ -146,19 +145,23 @@ def run(
     except (PipelineStop, RulesetError) as e:
         typer.echo(f"getihu run: {e}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
-    except HomeBusy as e:
+    except (HomeBusy, WarehouseBusy) as e:
         typer.echo(f"getihu run: {e}", err=True)
         raise typer.Exit(EXIT_BUSY) from None
     except (StageFileError, WarehouseError) as e:
         typer.echo(f"getihu run: {e}", err=True)
         raise typer.Exit(EXIT_UNEXPECTED) from None
     except Exception as e:
-        log = (cycle.work_dir if cycle else home / "work") / "error.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc(), encoding="utf-8")
+        if refusal := storage_refusal(e):
+            typer.echo(
+                f"getihu run: {refusal}. Nothing new was published; the previous results are intact. Free some "
+                f"space, or make {home} writable for this user, and run again.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_STORAGE) from None
         typer.echo(
             f"getihu run: stopped by an unexpected error ({type(e).__name__}: {e}). Nothing new was published; "
-            f"the previous results are intact. The details for a developer are in {log}.",
+            f"the previous results are intact. {_kept_for_a_developer(cycle, home)}",
             err=True,
         )
         raise typer.Exit(EXIT_UNEXPECTED) from None
@@ -177,7 +180,7 @@ def serve(
     """Serve the yearly (1 August 02:00 Asia/Shanghai) and rerun deployments of each province until stopped.
 
     Needs a Prefect server: ``make serve`` starts one and sets PREFECT_API_URL. Runs take the key for personal
-    data from GETIHU_SECRET in this process's environment.
+    data from GETIHU_SECRET (or GETIHU_SECRET_FILE) in this process's environment.
     """
     import os
 
@@ -199,6 +202,19 @@ def serve(
     from flows.deploy import deployments
 
     prefect_serve(*deployments(province, home.resolve()))
+
+
+def _kept_for_a_developer(cycle, home: Path) -> str:
+    """Write the current exception's traceback to ``error.log``; say where, or why it could not be kept."""
+    import traceback
+
+    log = (cycle.work_dir if cycle else home / "work") / "error.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+    except OSError as e:
+        return f"The details for a developer could not be kept in {log} ({e.strerror})."
+    return f"The details for a developer are in {log}."
 
 
 def _quiet_prefect(home: Path) -> None:

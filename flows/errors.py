@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
+
+#: The machine refusing to store something: a full disk or quota, a read-only file system, no permission.
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 class PipelineStop(Exception):
@@ -25,3 +30,22 @@ class QuarantineThresholdError(PipelineStop):
 
 class ConfigurationError(PipelineStop):
     """The run was started wrongly: a missing secret, options that contradict each other."""
+
+
+def storage_refusal(error: BaseException) -> str | None:
+    """``path: reason`` when ``error`` (or what caused it) is the machine refusing a write, else None.
+
+    Python and pyarrow raise ``OSError`` with its errno; DuckDB raises its own exceptions whose text carries the
+    system's message (``Could not write file "…/raw.duckdb.wal": No space left on device``), matched by that text.
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
+            where = f"{error.filename}: " if error.filename else ""
+            return f"{where}{os.strerror(error.errno)}"
+        text = str(error).splitlines()[0] if str(error) else ""
+        if any(os.strerror(number) in text for number in STORAGE_ERRNOS):
+            return text
+        error = error.__cause__ or error.__context__
+    return None

@@ -36,7 +36,7 @@ from flows.errors import InputError
 from flows.progress import tracked
 from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, opened, sha256_of
 from schemas.sources import SOURCES, Source
-from transforms.headers import HeaderError, HeaderMap, mapped_headers
+from transforms.headers import HeaderError, HeaderMap, holding_source, mapped_headers, matched_columns
 from transforms.personal import Keyer, kept_columns, masked_name, rule_name
 
 LINEAGE_COLUMNS = ("_source", "_file", "_sha256", "_line", "_load_id")
@@ -100,8 +100,19 @@ def load_id_of(inbox: Path, name: str, sha256: str) -> str:
 
 
 def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> HeaderMap:
+    source = SOURCES[file.source]
+    other = holding_source(source, headers, list(SOURCES.values()))
+    if other is not None:
+        matched = matched_columns(other, headers)
+        held = "、".join(c.header for c in other.columns if c.name in matched)
+        raise InputError(
+            file.path,
+            f"is named for {source.label} ({source.name}) but holds the columns of {other.label} ({other.name}): "
+            f"{held}; expected the columns of {source.label}, or the file named {other.name}*.{file.format}",
+            line=1,
+        )
     try:
-        return mapped_headers(SOURCES[file.source], headers, config.aliases.get(file.source, {}))
+        return mapped_headers(source, headers, config.aliases.get(file.source, {}))
     except HeaderError as error:
         raise InputError(file.path, str(error), line=1) from None
 

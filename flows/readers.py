@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import polars as pl
 
@@ -28,6 +31,8 @@ FORMATS = ("csv", "xlsx", "parquet")
 CONFIG_FILE = "inbox.toml"
 BATCH_ROWS = 1_000_000
 _SNIFF_BYTES = 1 << 16
+_BOM = b"\xef\xbb\xbf"
+_OTHER_DELIMITERS = {"\t": "tabs", ";": "semicolons", "；": "semicolons", "|": "vertical bars"}
 _ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030"}
 _MAGIC = {
     b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip archive",
@@ -74,11 +79,21 @@ def inbox_files(inbox: Path) -> list[InboxFile]:
         raise InputError(inbox, "the inbox folder does not exist; expected a folder with the cycle's extracts")
     order = list(SOURCES)
     files = [
-        InboxFile(source, path, path.name, path.suffix.lower().lstrip("."))
+        InboxFile(source, _confined(inbox, path), path.name, path.suffix.lower().lstrip("."))
         for path in inbox.iterdir()
         if path.is_file() and (source := source_of(path.name)) is not None
     ]
     return sorted(files, key=lambda f: (order.index(f.source), f.name))
+
+
+def _confined(inbox: Path, path: Path) -> Path:
+    """``path``, once it is sure to be in the inbox: a symbolic link out of it would read what nobody delivered."""
+    if not path.resolve().is_relative_to(inbox.resolve()):
+        raise InputError(
+            path,
+            f"is a symbolic link to {path.resolve()}, outside the inbox; put the delivered file itself in the inbox",
+        )
+    return path
 
 
 def inbox_config(inbox: Path) -> InboxConfig:
@@ -91,6 +106,7 @@ def inbox_config(inbox: Path) -> InboxConfig:
     path = inbox / CONFIG_FILE
     if not path.exists():
         return InboxConfig()
+    _confined(inbox, path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -148,23 +164,26 @@ def csv_encoding(path: Path, forced: str | None) -> str:
     """``utf-8``, ``utf-8-sig`` or ``gb18030``: forced by configuration, or judged from the header line.
 
     Contract headers are Chinese, so the header line alone tells UTF-8 from GB18030; a bad byte further
-    down is then reported with its own line when the file is read.
+    down is then reported with its own line when the file is read. A UTF-8 BOM does not decide: some tools put
+    one before GBK text, and :func:`csv_table` skips it whatever the encoding.
     """
     with path.open("rb") as stream:
         head = stream.read(_SNIFF_BYTES)
-    bom = head.startswith(b"\xef\xbb\xbf")
-    if forced == "utf-8" or (forced is None and bom):
-        return "utf-8-sig" if bom else "utf-8"
-    if forced is not None:
-        return forced
-    header = head.split(b"\n", 1)[0]
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            header.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
+    header = head.removeprefix(_BOM).split(b"\n", 1)[0]
+    encoding = forced or next((e for e in ("utf-8", "gb18030") if _decodes(header, e)), None)
+    if encoding is None:
+        raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
+    if encoding == "utf-8" and head.startswith(_BOM):
+        return "utf-8-sig"
+    return encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _undecodable_message(expected: str) -> str:
@@ -195,6 +214,9 @@ def _csv_headers(path: Path, shown: Path) -> list[str]:
         raise InputError(shown, "has lines that end in CR alone; expected LF or CRLF line ends", line=1) from None
     if not header or not any(h.strip() for h in header):
         raise InputError(shown, "has no header row; expected the Chinese column names on line 1", line=1)
+    other = next((name for mark, name in _OTHER_DELIMITERS.items() if len(header) == 1 and mark in header[0]), None)
+    if other:
+        raise InputError(shown, f"separates its fields with {other}; expected commas (a CSV file)", line=1)
     return header
 
 
@@ -248,8 +270,10 @@ def csv_table(path: Path, forced_encoding: str | None, scratch: Path) -> Iterato
     readable = path
     if encoding == "gb18030":
         readable = scratch / f"{path.name}.utf-8"
+        with path.open("rb") as stream:
+            bom = stream.read(len(_BOM)) == _BOM
         try:
-            transcode(path, encoding, readable)
+            transcode(path, encoding, readable, skip=len(_BOM) if bom else 0)
         except Undecodable as error:
             raise InputError(path, _undecodable_message("GB18030"), line=error.line) from None
     try:
@@ -314,6 +338,39 @@ def _sliced(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
         yield frame.slice(offset, BATCH_ROWS)
 
 
+_NS = {
+    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_SHOWN_RANGES = 5
+
+
+def _first_sheet(book: zipfile.ZipFile) -> str:
+    """The zip member of a workbook's first sheet (the one ``read_excel(sheet_id=1)`` reads)."""
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    first = workbook.find("main:sheets/main:sheet", _NS)
+    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    target = next(r.get("Target", "") for r in rels if r.get("Id") == first.get(f"{{{_NS['r']}}}id"))
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def merged_cells(path: Path) -> list[str]:
+    """The merged ranges (``A1:M1``) of a workbook's first sheet, read from its XML as a stream: Excel lists them
+    after the cells, and neither fastexcel nor a read-only openpyxl reports them. A merged cell keeps its value in
+    its first cell only, so the others would read as empty."""
+    with zipfile.ZipFile(path) as book, book.open(_first_sheet(book)) as sheet:
+        ranges: list[str] = []
+        tail = b""
+        while block := sheet.read(1 << 20):
+            block = tail + block
+            cut = block.rfind(b"<")  # an element cut by the block boundary is searched in the next block
+            ranges += [m.decode() for m in _MERGE_CELL.findall(block, 0, cut if cut > 0 else len(block))]
+            tail = block[cut:] if cut > 0 else b""
+        ranges += [m.decode() for m in _MERGE_CELL.findall(tail)]
+    return ranges
+
+
 @contextmanager
 def xlsx_table(path: Path) -> Iterator[Table]:
     """The first sheet of a workbook; its first row is the header."""
@@ -339,6 +396,13 @@ def xlsx_table(path: Path) -> Iterator[Table]:
         raise InputError(path, f"cannot be read as an Excel workbook: {str(error).splitlines()[0]}") from None
     if header_row.height == 0:
         raise InputError(path, "the first sheet is empty; expected a header row and records", line=1)
+    merged = merged_cells(path)
+    if merged:
+        raise InputError(
+            path,
+            f"the first sheet has merged cells ({', '.join(merged[:_SHOWN_RANGES])}); expected the header on row 1 "
+            "and one value in every cell: unmerge the cells, fill in their values and delete any title rows",
+        )
     headers = ["" if v is None else str(v) for v in header_row.row(0)]
     yield Table(headers, _numbered(_sliced(frame)), None)
 

@@ -34,8 +34,9 @@ def _decoded(chunk: bytes, encoding: str) -> bytes | int:
         return error.start
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
+def _chunks(path: Path, skip: int) -> Iterator[bytes]:
     with path.open("rb") as stream:
+        stream.seek(skip)
         rest = b""
         while block := stream.read(CHUNK_BYTES):
             block = rest + block
@@ -49,15 +50,15 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield rest
 
 
-def _in_order(path: Path, encoding: str, workers: int) -> Iterator[tuple[bytes, bytes | int]]:
+def _in_order(path: Path, encoding: str, workers: int, skip: int) -> Iterator[tuple[bytes, bytes | int]]:
     if workers < 2 or path.stat().st_size < PARALLEL_FROM_BYTES:
-        for chunk in _chunks(path):
+        for chunk in _chunks(path, skip):
             yield chunk, _decoded(chunk, encoding)
         return
     spawn = multiprocessing.get_context("spawn")  # never fork a process that runs Polars and DuckDB threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
         pending: deque[tuple[bytes, Future]] = deque()
-        for chunk in _chunks(path):
+        for chunk in _chunks(path, skip):
             pending.append((chunk, pool.submit(_decoded, chunk, encoding)))
             if len(pending) > workers:
                 done, future = pending.popleft()
@@ -67,12 +68,13 @@ def _in_order(path: Path, encoding: str, workers: int) -> Iterator[tuple[bytes, 
             yield done, future.result()
 
 
-def transcode(path: Path, encoding: str, dest: Path, workers: int | None = None) -> None:
-    """Write ``path`` (in ``encoding``) to ``dest`` in UTF-8; :class:`Undecodable` names the first bad line."""
+def transcode(path: Path, encoding: str, dest: Path, workers: int | None = None, skip: int = 0) -> None:
+    """Write ``path`` (in ``encoding``), less its first ``skip`` bytes (a BOM), to ``dest`` in UTF-8;
+    :class:`Undecodable` names the first bad line."""
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     lines_before = 0
     with dest.open("wb") as out:
-        for chunk, result in _in_order(path, encoding, workers):
+        for chunk, result in _in_order(path, encoding, workers, skip):
             if isinstance(result, int):
                 raise Undecodable(lines_before + chunk.count(b"\n", 0, result) + 1, encoding)
             out.write(result)

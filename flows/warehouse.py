@@ -140,6 +140,10 @@ class WarehouseError(Exception):
     """The published warehouse cannot be read or replaced; the message says why and what to do."""
 
 
+class WarehouseBusy(WarehouseError):
+    """Another program holds the published warehouse open read-write: what it writes would be lost in the swap."""
+
+
 @dataclass(frozen=True)
 class CycleEntry:
     """The ``cycles`` row of one cycle."""
@@ -366,9 +370,11 @@ def _comment_for(table: str, column: str, carried: dict[tuple[str, str], str]) -
 
 
 def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str], str]) -> None:
+    # only the warehouse's own tables and views: a table someone else added is carried over as it is
     columns = con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
-        "AND schema_name = 'main' ORDER BY table_name, column_index"
+        "AND schema_name = 'main' AND list_contains($names, table_name) ORDER BY table_name, column_index",
+        {"names": [*TABLES, *VIEWS]},
     ).fetchall()
     for name in (*TABLES, *VIEWS):
         kind = "VIEW" if name in VIEWS else "TABLE"
@@ -406,10 +412,27 @@ def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, file
         con.close()
 
 
+def _refuse_if_held_read_write(warehouse: Path) -> None:
+    # A read-write client holds DuckDB's lock on the file, so a read-only open fails; read-only clients do not.
+    # Swapping the file under such a client would lose what it writes from then on (into the replaced file).
+    try:
+        duckdb.connect(str(warehouse), read_only=True).close()
+    except duckdb.Error as e:
+        if "lock" not in str(e).lower():
+            return  # not held: whatever else is wrong is reported when the file is copied and opened
+        raise WarehouseBusy(
+            f"{warehouse}: held open read-write by another program ({e}). Publishing replaces the file, so what "
+            "that program writes would be lost: close it and run again (analysts open the warehouse read-only, "
+            "which never blocks a run). Nothing new was published."
+        ) from None
+
+
 def clear_leftovers(warehouse: Path) -> None:
-    """Remove what a killed run left beside ``warehouse`` and merge a write-ahead log a dead client left in it."""
+    """Remove what a killed run left beside ``warehouse`` and merge a write-ahead log a dead client left in it;
+    refuse (:class:`WarehouseBusy`) while a live client holds it open read-write."""
     _remove_database(building_path(warehouse))
     if warehouse.exists():
+        _refuse_if_held_read_write(warehouse)
         _merge_stale_wal(warehouse)
 
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import flows.cycle
-from flows.cli import EXIT_BUSY, EXIT_INPUT, EXIT_UNEXPECTED, app
-from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
+from flows.cli import EXIT_BUSY, EXIT_INPUT, EXIT_STORAGE, EXIT_UNEXPECTED, app
+from flows.context import SECRET_VARIABLE
 from flows.errors import InputError
 from flows.lock import HomeBusy
-from synth.generate import generate
-from synth.world import Plan
-
-ROOT = Path(__file__).resolve().parent.parent
+from flows.warehouse import WarehouseBusy
 
 
 @pytest.fixture
@@ -73,6 +69,8 @@ def test_a_bad_quarantine_threshold_is_refused(home):
     [
         (InputError(Path("inbox/penalty.csv"), "not UTF-8 or GB18030", line=3), EXIT_INPUT, "penalty.csv, line 3"),
         (HomeBusy("data/.lock: still held by getihu run 41-20250731"), EXIT_BUSY, "still held by"),
+        (WarehouseBusy("data/warehouse.duckdb: held open read-write"), EXIT_BUSY, "held open read-write"),
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv: No space left"),
         (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "unexpected error (ZeroDivisionError"),
     ],
 )
@@ -89,21 +87,22 @@ def test_every_failure_is_one_paragraph_with_its_exit_code_and_no_traceback(home
         assert "Traceback" in log.read_text(encoding="utf-8") and str(log) in result.output
 
 
-def test_a_real_run_through_an_ephemeral_prefect_server_prints_the_summary_and_the_paths(tmp_path):
-    generate(Plan("41", 2025, 300, seed=3), tmp_path / "inbox" / "41" / "2025", lambda *_: None)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env[SECRET_VARIABLE] = DEVELOPMENT_SECRET
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "getihu"), "run", "--province", "41", "--year", "2025", "--home", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+def test_an_unexpected_error_whose_details_cannot_be_kept_says_so_without_a_traceback(home, monkeypatch):
+    def failing_flow(**_):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(flows.cycle, "typing_cycle", failing_flow)
+    (home / "work").write_text("a file where the work folder should be", encoding="utf-8")
+    result = run("--province", "41", "--year", "2025", "--home", str(home))
+    assert result.exit_code == EXIT_UNEXPECTED
+    assert "could not be kept in" in result.output and "Traceback" not in result.output
+
+
+def test_a_real_run_through_an_ephemeral_prefect_server_prints_the_summary_and_the_paths(real_run):
+    home, done = real_run
     assert done.returncode == 0, done.stderr
     assert "development key" in done.stderr and "Traceback" not in done.stderr
-    out = tmp_path / "out" / "41" / "41-20250731"
+    out = home / "out" / "41" / "41-20250731"
     for line in ("41-20250731", "合计", str(out / "submission.csv"), str(out / "report.html")):
         assert line in done.stdout
-    assert (out / "manifest.json").is_file() and (tmp_path / "warehouse.duckdb").is_file()
-    assert sys.executable  # the CLI ran in the project's own environment, as `make run` does
+    assert (out / "manifest.json").is_file() and (home / "warehouse.duckdb").is_file()

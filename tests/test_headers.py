@@ -3,7 +3,7 @@
 import pytest
 
 from schemas.sources import SOURCES
-from transforms.headers import HeaderError, mapped_headers
+from transforms.headers import HeaderError, holding_source, mapped_headers
 
 TAX_PAYMENT = SOURCES["tax_payment"]
 HEADERS = ["纳税人识别号", "税种", "入库日期", "实缴金额（元）"]
@@ -64,3 +64,42 @@ def test_registration_needs_uscc_or_reg_no():
     assert mapped_headers(registration, ["注册号", *rest], {}).canonical["注册号"] == "reg_no"
     with pytest.raises(HeaderError, match="a column 统一社会信用代码 or 注册号 is required"):
         mapped_headers(registration, rest, {})
+
+
+@pytest.mark.parametrize(
+    ("header", "meant"),
+    [("入库日", "入库日期"), ("入库日其", "入库日期"), ("入库日期间", "入库日期"), ("税款所属期始", "税款所属期起")],
+)
+def test_a_header_one_character_from_a_missing_column_is_refused_naming_both(header, meant):
+    headers = [*(h for h in HEADERS if h != meant), header]
+    with pytest.raises(HeaderError, match=f"column “{header}” is one character away from {meant}, which is missing"):
+        mapped_headers(TAX_PAYMENT, headers, {})
+
+
+def test_a_money_header_one_character_off_is_compared_without_its_unit():
+    with pytest.raises(HeaderError, match="“实缴全额（元）” is one character away from 实缴金额"):
+        mapped_headers(TAX_PAYMENT, [*HEADERS[:3], "实缴全额（元）"], {})
+
+
+def test_extras_two_characters_away_or_near_a_delivered_column_are_kept():
+    # 税款所属期 is one character from both period columns, which are delivered; 缴款日期 is two from 入库日期
+    headers = [*HEADERS, "税款所属期起", "税款所属期止", "税款所属期", "缴款日期", "序号"]
+    assert mapped_headers(TAX_PAYMENT, headers, {}).extras == ("税款所属期", "缴款日期", "序号")
+
+
+def test_a_configured_alias_is_not_taken_for_a_renamed_column():
+    headers = [*HEADERS[:2], "入库日", HEADERS[3]]
+    assert mapped_headers(TAX_PAYMENT, headers, {"paid_on": ["入库日"]}).canonical["入库日"] == "paid_on"
+
+
+def test_a_file_holding_another_sources_columns_is_told_apart():
+    sources = list(SOURCES.values())
+    payments = ["纳税人识别号", "税种", "税款所属期起", "入库日期", "实缴金额（元）"]
+    assert holding_source(SOURCES["taxpayer"], payments, sources).name == "tax_payment"
+    assert holding_source(SOURCES["tax_payment"], payments, sources) is None
+    # a serious_list with an extra 列入原因 matches abnormal_list better, but all of its own columns: it is kept
+    assert (
+        holding_source(SOURCES["serious_list"], ["统一社会信用代码", "列入日期", "列入原因", "移出日期"], sources)
+        is None
+    )
+    assert holding_source(SOURCES["taxpayer"], ["纳税人识别号"], sources) is None

@@ -388,3 +388,42 @@ def test_typed_parquet_cells_read_as_the_text_a_department_exports_batch_by_batc
         (3, "2024-03-01 08:30:00", "第1号 00:00:00", "2.5", "0"),
         (4, None, " ", None, None),
     ]
+
+
+def test_a_utf8_bom_before_gbk_text_is_skipped_and_the_text_read_as_gb18030(tmp_path):
+    rows = [registration_row(i) for i in (1, 2)]
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(b"\xef\xbb\xbf" + csv_bytes(rows, encoding="gbk"))
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_bytes(b"\xef\xbb\xbf" + csv_bytes(rows))
+    assert (readers.csv_encoding(gbk, None), readers.csv_encoding(utf8, None)) == ("gb18030", "utf-8-sig")
+    with readers.csv_table(gbk, None, tmp_path) as table:
+        assert table.headers == list(rows[0])
+        assert [b["_c3"].to_list() for b in table.batches] == [["张三", "张三"]]
+
+
+@pytest.mark.parametrize("delimiter, named", [("\t", "tabs"), (";", "semicolons")])
+def test_a_file_delimited_by_tabs_or_semicolons_is_refused_naming_the_delimiter(tmp_path, delimiter, named):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    lines = [delimiter.join(registration_row(1)), delimiter.join(registration_row(1).values())]
+    (inbox / "registration.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert f"registration.csv, line 1: separates its fields with {named}; expected commas" in refusal(tmp_path, inbox)
+
+
+def test_merged_cells_of_the_first_sheet_are_found_and_the_workbook_refused(tmp_path):
+    import openpyxl
+
+    plain = write_xlsx(tmp_path / "plain.xlsx", [registration_row(1)])
+    assert readers.merged_cells(plain) == []
+    book = openpyxl.Workbook()
+    book.active.append(list(registration_row(1)))
+    for i in (1, 2):
+        book.active.append(list(registration_row(i).values()))
+    book.active.merge_cells("L2:L3")
+    book.create_sheet("notes").merge_cells("A1:B1")  # a later sheet is not read
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    book.save(inbox / "registration.xlsx")
+    assert readers.merged_cells(inbox / "registration.xlsx") == ["L2:L3"]
+    assert "registration.xlsx: the first sheet has merged cells (L2:L3)" in refusal(tmp_path, inbox)

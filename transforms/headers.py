@@ -79,6 +79,14 @@ def mapped_headers(source: Source, headers: Sequence[str], aliases: Mapping[str,
             first = next(h for h, n in canonical.items() if n == match.name)
             raise HeaderError(f"columns “{first}” and “{header}” are both {match.header}; expected one")
         canonical[header] = match.name
+    renamed = _renamed(source, extras, names, set(canonical.values()))
+    if renamed:
+        header, column = renamed
+        raise HeaderError(
+            f"column “{header}” is one character away from {column.header}, which is missing; expected "
+            f"{column.header}: correct the header, or if it is a known variant add it to inbox.toml "
+            f'([{source.name}] aliases = {{ {column.name} = ["{header}"] }})'
+        )
     missing = [c for c in source.required_columns if c.name not in canonical.values()]
     if missing:
         expected = "、".join(c.header for c in missing)
@@ -88,3 +96,55 @@ def mapped_headers(source: Source, headers: Sequence[str], aliases: Mapping[str,
         expected = " or ".join(source.column(n).header for n in one_of)
         raise HeaderError(f"a column {expected} is required; neither is present")
     return HeaderMap(canonical=canonical, factors=factors, extras=tuple(extras))
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by exactly one character replaced, inserted or deleted."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    rest = first if len(a) < len(b) else first + 1
+    return a[rest:] == b[first + 1 :]
+
+
+def _renamed(
+    source: Source, extras: Sequence[str], names: Mapping[str, set[str]], delivered: set[str]
+) -> tuple[str, Column] | None:
+    """An extra header one character away from a header of a column the file lacks: a typo or an unlisted variant,
+    whose values would otherwise be kept as an extra column and the contract column read as empty."""
+    for header in extras:
+        for column in source.columns:
+            compared = _compared(folded(header), column)
+            if column.name not in delivered and any(_one_edit_apart(compared, n) for n in names[column.name]):
+                return header, column
+    return None
+
+
+def _compared(key: str, column: Column) -> str:
+    """A folded header as compared with ``column``'s names: a money column's without its unit."""
+    unit_match = _UNIT.match(key)
+    return unit_match["name"] if column.kind is Kind.MONEY and unit_match else key
+
+
+def matched_columns(source: Source, headers: Sequence[str]) -> set[str]:
+    """The columns of ``source`` (canonical names) that ``headers`` hold, by contract header or alias."""
+    found = set()
+    for header in headers:
+        for column in source.columns:
+            if _compared(folded(header), column) in _names(column, ()):
+                found.add(column.name)
+    return found
+
+
+def holding_source(source: Source, headers: Sequence[str], sources: Sequence[Source]) -> Source | None:
+    """The source whose columns a file named for ``source`` holds instead, if any: the headers match fewer than
+    half of ``source``'s columns and more columns of another source. A file of one source saved under another's
+    name would otherwise be read as that source, its own columns kept as extras."""
+    own = len(matched_columns(source, headers))
+    if own * 2 >= len(source.columns):
+        return None
+    counts = [(len(matched_columns(other, headers)), other) for other in sources if other.name != source.name]
+    best, other = max(counts, key=lambda pair: pair[0], default=(0, None))
+    return other if best > own else None

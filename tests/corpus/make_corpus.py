@@ -1,0 +1,152 @@
+"""Writes the bad-input corpus beside this script: ``python -m tests.corpus.make_corpus``.
+
+Each case is a folder holding the files a department delivered (cases.toml says what must become of them); the
+test adds a valid ``registration.csv`` to a case that has none. Rows are built from ``tests.inbox`` so every
+code is valid and the only thing wrong with a case is what its name says. The output is committed: the bytes
+are what the tests read, and this script says how they were made.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+
+from tests.inbox import csv_bytes, registration_row, valid_row
+
+HERE = Path(__file__).parent
+
+
+def _registration(n: int = 3, **overrides: str) -> list[dict[str, str]]:
+    return [registration_row(i, **overrides) for i in range(1, n + 1)]
+
+
+def _write(case: str, name: str, data: bytes) -> None:
+    folder = HERE / case
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+
+
+def _csv(rows: list[dict[str, str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    lines = [delimiter.join(rows[0]), *(delimiter.join(r.values()) for r in rows)]
+    return ("\n".join(lines) + "\n").encode(encoding)
+
+
+def text_cases() -> None:
+    rows = _registration()
+    truncated = csv_bytes(rows)
+    _write("truncated_last_line", "registration.csv", truncated[: truncated.rindex(b",H6210,")])
+    quoted_address = csv_bytes([*rows[:2], rows[2] | {"经营场所": "金水路1号,\n2楼"}])
+    cut_in_quote = quoted_address[: quoted_address.rindex(b"\n2")]  # the closing quote never came
+    _write("truncated_in_quoted_field", "registration.csv", cut_in_quote)
+    _write("crlf", "registration.csv", csv_bytes(rows).replace(b"\n", b"\r\n"))
+
+    utf8 = csv_bytes(rows).split(b"\n")
+    gb = csv_bytes(rows, encoding="gb18030").split(b"\n")
+    _write("mixed_utf8_gb18030", "registration.csv", b"\n".join([*utf8[:3], gb[3], b""]))
+    _write("mixed_gb18030_utf8", "taxpayer.csv", _mixed_taxpayer())
+    _write("gbk_with_utf8_bom", "registration.csv", b"\xef\xbb\xbf" + csv_bytes(rows, encoding="gbk"))
+    _write("tab_delimited", "registration.csv", _csv(rows, "\t"))
+    _write("semicolon_delimited", "registration.csv", _csv(rows, ";"))
+
+    quoted = _registration(3)
+    quoted[0]["经营场所"] = "金水路1号,\n2楼"
+    quoted[1]["名称"] = '郑州市"老王"烩面馆, 金水店'
+    quoted[2]["成立日期"] = "2015-02-30"
+    _write("quoted_newline_and_comma", "registration.csv", csv_bytes(quoted))
+
+    serial = _registration(2)
+    serial[1]["成立日期"] = "42064"  # 2015-03-01 as Excel counts days
+    _write("excel_date_serial_in_csv", "registration.csv", csv_bytes(serial))
+
+    dates = _registration(2)
+    dates[0]["成立日期"] = "2024年5月1日"
+    dates[1]["成立日期"] = "2024.5.1"
+    _write("chinese_and_dotted_dates", "registration.csv", csv_bytes(dates))
+
+    wide = _registration(2)
+    wide[0]["成立日期"] = "２０１５－０３－０１"
+    wide[0]["资金数额（万元）"] = "１２．５"
+    wide[0]["统一社会信用代码"] = "\u3000" + wide[0]["统一社会信用代码"].lower() + "\u3000"
+    wide[1]["名称"] = "\u3000郑州市\u3000金水区小店\u3000"
+    wide[1]["行政区划代码"] = "４１０１０５"
+    _write("full_width_digits_and_spaces", "registration.csv", csv_bytes(wide))
+
+    amounts = [valid_row("tax_payment", i) for i in range(1, 5)]
+    for row, amount in zip(amounts, ["1,234.50", "1.2E+05", "-1,000", "1.234.5"], strict=True):
+        row["实缴金额（元）"] = amount
+    _write("amounts_separators_and_exponent", "tax_payment.csv", csv_bytes(amounts))
+
+    _write("empty_file", "registration.csv", b"")
+    _write("header_only_registration", "registration.csv", csv_bytes(rows)[: csv_bytes(rows).index(b"\n") + 1])
+    patent = csv_bytes([valid_row("patent", 1)])
+    _write("header_only_optional_source", "patent.csv", patent[: patent.index(b"\n") + 1])
+
+    duplicated = [",".join([*rows[0], "统一社会信用代码"])] + [
+        ",".join([*r.values(), r["统一社会信用代码"]]) for r in rows
+    ]
+    _write("duplicate_headers", "registration.csv", ("\n".join(duplicated) + "\n").encode())
+    renamed = [{("经营者姓命" if k == "经营者姓名" else k): v for k, v in r.items()} for r in rows]
+    _write("required_column_renamed_by_one_character", "registration.csv", csv_bytes(renamed))
+    renamed_optional = [{("经营场地" if k == "经营场所" else k): v for k, v in r.items()} for r in rows]
+    _write("optional_column_renamed_by_one_character", "registration.csv", csv_bytes(renamed_optional))
+    _write(
+        "taxpayer_file_holding_tax_payments", "taxpayer.csv", csv_bytes([valid_row("tax_payment", i) for i in (1, 2)])
+    )
+    _write(
+        "registration_file_holding_annual_reports",
+        "registration.csv",
+        csv_bytes([valid_row("annual_report", i) for i in (1, 2)]),
+    )
+
+
+def _mixed_taxpayer() -> bytes:
+    """A GB18030 taxpayer file whose last line was appended in UTF-8."""
+    rows = [valid_row("taxpayer", i) | {"纳税人名称": f"金水区小店{i}号"} for i in (1, 2, 3)]
+    gb = csv_bytes(rows, encoding="gb18030").split(b"\n")
+    utf8 = csv_bytes(rows).split(b"\n")
+    return b"\n".join([*gb[:3], utf8[3], b""])
+
+
+def xlsx_cases() -> None:
+    """Workbooks as departments lay them out by hand."""
+    rows = _registration(3)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["2024年度个体工商户登记注册信息"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append(list(row.values()))
+    region = list(rows[0]).index("行政区划代码") + 1
+    sheet.merge_cells(start_row=3, start_column=region, end_row=5, end_column=region)  # one county for all three
+    _save(book, "xlsx_title_row_and_merged_cells")
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(rows[0]))
+    established = list(rows[0]).index("成立日期")
+    for i, row in enumerate(rows):
+        values: list[object] = list(row.values())
+        values[established] = 42064 + i  # a date column left as General: the cell holds the serial number
+        sheet.append(values)
+    _save(book, "xlsx_date_serial")
+
+
+def _save(book: openpyxl.Workbook, case: str) -> None:
+    folder = HERE / case
+    folder.mkdir(parents=True, exist_ok=True)
+    book.save(folder / "registration.xlsx")
+
+
+def main() -> None:
+    for folder in HERE.iterdir():
+        if folder.is_dir() and folder.name != "__pycache__":
+            shutil.rmtree(folder)
+    text_cases()
+    xlsx_cases()
+
+
+if __name__ == "__main__":
+    main()
