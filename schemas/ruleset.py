@@ -42,6 +42,15 @@ class Bound:
     inclusive: bool
 
 
+def _bound(numbers: dict[str, Decimal], inclusive: str, exclusive: str) -> Bound | None:
+    """The bound a comparison sets on one side: by its inclusive key (at_least, at_most) or its exclusive one."""
+    if inclusive in numbers:
+        return Bound(numbers[inclusive], True)
+    if exclusive in numbers:
+        return Bound(numbers[exclusive], False)
+    return None
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -112,20 +121,8 @@ class Comparison(_Strict):
         return self
 
     def _bounds(self, numbers: dict[str, Decimal]) -> tuple[Bound | None, Bound | None]:
-        lower = (
-            Bound(numbers["at_least"], True)
-            if "at_least" in numbers
-            else Bound(numbers["above"], False)
-            if "above" in numbers
-            else None
-        )
-        upper = (
-            Bound(numbers["at_most"], True)
-            if "at_most" in numbers
-            else Bound(numbers["below"], False)
-            if "below" in numbers
-            else None
-        )
+        lower = _bound(numbers, inclusive="at_least", exclusive="above")
+        upper = _bound(numbers, inclusive="at_most", exclusive="below")
         if FEATURES[self.feature].dtype.is_integer():  # whole numbers: 'above 5' is 'at least 6'
             if lower is not None and not lower.inclusive:
                 lower = Bound(lower.value + 1, True)
