@@ -22,9 +22,10 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.codes import normalised_code, resident_id_problem
+from schemas.codes import normalised_code, resident_id_problem
+from schemas.vocabulary import TAX_SOURCES
 from transforms.keys import person_keys
-from transforms.link import LINKED, TAX_IDENTITY, TAX_SOURCES, tax_identity
+from transforms.link import LINKED, TAX_IDENTITY, tax_identity
 
 
 def keyed_tax_records(truth: pl.DataFrame, secret: bytes) -> pl.DataFrame:

@@ -117,16 +117,18 @@ def tree_rss(process: psutil.Process) -> int:
 
 
 def cycle_for(home: Path, inbox: Path):
-    from flows.context import Cycle
+    from flows.home import Cycle
 
     return Cycle(province=PROVINCE, as_of=AS_OF, home=home, secret=SECRET, inbox=inbox)
 
 
 def stage_functions() -> dict:
-    from flows.ingest import ingest
-    from flows.publish import publish
-    from flows.typing_stages import classify, features, link
-    from flows.validate import validate
+    from flows.stages.business_types import classify
+    from flows.stages.features import features
+    from flows.stages.ingest import ingest
+    from flows.stages.link import link
+    from flows.stages.publish import publish
+    from flows.stages.validate import validate
 
     return {"ingest": ingest, "validate": validate, "link": link, "features": features, "type": classify,
             "publish": publish}  # fmt: skip
@@ -141,7 +143,7 @@ def write_run_record(cycle, started_at: dt.datetime, stages: list[dict]) -> None
 
 def run_pipeline(inbox: Path, home: Path) -> dict:
     """Every stage in sequence on a fresh home: seconds, rows and peak RSS of each."""
-    from flows.publish import now_in_china
+    from flows.stages.publish import now_in_china
 
     shutil.rmtree(home, ignore_errors=True)
     cycle = cycle_for(home, inbox)

@@ -7,7 +7,7 @@ stage) and ``linkage.parquet`` (the link stage is run first, and timed, if it is
 its own process, so its peak RSS is its own (``os.wait4``):
 
 - ``floor``: read every column the work reads, once, and do nothing else;
-- ``getihu``: the features and type stages (``flows.typing_stages``), writing features + directory;
+- ``getihu``: the features and type stages (``flows.stages.business_types``), writing features + directory;
 - ``duckdb``: one hand-written SQL query doing the same work, writing the directory with the features.
 
 The DuckDB result is then compared business by business with getihu's: a figure for a wrong answer is no
@@ -28,9 +28,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import typing_stages
-from flows.context import Cycle, default_as_of
-from schemas.extracts import empty_accepted
+from flows.home import Cycle, default_as_of
+from flows.stages import business_types as typing_stages
+from schemas.accepted import empty_accepted
 
 # Columns the features + typing work reads, per accepted table (what the floor reads).
 READ = {

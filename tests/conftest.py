@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
+from flows.secret import DEVELOPMENT_SECRET, SECRET_VARIABLE
 from flows.stages import execute
 from synth.generate import generate
 from synth.world import Plan

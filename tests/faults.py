@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from flows.context import SECRET_VARIABLE, Cycle
+from flows.home import Cycle
+from flows.secret import SECRET_VARIABLE
 from flows.stages import execute
-from flows.warehouse import TABLES
+from flows.storage.warehouse import TABLES
 from synth.generate import generate
 from synth.world import Plan
 
@@ -35,7 +36,8 @@ RUN_DEPENDENT = {"cycles": ("started_at", "published_at", "stages")}
 RUN_CYCLE = """
 import datetime as dt, sys
 from pathlib import Path
-from flows.context import SECRET_VARIABLE, Cycle
+from flows.secret import SECRET_VARIABLE
+from flows.home import Cycle
 from flows.stages import execute
 execute(Cycle(province="41", as_of=dt.date.fromisoformat(sys.argv[2]), home=Path(sys.argv[1]), secret=SECRET))
 """
@@ -102,7 +104,8 @@ CLI_WITHOUT_PREFECT = """
 import sys
 from pathlib import Path
 import flows.cli, flows.cycle
-from flows.context import cycle_for, secret_from_environment
+from flows.home import cycle_for
+from flows.secret import secret_from_environment
 from flows.stages import execute
 
 def typing_cycle(province, as_of, home, inbox, ruleset, quarantine_threshold, year=None):

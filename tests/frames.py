@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import polars as pl
 
-from flows.reference import province_regions
-from schemas.extracts import empty_accepted
+from reference import province_regions
+from schemas.accepted import empty_accepted
+from schemas.codes import uscc_check_char
+from schemas.features import FEATURES
 from schemas.sources import SOURCES
-from transforms.codes import uscc_check_char
-from transforms.features import FEATURES, business_features
+from transforms.features import business_features
 from transforms.link import linkage
 
 AS_OF = dt.date(2025, 7, 31)  # the yearly cycle of 2025: Y = 2025, the previous year 2024

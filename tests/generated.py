@@ -1,7 +1,7 @@
 """Helpers for the generator tests: read a generated inbox cell by cell, and an independent check of every rule.
 
 The checks here deliberately do not reuse the generator: check characters come from python-stdnum (the oracle),
-dates from ``datetime.strptime``, code lists from ``flows.reference``.
+dates from ``datetime.strptime``, code lists from ``reference``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import openpyxl
 import polars as pl
 from stdnum.cn import ric, uscc
 
-from flows.reference import industries, province_regions
+from reference import industries, province_regions
 from schemas.sources import MONEY_UNITS, SOURCES, Column, Kind, Source
 
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")

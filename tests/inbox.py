@@ -1,4 +1,4 @@
-"""Small inboxes built in tests: valid codes made with transforms.codes, files written in any contract format."""
+"""Small inboxes built in tests: valid codes made with schemas.codes, files written in any contract format."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.context import Cycle
-from transforms.codes import resident_id_check_char, uscc_check_char
+from flows.home import Cycle
+from schemas.codes import resident_id_check_char, uscc_check_char
 
 SECRET = b"test-secret-not-for-production"
 AS_OF = dt.date(2025, 7, 31)

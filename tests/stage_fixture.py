@@ -16,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.context import Cycle
+from flows.home import Cycle
+from schemas.codes import uscc_check_char
 from schemas.sources import SOURCES
-from transforms.codes import uscc_check_char
-from transforms.link import LINKAGE_SCHEMA, TAX_ROWS
-from transforms.rows import QUARANTINE_SCHEMA
+from schemas.vocabulary import TAX_ROWS
+from schemas.work_files import LINKAGE_SCHEMA, QUARANTINE_SCHEMA
 
 SECRET = b"test-secret"
 RULESET_ID = "HA"
@@ -207,7 +207,7 @@ def linkage_frame(fixture: Fixture) -> pl.DataFrame:
         },
         orient="row",
     )
-    # the columns the link stage adds (transforms.link.LINKAGE_SCHEMA), so publish sees the file's real shape
+    # the columns the link stage adds (schemas.work_files.LINKAGE_SCHEMA), so publish sees the file's real shape
     tax = pl.col("source") == "taxpayer"
     return frame.with_columns(
         holder_no=pl.lit(1, pl.Int16),

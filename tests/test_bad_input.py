@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 
 from flows.errors import InputError
-from flows.ingest import ingest
 from flows.readers import source_of
-from flows.validate import validate
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
 
 from .inbox import cycle, registration_row, write_csv
 

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from bench import pandas_cycle, sql_cycle
 from bench.floor import read_once
 from bench.run import PROVINCE, record, same_results
-from flows import typing_stages
 from flows.cli import app
-from flows.context import Cycle
-from flows.ingest import ingest
-from flows.validate import validate
+from flows.home import Cycle
+from flows.stages import business_types as typing_stages
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
 
 AS_OF = dt.date(2025, 7, 31)
 

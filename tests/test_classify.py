@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
-from flows.reference import ruleset_for
-from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL, TYPE_RANK
+from reference import ruleset_for
+from schemas.vocabulary import DEVELOPMENT, GROWTH, INELIGIBLE, MIN_AGE, NO_CONDITION, SURVIVAL, TYPE_RANK
 from tests.frames import feature_row, feature_table
-from transforms.classify import BASIC_CRITERIA, MIN_AGE, NO_CONDITION, classify, reason_labels
+from transforms.business_types import BASIC_CRITERIA, classify, reason_labels
 
 HL, HA = ruleset_for("23"), ruleset_for("41")
 RULESETS = {"23": HL, "41": HA}

@@ -10,11 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 import flows.cycle
-from flows.cli import EXIT_BUSY, EXIT_INPUT, EXIT_STORAGE, EXIT_UNEXPECTED, app
-from flows.context import SECRET_VARIABLE
-from flows.errors import InputError
-from flows.lock import HomeBusy
-from flows.warehouse import WarehouseBusy
+from flows.cli import app
+from flows.errors import EXIT_BUSY, EXIT_INPUT, EXIT_STORAGE, EXIT_UNEXPECTED, HomeBusy, InputError, WarehouseBusy
+from flows.secret import SECRET_VARIABLE
 
 
 @pytest.fixture

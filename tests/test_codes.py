@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
-from transforms.codes import (
+from schemas.codes import (
     USCC_ALPHABET,
     normalised_code,
     normalised_codes,

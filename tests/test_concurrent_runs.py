@@ -16,9 +16,9 @@ import textwrap
 import duckdb
 import pytest
 
-from flows.publish import publish
+from flows.errors import WarehouseBusy
 from flows.stages import execute
-from flows.warehouse import WarehouseBusy
+from flows.stages.publish import publish
 from tests.faults import (
     LATER,
     copy_of,

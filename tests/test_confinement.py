@@ -7,10 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.context import cycle_for
 from flows.errors import ConfigurationError, InputError
-from flows.ingest import ingest
-from flows.publish import publish
+from flows.home import cycle_for
+from flows.stages.ingest import ingest
+from flows.stages.publish import publish
 from tests.inbox import cycle, registration_row, valid_row, write_csv
 from tests.stage_fixture import Fixture, write_cycle
 

@@ -15,13 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.context import Cycle
 from flows.errors import InputError
+from flows.home import Cycle
 from flows.stages import STAGES, execute
+from schemas.features import FEATURES
 from schemas.outputs import SUBMISSION
 from synth.generate import generate
 from synth.world import Plan
-from transforms.features import FEATURES
 
 SECRET = b"end-to-end test key"
 DATA_FILES = ("submission.csv", "submission.parquet", "public.csv", "quarantine.csv")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flows.deploy import deployments
+from flows.cycle import deployments
 
 
 def by_name(home: Path) -> dict:

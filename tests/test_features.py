@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.reference import ruleset_for
-from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL
+from reference import ruleset_for
+from schemas.features import FEATURES
+from schemas.vocabulary import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL
 from tests.frames import AS_OF, business, features_of, sources, uscc
-from transforms.classify import classify
-from transforms.features import FEATURES
+from transforms.business_types import classify
 
 DAY = dt.timedelta(days=1)
 B1 = uscc(1)

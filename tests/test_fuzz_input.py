@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.errors import InputError
-from flows.ingest import ingest
 from flows.readers import source_of
-from flows.validate import validate
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
 
 from .inbox import cycle, registration_row, valid_row, write_csv
 

@@ -1,4 +1,4 @@
-"""The generator's vectorised codes agree with transforms.codes and python-stdnum, and never repeat."""
+"""The generator's vectorised codes agree with schemas.codes and python-stdnum, and never repeat."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
+from schemas.codes import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from synth.codes import ascii_matrix, resident_id_with_check, scramble, strings, uscc_with_check
 from synth.people import resident_ids
 from synth.world import Plan, World
-from transforms.codes import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 
 bodies = st.lists(st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17), min_size=1, max_size=40)
 digits = st.lists(st.text(alphabet="0123456789", min_size=17, max_size=17), min_size=1, max_size=40)

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from flows import readers
-from flows import validate as validate_stage
-from flows.ingest import ingest
-from flows.validate import validate
+from flows.stages import validate as validate_stage
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
 from schemas.sources import RULES, SOURCES
 from transforms.headers import folded
 

@@ -8,10 +8,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import readers, transcode
+from flows import readers
 from flows.errors import InputError
-from flows.ingest import ingest
-from flows.validate import validate
+from flows.readers import transcode
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
 from schemas.sources import SOURCES
 
 from .inbox import csv_bytes, cycle, registration_row, resident_id, valid_row, write_csv, write_xlsx

@@ -4,7 +4,8 @@ import hmac
 import polars as pl
 import pytest
 
-from transforms.keys import KEY_LENGTH, person_key, person_keys
+from schemas.sources import KEY_LENGTH
+from transforms.keys import person_key, person_keys
 
 SECRET = b"test-secret"
 

@@ -16,8 +16,8 @@ import textwrap
 
 import pytest
 
-from flows.lock import home_lock
 from flows.stages import STAGES, execute
+from flows.storage.lock import home_lock
 from tests.faults import (
     EARLIER,
     LATER,
@@ -36,7 +36,7 @@ HOOK = textwrap.dedent(
     from pathlib import Path
     import polars as pl
     import pyarrow.parquet as pq
-    import flows.ingest, flows.stages, flows.warehouse
+    import flows.stages.ingest, flows.stages, flows.storage.warehouse
 
     stage, point = sys.argv[3], sys.argv[4]
     armed = False
@@ -69,9 +69,9 @@ HOOK = textwrap.dedent(
         pl.LazyFrame.sink_parquet = torn(pl.LazyFrame.sink_parquet)
         pq.write_table = torn(pq.write_table)  # frames with list columns
     elif point == "first-file-loaded":
-        after(flows.ingest, "_swap_in")
+        after(flows.stages.ingest, "_swap_in")
     elif point == "first-table-built":
-        after(flows.warehouse, "_replace_cycle_rows")
+        after(flows.storage.warehouse, "_replace_cycle_rows")
 
     def arming(name, function):
         def run(cycle):

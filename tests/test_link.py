@@ -8,20 +8,11 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from flows.reference import province_regions
+from reference import province_regions
+from schemas.vocabulary import TAX_ROWS
+from schemas.work_files import LINKAGE_SCHEMA
 from tests.frames import business, features_of, sources, uscc
-from transforms.link import (
-    AMBIGUOUS,
-    DETAILS,
-    LINKAGE_SCHEMA,
-    LINKED,
-    ROUTES,
-    TAX_ROWS,
-    UNLINKED,
-    county_of_address,
-    linkage,
-    linkage_counts,
-)
+from transforms.link import AMBIGUOUS, DETAILS, LINKED, ROUTES, UNLINKED, county_of_address, linkage, linkage_counts
 
 B1, B2, B3 = uscc(1), uscc(2), uscc(3)
 

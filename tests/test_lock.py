@@ -9,13 +9,14 @@ import threading
 
 import pytest
 
-from flows.lock import HomeBusy, home_lock, lock_path
+from flows.errors import HomeBusy
+from flows.storage.lock import home_lock, lock_path
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from flows.lock import home_lock
+    from flows.storage.lock import home_lock
     with home_lock(Path(sys.argv[1]), "getihu run 41-20250731"):
         print("holding", flush=True)
         time.sleep(600)

@@ -6,9 +6,9 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
+from schemas.codes import uscc_check_char
 from schemas.sources import Kind
 from transforms import normalise
-from transforms.codes import uscc_check_char
 
 AS_OF = dt.date(2025, 7, 31)
 SECTIONS = {"62": "H", "01": "A"}

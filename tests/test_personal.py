@@ -5,8 +5,7 @@ import hmac
 
 import polars as pl
 
-from schemas.sources import SOURCES
-from transforms.keys import KEY_LENGTH
+from schemas.sources import KEY_LENGTH, SOURCES
 from transforms.personal import Keyer, keyed, keyed_lookup, masked
 
 from .inbox import SECRET, resident_id, uscc

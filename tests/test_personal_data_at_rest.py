@@ -16,9 +16,9 @@ import polars as pl
 import pytest
 
 from flows.readers import source_of
+from schemas.codes import normalised_code, uscc_problem
 from schemas.sources import SOURCES, Kind
 from tests.generated import column_by_header, read_rows
-from transforms.codes import normalised_code, uscc_problem
 
 ID_SHAPED = r"^[0-9]{17}[0-9X]"
 PERSONAL_KINDS = (Kind.RESIDENT_ID, Kind.TAXPAYER_ID, Kind.PARTY_ID)

@@ -16,9 +16,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.context import CHINA_TIME
-from flows.publish import publish, recover_cycle_folder
-from flows.stage_files import StageFileError
+from flows.errors import StageFileError
+from flows.home import CHINA_TIME
+from flows.stages.publish import publish, recover_cycle_folder
 from schemas.outputs import SUBMISSION
 from schemas.sources import SOURCES
 from tests.stage_fixture import QUARANTINE_ROWS, Fixture, write_cycle
@@ -304,7 +304,7 @@ def test_a_failure_between_build_and_swap_leaves_the_previous_folder_and_warehou
     def fail(built, folder):
         raise OSError("disk full")
 
-    monkeypatch.setattr("flows.publish.replace_folder", fail)
+    monkeypatch.setattr("flows.stages.publish.replace_folder", fail)
     with pytest.raises(OSError, match="disk full"):
         publish(cycle)
     assert folder_state(cycle.out_dir) == old_folder
@@ -322,8 +322,8 @@ KILLER = textwrap.dedent(
     """
     import datetime as dt, os, signal, sys
     from pathlib import Path
-    from flows.context import Cycle
-    from flows.publish import publish
+    from flows.home import Cycle
+    from flows.stages.publish import publish
 
     home, ruleset, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
     renames = 0

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.publish import publish
+from flows.stages.publish import publish
 from tests.stage_fixture import Fixture, write_cycle
 
 runner = CliRunner()

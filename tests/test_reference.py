@@ -1,6 +1,6 @@
 import polars as pl
 
-from flows.reference import industries, province_regions, regions
+from reference import industries, province_regions, regions
 
 
 def test_regions_cover_both_provinces_with_six_digit_codes_of_their_own_province():

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from flows.charts import Series, bar_chart, stacked_bar_chart
-from flows.context import CHINA_TIME
-from flows.publish import publish
-from flows.report import deadline_met, submission_deadline
+from flows.home import CHINA_TIME
+from flows.report.charts import Series, bar_chart, stacked_bar_chart
+from flows.report.report import deadline_met, submission_deadline
+from flows.stages.publish import publish
 from tests.stage_fixture import Fixture, write_cycle
 
 SECTIONS = [

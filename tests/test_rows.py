@@ -5,7 +5,15 @@ import datetime as dt
 import polars as pl
 
 from schemas.sources import SOURCES
-from transforms.rows import Context, checked, conflict_entries, deduplicated, key_text_columns, rule_entries, valid_rows
+from transforms.validate import (
+    Context,
+    checked,
+    conflict_entries,
+    deduplicated,
+    key_text_columns,
+    rule_entries,
+    valid_rows,
+)
 
 from .inbox import uscc
 

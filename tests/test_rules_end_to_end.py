@@ -5,8 +5,8 @@ import json
 import polars as pl
 import pytest
 
-from flows.ingest import ingest
-from flows.validate import validate
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
 from schemas.sources import RULES, SOURCES
 
 from .inbox import cycle, resident_id, uscc, valid_row, write_csv

@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.reference import RULESETS_DIR, load_ruleset, ruleset_for
-from schemas.ruleset import DEVELOPMENT, GROWTH, RulesetError, parse_ruleset, parse_ruleset_text
+from reference import RULESETS_DIR, load_ruleset, ruleset_for
+from schemas.ruleset import RulesetError, parse_ruleset, parse_ruleset_text
+from schemas.vocabulary import DEVELOPMENT, GROWTH
 from tests.frames import feature_row, feature_table
-from transforms.classify import classify
+from transforms.business_types import classify
 
 HA_TEXT = (RULESETS_DIR / "41.toml").read_text(encoding="utf-8")
 

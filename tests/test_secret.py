@@ -2,8 +2,9 @@
 
 import pytest
 
-from flows.context import REPOSITORY, SECRET_FILE_VARIABLE, SECRET_VARIABLE, secret_from_environment
 from flows.errors import ConfigurationError
+from flows.home import REPOSITORY
+from flows.secret import SECRET_FILE_VARIABLE, SECRET_VARIABLE, secret_from_environment
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_STORAGE
+from flows.errors import EXIT_STORAGE
 from flows.stages import execute
 from tests.faults import LATER, cycle_of, cycle_outputs, environment, getihu_run, published_files
 

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 
 from bench.typing_bench import run_duckdb, same_result
-from flows import typing_stages
-from flows.context import Cycle
-from flows.reference import RULESETS_DIR, province_regions
+from flows.home import Cycle
+from flows.stages import business_types as typing_stages
+from reference import RULESETS_DIR, province_regions
 from schemas.ruleset import RulesetError
+from schemas.work_files import DIRECTORY_COLUMNS
 from tests.frames import AS_OF, business, sources, table, uscc
-from transforms.classify import DIRECTORY_COLUMNS, classify, directory
+from transforms.business_types import classify, directory
 from transforms.features import business_features
 from transforms.link import linkage
 
@@ -198,7 +199,7 @@ def test_a_province_without_a_ruleset_stops_the_type_stage_with_how_to_file_one(
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1), province=st.sampled_from(["23", "41"]))
 def test_the_result_never_depends_on_row_order(seed, province):
-    from flows.reference import ruleset_for
+    from reference import ruleset_for
 
     def result(rows: dict[str, list[dict]]) -> tuple[pl.DataFrame, ...]:
         tables = sources(**rows)

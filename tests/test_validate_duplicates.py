@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.validate import _check_unique, _repeated
+from flows.stages.validate import _check_unique, _repeated
 from schemas.sources import SOURCES
 
 from .inbox import cycle

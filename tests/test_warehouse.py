@@ -12,13 +12,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.context import CHINA_TIME
-from flows.publish import publish
-from flows.stage_files import StageFileError
-from flows.warehouse import MOVEMENTS
-from schemas.ruleset import TYPE_RANK
+from flows.errors import StageFileError
+from flows.home import CHINA_TIME
+from flows.stages.publish import publish
+from schemas.codes import resident_id_problem
+from schemas.vocabulary import MOVEMENTS, TYPE_RANK
 from tests.stage_fixture import Business, Fixture, default_businesses, write_cycle
-from transforms.codes import resident_id_problem
 
 TABLES = {"directory", "features", "cycles", "quarantine", "linkage"}
 VIEWS = {"directory_latest", "transitions"}

@@ -26,7 +26,7 @@ TILE_HEIGHT = 1300
 def fixture_report(home: Path) -> Path:
     """Publish the fixture's 2024 and 2025 cycles under ``home``; return the 2025 report."""
     sys.path.insert(0, str(ROOT))
-    from flows.publish import publish
+    from flows.stages.publish import publish
     from tests.stage_fixture import Fixture, write_cycle
 
     publish(write_cycle(home, Fixture(as_of=dt.date(2024, 7, 31), started_at="2024-08-01T02:00:00+08:00")))

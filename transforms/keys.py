@@ -11,7 +11,8 @@ import hashlib
 
 import polars as pl
 
-KEY_LENGTH = 32  # hex characters
+from schemas.sources import KEY_LENGTH
+
 _BLOCK = 64  # SHA-256 block size in bytes
 
 

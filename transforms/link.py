@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.codes import half_width
+from schemas.codes import half_width
+from schemas.vocabulary import TAX_ROWS, TAX_SOURCES
+from schemas.work_files import LINKAGE_SCHEMA
 
-TAX_SOURCES = ("taxpayer", "tax_abnormal", "tax_payment")
 TAX_IDENTITY = "taxpayer"  # the linkage source of tax identities
 IN_FORCE = "存续"  # 登记状态 of a business in force
 
@@ -45,21 +46,7 @@ DETAILS: dict[str, str] = {
     "no_county_in_address": "no business has this 名称, and no address names one county of the province",
     "no_name_match": "no business has this 名称, and no operator of this name has a business in the county",
 }
-TAX_ROWS = tuple(f"{source}_rows" for source in TAX_SOURCES)
 
-LINKAGE_SCHEMA = pl.Schema(
-    {
-        "source": pl.String(),  # taxpayer (a tax identity), trademark or patent
-        "record": pl.String(),  # tax identity / 注册号 / 申请号
-        "business_key": pl.String(),  # null unless linked
-        "route": pl.String(),  # null unless linked
-        "status": pl.String(),
-        "candidates": pl.List(pl.String()),  # ambiguous: every business it could be, sorted; else empty
-        "holder_no": pl.Int16(),  # 1-based position among a patent's holders; 1 otherwise
-        "detail": pl.String(),  # a key of DETAILS: which name route, or why not linked
-        **{rows: pl.Int64() for rows in TAX_ROWS},  # tax identities: rows of each tax source; else null
-    }
-)
 LINKAGE_KEY = ("source", "record", "holder_no", "business_key")
 
 

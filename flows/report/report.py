@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page a section chief reads — the cycle at a glance, in Chinese.
 
 No scripts, stylesheets or fonts from elsewhere (the machines that read it may have no network):
-the charts are inline SVG (``flows.charts``), the style is inline. The report says when the run
+the charts are inline SVG (``flows.report.charts``), the style is inline. The report says when the run
 happened and how long it took, so it is the one file of the cycle folder that differs between runs.
 """
 
@@ -14,13 +14,20 @@ from pathlib import Path
 import jinja2
 import polars as pl
 
-from flows.charts import Series, bar_chart, count, share, stacked_bar_chart
-from flows.reference import industries, province_regions
-from flows.stage_files import CycleFiles
-from flows.warehouse import MOVEMENTS
+from flows.report.charts import Series, bar_chart, count, share, stacked_bar_chart
+from flows.storage.work_files import CycleFiles
+from reference import industries, province_regions
 from schemas.sources import RULES, SOURCES
-from transforms.summary import (
+from schemas.vocabulary import (
+    CRITERIA_LABELS,
+    LINK_OUTCOME_LABELS,
     LINK_OUTCOMES,
+    LINK_SOURCE_LABELS,
+    MOVEMENTS,
+    SHOWN_TYPES,
+    STAGE_LABELS,
+)
+from transforms.summary import (
     code_counts,
     linkage_outcomes,
     movement_matrix,
@@ -31,41 +38,14 @@ from transforms.summary import (
     types_by_section,
 )
 
-#: The types as the report lists them: highest first.
-SHOWN_TYPES = ("发展型", "成长型", "生存型", "不符合分型条件")
 TYPE_COLORS = {"发展型": "#1b7f4f", "成长型": "#2f6fb5", "生存型": "#e0a526", "不符合分型条件": "#a3a8ae"}
 TYPE_SERIES = [Series(t, TYPE_COLORS[t]) for t in SHOWN_TYPES]
 MOVEMENT_COLORS = {"上升": "#1b7f4f", "下降": "#c0392b", "不变": "#a3a8ae", "新增": "#2f6fb5", "退出": "#5f6368"}
 
-#: The national basic criteria (rules.md §1) as a reader knows them.
-CRITERIA_LABELS = {
-    "STATUS": "登记状态非存续（吊销、注销、撤销）",
-    "ANNUAL_REPORT": "未按期报送上一年度年报",
-    "ABNORMAL": "列入经营异常名录",
-    "SERIOUS": "列入严重违法失信名单",
-    "TAX_ABNORMAL": "税务非正常户",
-    "SUSPENDED": "歇业（三年内）",
-}
-LINK_SOURCE_LABELS = {"trademark": "商标", "patent": "专利", "taxpayer": "纳税人身份"}
-LINK_OUTCOME_LABELS = {
-    "uscc": "统一社会信用代码",
-    "operator_id": "经营者证件",
-    "name": "名称",
-    "unlinked": "未关联",
-    "ambiguous": "多个候选",
-}
 LINK_SERIES = [
     Series(LINK_OUTCOME_LABELS[o], c)
     for o, c in zip(LINK_OUTCOMES, ("#1b7f4f", "#4f9a74", "#8cc3a5", "#a3a8ae", "#c0392b"), strict=True)
 ]
-STAGE_LABELS = {
-    "ingest": "读入",
-    "validate": "校验",
-    "link": "关联",
-    "features": "特征",
-    "type": "分型",
-    "publish": "发布（至报告生成）",
-}
 
 
 def submission_deadline(year: int) -> dt.date:

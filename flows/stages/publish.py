@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pandera.errors
 
-from flows import warehouse
-from flows.context import Cycle, StageResult, now_in_china
+from flows.errors import StageFileError
+from flows.home import Cycle, StageResult, now_in_china
 from flows.readers import sha256_of
-from flows.report import ReportFacts, render_report
-from flows.stage_files import CycleFiles, StageFileError, read_cycle_files, schema_problems
+from flows.report.report import ReportFacts, render_report
+from flows.storage import warehouse
+from flows.storage.work_files import CycleFiles, read_cycle_files, schema_problems
 from schemas.outputs import SUBMISSION
 from transforms.publication import public_rows, quarantine_rows, submission_rows
 from transforms.summary import type_counts
@@ -154,7 +155,7 @@ def _write_json(path: Path, value: dict) -> None:
 def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> StageResult:
     """Publish a typed cycle: write ``cycle.out_dir`` and replace ``cycle.warehouse``.
 
-    The caller holds the home's run lock (``flows.lock``): the warehouse carries every cycle of every
+    The caller holds the home's run lock (``flows.storage.lock``): the warehouse carries every cycle of every
     province, so two publishes at once would each drop the other's cycle.
     """
     began = time.monotonic()

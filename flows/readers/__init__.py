@@ -24,7 +24,7 @@ from xml.etree import ElementTree
 import polars as pl
 
 from flows.errors import InputError
-from flows.transcode import Undecodable, transcode
+from flows.readers.transcode import Undecodable, transcode
 from schemas.sources import SOURCES
 
 FORMATS = ("csv", "xlsx", "parquet")

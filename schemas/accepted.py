@@ -14,12 +14,8 @@ from functools import cache
 import pandera.polars as pa
 import polars as pl
 
-from schemas.sources import SOURCES, Column, Kind, Source
-from transforms.codes import uscc_problem
-from transforms.keys import KEY_LENGTH
-from transforms.normalise import MONEY
-from transforms.personal import kept_columns, suffix_name, uscc_name
-from transforms.rows import value_columns
+from schemas.codes import uscc_problem
+from schemas.sources import KEY_LENGTH, MONEY, SOURCES, Column, Kind, Source, kept_columns, suffix_name, uscc_name
 
 DTYPES: dict[Kind, pl.DataType] = {
     Kind.TEXT: pl.String(),
@@ -179,5 +175,11 @@ def empty_accepted(source_name: str) -> pl.DataFrame:
     return pl.DataFrame(schema={name: col.dtype.type for name, col in schema.columns.items()})
 
 
-#: One model per source, without the cycle-dependent date checks (``accepted_schema(name, as_of)`` adds them).
-ACCEPTED: dict[str, pa.DataFrameSchema] = {name: accepted_schema(name) for name in SOURCES}
+def value_columns(source: Source) -> list[str]:
+    """The columns of an accepted table, in contract order, personal IDs replaced by their kept forms."""
+    names: list[str] = []
+    for column in source.columns:
+        names.extend(kept_columns(column) if column.personal else (column.name,))
+    if source.name == "registration":
+        names.append("business_key")
+    return names

@@ -27,17 +27,17 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from flows.background import ordered_map
-from flows.context import Cycle, StageResult
 from flows.errors import InputError, QuarantineThresholdError
-from flows.ingest import raw_columns, raw_parts
+from flows.home import Cycle, StageResult
 from flows.progress import tracked
-from flows.reference import industries, province_regions
-from schemas.extracts import accepted_schema, empty_accepted
+from flows.storage.raw import raw_columns, raw_parts
+from reference import industries, province_regions
+from schemas.accepted import accepted_schema, empty_accepted
 from schemas.sources import SOURCES, Kind, Source
-from transforms.rows import (
+from schemas.work_files import QUARANTINE_SCHEMA
+from transforms.validate import (
     KEY_SEPARATOR,
     LINEAGE,
-    QUARANTINE_SCHEMA,
     Context,
     checked,
     conflict_entries,
@@ -121,7 +121,7 @@ def _repeated(hashes: pl.Series) -> pl.Series:
 
 def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile], hashes: pl.Series) -> _Duplicates:
     """Duplicate keys in the accepted table at ``path``, whose rows' key hashes are ``hashes`` (in its order): the
-    rows whose hash repeats are read back and compared in full (``transforms.rows.deduplicated``)."""
+    rows whose hash repeats are read back and compared in full (``transforms.validate.deduplicated``)."""
     repeated = _repeated(hashes)
     if not len(repeated):
         return _Duplicates()

@@ -31,18 +31,24 @@ import duckdb
 import polars as pl
 
 from flows.background import in_background
-from flows.context import Cycle, StageResult
 from flows.errors import InputError
+from flows.home import Cycle, StageResult
 from flows.progress import tracked
 from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, opened, sha256_of
+from flows.storage.raw import (
+    _PART,
+    _PARTS_GLOB,
+    LINEAGE_COLUMNS,
+    RAW_COMPRESSION,
+    quoted,
+    raw_columns,
+    raw_dir,
+    raw_parts,
+    raw_table,
+)
 from schemas.sources import SOURCES, Source
 from transforms.headers import HeaderError, HeaderMap, holding_source, mapped_headers, matched_columns
-from transforms.personal import Keyer, kept_columns, masked_name, rule_name
-
-LINEAGE_COLUMNS = ("_source", "_file", "_sha256", "_line", "_load_id")
-RAW_COMPRESSION = "lz4"  # the raw layer is written once per delivery and read by every cycle: speed over size
-_PART = "part-{:05d}.parquet"
-_PARTS_GLOB = "*.parquet"
+from transforms.personal import Keyer
 
 _FILES_TABLE = """
 CREATE TABLE IF NOT EXISTS _files (
@@ -59,35 +65,6 @@ CREATE TABLE IF NOT EXISTS _files (
     PRIMARY KEY (inbox, file)
 )
 """
-
-
-def raw_table(source: str) -> str:
-    return f"raw_{source}"
-
-
-def raw_columns(source: Source) -> list[str]:
-    """Contract columns of ``raw_<source>``: delivered text, and for a personal ID its kept forms, rule, mask."""
-    names: list[str] = []
-    for column in source.columns:
-        if column.personal:
-            names.extend((*kept_columns(column), rule_name(column), masked_name(column)))
-        else:
-            names.append(column.name)
-    return names
-
-
-def raw_dir(raw_db: Path) -> Path:
-    """Where the Parquet files of the raw layer ``raw_db`` live: one folder per loaded file."""
-    return raw_db.parent / "raw"
-
-
-def raw_parts(raw_db: Path, load_id: str) -> Path:
-    """The folder of one loaded file's rows (Parquet files, in line order by name)."""
-    return raw_dir(raw_db) / load_id
-
-
-def quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:

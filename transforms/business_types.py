@@ -22,11 +22,10 @@ from decimal import Decimal
 
 import polars as pl
 
-from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL, TYPE_RANK, Bound, Comparison, Ruleset
-from transforms.features import FEATURES
-
-MIN_AGE = "MIN_AGE"
-NO_CONDITION = "NO_CONDITION"
+from schemas.features import FEATURES
+from schemas.ruleset import Bound, Comparison, Ruleset
+from schemas.vocabulary import DEVELOPMENT, GROWTH, INELIGIBLE, MIN_AGE, NO_CONDITION, SURVIVAL, TYPE_RANK
+from schemas.work_files import DIRECTORY_COLUMNS, DIRECTORY_DETAILS
 
 
 @dataclass(frozen=True)
@@ -163,25 +162,6 @@ def classify(features: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
     return per_business.join(outcomes, on=["_failed", "_met", "_old_enough"], how="left", maintain_order="left").select(
         "business_key", "business_type", "reasons", "conditions_met", "criteria_failed"
     )
-
-
-DIRECTORY_DETAILS = ("business_key", "uscc", "reg_no", "name", "region_code", "industry_code")  # from registration
-DIRECTORY_COLUMNS = (
-    "business_key",
-    "uscc",
-    "reg_no",
-    "name",
-    "region_code",
-    "industry_code",
-    "business_type",
-    "reasons",
-    "conditions_met",
-    "criteria_failed",
-    "ruleset_id",
-    "ruleset_version",
-    "as_of",
-    "cycle_id",
-)
 
 
 def directory(

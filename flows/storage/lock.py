@@ -17,13 +17,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.errors import HomeBusy
+
 #: How long a second run waits for the first before giving up; a yearly cycle of a large province takes minutes.
 DEFAULT_WAIT_SECONDS = 30 * 60
 POLL_SECONDS = 1.0
-
-
-class HomeBusy(Exception):
-    """Another run held the home's lock for longer than this run was willing to wait."""
 
 
 def lock_path(home: Path) -> Path:

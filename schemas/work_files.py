@@ -10,21 +10,14 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL
 from schemas.sources import RULES, SOURCES
+from schemas.vocabulary import BUSINESS_TYPES, LINK_ROUTES, LINK_STATUSES, LINKED_SOURCES, TAX_ROWS
 
 #: Headers (and their aliases) of the personal columns: a quarantined value under one of them must arrive masked.
 PERSONAL_HEADERS = sorted(
     {h for source in SOURCES.values() for c in source.columns if c.personal for h in (c.header, *c.aliases)}
 )
 
-#: The four results of typing, in the order outputs.md lists them (manifest ``counts``, report, tables).
-BUSINESS_TYPES = (SURVIVAL, GROWTH, DEVELOPMENT, INELIGIBLE)
-
-#: How a linkage record reached a business (rules.md §3), and what became of it.
-LINK_ROUTES = ("uscc", "operator_id", "name")
-LINK_STATUSES = ("linked", "unlinked", "ambiguous")
-LINKED_SOURCES = ("trademark", "patent", "taxpayer")
 
 _CODE_LIST = pl.List(pl.String)
 
@@ -88,4 +81,50 @@ QUARANTINE = pa.DataFrameSchema(
         )
     ],
     name="quarantine.parquet",
+)
+
+
+QUARANTINE_SCHEMA = {
+    "source": pl.String,
+    "file": pl.String,
+    "line": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "rule": pl.String,
+}
+
+
+LINKAGE_SCHEMA = pl.Schema(
+    {
+        "source": pl.String(),  # taxpayer (a tax identity), trademark or patent
+        "record": pl.String(),  # tax identity / 注册号 / 申请号
+        "business_key": pl.String(),  # null unless linked
+        "route": pl.String(),  # null unless linked
+        "status": pl.String(),
+        "candidates": pl.List(pl.String()),  # ambiguous: every business it could be, sorted; else empty
+        "holder_no": pl.Int16(),  # 1-based position among a patent's holders; 1 otherwise
+        "detail": pl.String(),  # a key of DETAILS: which name route, or why not linked
+        **{rows: pl.Int64() for rows in TAX_ROWS},  # tax identities: rows of each tax source; else null
+    }
+)
+
+
+DIRECTORY_DETAILS = ("business_key", "uscc", "reg_no", "name", "region_code", "industry_code")  # from registration
+
+
+DIRECTORY_COLUMNS = (
+    "business_key",
+    "uscc",
+    "reg_no",
+    "name",
+    "region_code",
+    "industry_code",
+    "business_type",
+    "reasons",
+    "conditions_met",
+    "criteria_failed",
+    "ruleset_id",
+    "ruleset_version",
+    "as_of",
+    "cycle_id",
 )

@@ -18,20 +18,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from schemas.sources import Column, Kind, Source
+from schemas.accepted import value_columns
+from schemas.sources import Column, Kind, Source, kept_columns, masked_name, rule_name
 from transforms import normalise
 from transforms.headers import ONE_OF_REQUIRED
-from transforms.personal import kept_columns, masked_name, rule_name
 
 LINEAGE = ("_file", "_line")
-QUARANTINE_SCHEMA = {
-    "source": pl.String,
-    "file": pl.String,
-    "line": pl.Int64,
-    "column": pl.String,
-    "value": pl.String,
-    "rule": pl.String,
-}
 _BY_ROW_SHARE = 0.5  # distinct values above this share of the rows: checked row by row (_per_distinct)
 KEY_SEPARATOR = "+"  # joins the headers and values of a composite key in a duplicate_conflict entry
 
@@ -56,16 +48,6 @@ def _rule(column: Column) -> str:
 
 def _text(column: Column) -> str:
     return f"_text_{column.name}"
-
-
-def value_columns(source: Source) -> list[str]:
-    """The columns of an accepted table, in contract order, personal IDs replaced by their kept forms."""
-    names: list[str] = []
-    for column in source.columns:
-        names.extend(kept_columns(column) if column.personal else (column.name,))
-    if source.name == "registration":
-        names.append("business_key")
-    return names
 
 
 def _check(source: Source, column: Column, context: Context) -> Callable[[pl.Expr], normalise.Checked]:

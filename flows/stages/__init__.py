@@ -14,13 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.context import Cycle, StageResult, now_in_china
-from flows.ingest import ingest
-from flows.lock import home_lock
+from flows.home import Cycle, StageResult, now_in_china
 from flows.progress import stage_status
-from flows.publish import publish
-from flows.typing_stages import classify, features, link
-from flows.validate import validate
+from flows.stages.business_types import classify
+from flows.stages.features import features
+from flows.stages.ingest import ingest
+from flows.stages.link import link
+from flows.stages.publish import publish
+from flows.stages.validate import validate
+from flows.storage.lock import home_lock
 
 Stage = Callable[[Cycle], StageResult]
 

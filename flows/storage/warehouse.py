@@ -23,14 +23,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from schemas.ruleset import TYPE_RANK
+from flows.errors import WarehouseBusy, WarehouseError
+from schemas.vocabulary import MOVEMENTS, TYPE_RANK
 
 #: The tables. A cycle's rows are written by one statement each, so they are stored together.
 TABLES = ("cycles", "directory", "features", "quarantine", "linkage")
 VIEWS = ("directory_latest", "transitions")
 
-#: Movements of a business between two cycles of its province (column ``movement`` of ``transitions``).
-MOVEMENTS = ("上升", "下降", "不变", "新增", "退出")
 
 TABLE_COMMENTS: dict[str, str] = {
     "directory": "个体工商户名录：每期每户一行——主体键、区划、行业、分型结果、分型依据、分型标准、周期",
@@ -134,14 +133,6 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
     },
 }
 COLUMN_COMMENTS["directory_latest"] = COLUMN_COMMENTS["directory"]
-
-
-class WarehouseError(Exception):
-    """The published warehouse cannot be read or replaced; the message says why and what to do."""
-
-
-class WarehouseBusy(WarehouseError):
-    """Another program holds the published warehouse open read-write: what it writes would be lost in the swap."""
 
 
 @dataclass(frozen=True)
