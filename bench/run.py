@@ -123,14 +123,14 @@ def cycle_for(home: Path, inbox: Path):
 
 
 def stage_functions() -> dict:
-    from flows.stages.business_types import classify
+    from flows.stages.business_types import type_businesses
     from flows.stages.features import features
     from flows.stages.ingest import ingest
     from flows.stages.link import link
     from flows.stages.publish import publish
     from flows.stages.validate import validate
 
-    return {"ingest": ingest, "validate": validate, "link": link, "features": features, "type": classify,
+    return {"ingest": ingest, "validate": validate, "link": link, "features": features, "type": type_businesses,
             "publish": publish}  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 The check characters follow ``schemas.codes`` (same alphabets and weights); this module only computes
 them over whole numpy arrays, because the scalar functions there cost microseconds per code and the
-generator makes tens of millions. ``tests/test_generate_codes.py`` proves both agree.
+generator makes tens of millions. ``tests/unit/test_generate_codes.py`` proves both agree.
 
 Codes are built as ``(n, width)`` byte matrices and turned into a Polars string column in one step.
 Every code that must be unique is derived from a unique number through :func:`scramble`, a bijection,

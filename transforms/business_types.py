@@ -30,9 +30,7 @@ from schemas.work_files import DIRECTORY_COLUMNS, DIRECTORY_DETAILS
 
 @dataclass(frozen=True)
 class Criterion:
-    code: str
-    label: str  # what a business failing it is, in the national text's words
-    source: str  # where the national guidance says it
+    code: str  # its Chinese label: schemas.vocabulary.CRITERIA_LABELS
     passes: pl.Expr
 
 
@@ -40,40 +38,22 @@ class Criterion:
 BASIC_CRITERIA: tuple[Criterion, ...] = tuple(
     sorted(
         (
-            Criterion("STATUS", "未登记在册（吊销、注销、撤销）", "000 一(四)1", pl.col("status_active")),
+            Criterion("STATUS", pl.col("status_active")),
             Criterion(
                 "ANNUAL_REPORT",
-                "上一年度年度报告未在判定日期前报送（当年新成立的除外）",
-                "000 一(四)1",
                 pl.col("annual_report_filed"),
             ),
-            Criterion(
-                "ABNORMAL", "被标记为经营异常状态，尚未恢复正常记载状态", "000 一(四)1 A", ~pl.col("on_abnormal_list")
-            ),
-            Criterion("SERIOUS", "被列入严重违法失信名单，未实施信用修复", "000 一(四)1 B", ~pl.col("on_serious_list")),
-            Criterion("TAX_ABNORMAL", "被税务部门列为非正常户，尚未解除", "000 一(四)1 C", ~pl.col("tax_abnormal")),
+            Criterion("ABNORMAL", ~pl.col("on_abnormal_list")),
+            Criterion("SERIOUS", ~pl.col("on_serious_list")),
+            Criterion("TAX_ABNORMAL", ~pl.col("tax_abnormal")),
             Criterion(
                 "SUSPENDED",
-                "已办理歇业备案，尚在法定最长歇业期内（季节性经营的除外）",
-                "000 一(四)1 D",
                 ~(pl.col("suspended") & ~pl.col("seasonal")),
             ),
         ),
         key=lambda c: c.code,
     )
 )
-
-
-def reason_labels(ruleset: Ruleset) -> dict[str, str]:
-    """Every code ``reasons`` can hold under ``ruleset``, with its Chinese label (for reports and objections)."""
-    return (
-        {c.code: c.label for c in BASIC_CRITERIA}
-        | {c.code: c.label for c in ruleset.conditions}
-        | {
-            MIN_AGE: f"未满足成长型、发展型的共同要求：{ruleset.requirement.label}",
-            NO_CONDITION: "未满足成长型、发展型的任一条件",
-        }
-    )
 
 
 def _literal(value: Decimal, feature: str) -> pl.Expr:
@@ -116,7 +96,7 @@ def _any_bit(mask: pl.Expr, positions: list[int]) -> pl.Expr:
     return mask & sum(1 << i for i in positions) != 0
 
 
-def classify(features: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
+def business_types(features: pl.LazyFrame, ruleset: Ruleset) -> pl.LazyFrame:
     """``business_key, business_type, reasons, conditions_met, criteria_failed`` for every row of ``features``,
     in its order.
 

@@ -245,8 +245,3 @@ def features_from_facts(facts: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
         )
         .sort("business_key")
     )
-
-
-def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key."""
-    return features_from_facts(source_facts(sources, linkage, as_of))

@@ -33,7 +33,6 @@ TAX_IDENTITY = "taxpayer"  # the linkage source of tax identities
 IN_FORCE = "存续"  # 登记状态 of a business in force
 
 LINKED, UNLINKED, AMBIGUOUS = "linked", "unlinked", "ambiguous"
-ROUTES = ("uscc", "operator_id", "name")  # in the order they are tried
 DETAILS: dict[str, str] = {
     "business_name": "linked: the holder's name is the 名称 of exactly one business of the province",
     "operator_name": "linked: the holder's name is that of exactly one operator in the county of the address",
@@ -363,21 +362,3 @@ def linkage(sources: dict[str, pl.LazyFrame], regions: pl.DataFrame) -> pl.LazyF
             link_patents(sources["patent"], registration, regions),
         ]
     ).sort(*LINKAGE_KEY, nulls_last=True)
-
-
-def linkage_counts(linkage_table: pl.LazyFrame) -> pl.LazyFrame:
-    """Per source and outcome (a route, ``unlinked`` or ``ambiguous``): how many records, and for tax identities
-    how many rows of each tax source they carry (rules.md §3, "Linkage is measured").
-
-    A record (a patent: each of its holders) counts once even when it reaches several businesses.
-    """
-    per_record = linkage_table.group_by("source", "record", "holder_no").agg(
-        pl.col("status", "route", *TAX_ROWS).first()
-    )
-    outcome = pl.when(pl.col("status") == LINKED).then(pl.col("route")).otherwise(pl.col("status"))
-    return (
-        per_record.group_by("source", outcome.alias("outcome"))
-        .agg(pl.len().cast(pl.Int64).alias("records"), *(pl.col(rows).sum() for rows in TAX_ROWS))
-        .with_columns(pl.when(pl.col("source") == TAX_IDENTITY).then(pl.col(rows)).alias(rows) for rows in TAX_ROWS)
-        .sort("source", "outcome")
-    )

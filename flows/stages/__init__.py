@@ -16,24 +16,20 @@ from pathlib import Path
 
 from flows.home import Cycle, StageResult, now_in_china
 from flows.progress import stage_status
-from flows.stages.business_types import classify
-from flows.stages.features import features
-from flows.stages.ingest import ingest
-from flows.stages.link import link
-from flows.stages.publish import publish
-from flows.stages.validate import validate
+from flows.stages import business_types, features, ingest, link, publish, validate
 from flows.storage.lock import home_lock
 
 Stage = Callable[[Cycle], StageResult]
 
 #: The stages in the order they run (docs/architecture.md, "Stages"); the name is what run.json and the report show.
+#: One module per stage; ``flows.stages.<module>`` stays the module (not its function), so it can be patched.
 STAGES: tuple[tuple[str, Stage], ...] = (
-    ("ingest", ingest),
-    ("validate", validate),
-    ("link", link),
-    ("features", features),
-    ("type", classify),
-    ("publish", publish),
+    ("ingest", ingest.ingest),
+    ("validate", validate.validate),
+    ("link", link.link),
+    ("features", features.features),
+    ("type", business_types.type_businesses),
+    ("publish", publish.publish),
 )
 
 #: How a cycle runs one stage: directly, or as a Prefect task.

@@ -14,14 +14,13 @@ import polars as pl
 from flows.home import Cycle, StageResult
 from flows.storage.work_files import DIRECTORY_FILE, FEATURES_FILE, accepted_tables, cycle_ruleset, write_parquet
 from schemas.work_files import DIRECTORY_DETAILS
-from transforms.business_types import classify as classify_businesses
-from transforms.business_types import directory
+from transforms.business_types import business_types, directory
 
 
-def classify(cycle: Cycle) -> StageResult:
+def type_businesses(cycle: Cycle) -> StageResult:
     ruleset = cycle_ruleset(cycle)
     # one row per business each: in memory, where joins on string keys are several times faster than streamed
-    typed = classify_businesses(pl.read_parquet(cycle.work_dir / FEATURES_FILE).lazy(), ruleset)
+    typed = business_types(pl.read_parquet(cycle.work_dir / FEATURES_FILE).lazy(), ruleset)
     registration = accepted_tables(cycle)["registration"].select(DIRECTORY_DETAILS).collect().rechunk()
     table = directory(registration.lazy(), typed, ruleset, cycle.as_of, cycle.cycle_id).collect(engine="in-memory")
     path = write_parquet(table, cycle.work_dir / DIRECTORY_FILE)

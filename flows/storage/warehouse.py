@@ -6,7 +6,7 @@ cycle — and then renames it over the published one. ``rename(2)`` is atomic: a
 leaves either the old file or the new one. Copying the file carries the earlier cycles over at the speed of
 the disk; rewriting their rows cost 12 s for three earlier cycles of a million businesses (BENCHMARKS.md).
 
-What an open session sees (DuckDB 2.0, measured in tests/test_warehouse.py): a connection opened before
+What an open session sees (DuckDB 2.0, measured in tests/contract/test_warehouse.py): a connection opened before
 the swap keeps reading the old file (its inode stays alive while open) and is not disturbed; a new
 connection from another process sees the new state. Inside one Python process DuckDB reuses an open
 database instance for the same path, so a *new* connection there sees the old state until every
