@@ -41,7 +41,7 @@ DIRECTORY = pa.DataFrameSchema(
     name="directory.parquet",
 )
 
-FEATURES = pa.DataFrameSchema(
+FEATURES_TABLE = pa.DataFrameSchema(
     {"business_key": pa.Column(pl.String, unique=True, description="the business")},
     name="features.parquet",
 )

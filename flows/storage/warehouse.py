@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from flows.errors import WarehouseBusy, WarehouseError
+from schemas.features import FEATURES
 from schemas.vocabulary import MOVEMENTS, TYPE_RANK
 
 #: The tables. A cycle's rows are written by one statement each, so they are stored together.
@@ -50,24 +51,7 @@ _SHARED_COLUMNS: dict[str, str] = {
 }
 
 #: Chinese labels of the features (docs/architecture.md, "Features"); also the labels ``getihu query`` prints.
-FEATURE_LABELS: dict[str, str] = {
-    "years_established": "成立年限（整年，至判定日期）",
-    "status_active": "登记状态为存续",
-    "annual_report_filed": "上一年度年报已按期报送（当年成立视为已报）",
-    "on_abnormal_list": "判定日期在经营异常名录中",
-    "on_serious_list": "判定日期在严重违法失信名单中",
-    "tax_abnormal": "判定日期为税务非正常户",
-    "suspended": "判定日期处于歇业期（自起始日起三年内）",
-    "seasonal": "季节性经营",
-    "tax_paid_prev_year": "上一年度实缴税款净额（元，含退库）",
-    "general_taxpayer": "判定日期为增值税一般纳税人",
-    "insured_incl_operator": "上一年度以单位名义参保人数（含经营者）",
-    "insured_excl_operator": "上一年度以单位名义参保人数（不含经营者）",
-    "employees_prev_year": "上一年度雇工人数（年报从业人数减一）",
-    "sales_prev_year": "上一年度营业额或营业收入（元）",
-    "valid_trademarks": "判定日期有效商标数（本户或经营者持有）",
-    "valid_patents": "判定日期有效专利数（本户或经营者持有）",
-}
+FEATURE_LABELS: dict[str, str] = {f.name: f.label for f in FEATURES.values()}
 
 COLUMN_COMMENTS: dict[str, dict[str, str]] = {
     "directory": {

@@ -24,7 +24,7 @@ from reference import ruleset_file, ruleset_for
 from schemas.accepted import empty_accepted
 from schemas.ruleset import Ruleset
 from schemas.sources import SOURCES
-from schemas.work_files import DIRECTORY, FEATURES, LINKAGE, QUARANTINE
+from schemas.work_files import DIRECTORY, FEATURES_TABLE, LINKAGE, QUARANTINE
 
 #: Which stage writes each file, for the message when it is missing.
 WRITTEN_BY = {
@@ -247,7 +247,7 @@ def read_cycle_files(cycle: Cycle) -> CycleFiles:
     work = cycle.work_dir
     directory = read_checked(work / "directory.parquet", DIRECTORY)
     _check_same_cycle(directory, cycle, work / "directory.parquet")
-    features = read_checked(work / "features.parquet", FEATURES)
+    features = read_checked(work / "features.parquet", FEATURES_TABLE)
     _check_same_businesses(features, directory, work / "features.parquet")
     return CycleFiles(
         directory=directory,
