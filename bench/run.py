@@ -136,9 +136,11 @@ def stage_functions() -> dict:
 
 def write_run_record(cycle, started_at: dt.datetime, stages: list[dict]) -> None:
     """``run.json`` as the flow writes it before publish (docs/architecture.md, "Files between stages")."""
-    record = {"cycle_id": cycle.cycle_id, "province": cycle.province, "as_of": cycle.as_of.isoformat(),
-              "started_at": started_at.isoformat(), "finished_at": None, "stages": stages}  # fmt: skip
-    (cycle.work_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    from flows.stages import write_run_record as write
+    from schemas.work_files import RunRecord, StageTime
+
+    times = [StageTime(s["stage"], s["seconds"], s["rows"]) for s in stages]
+    write(RunRecord(cycle.cycle_id, cycle.province, cycle.as_of, started_at, times), cycle)
 
 
 def run_pipeline(inbox: Path, home: Path) -> dict:

@@ -58,7 +58,7 @@ def typing_cycle(
         province, as_of, year, Path(home), inbox, ruleset, secret_from_environment(), quarantine_threshold
     )
     record = execute(cycle, run_as_task)
-    return record.as_json()
+    return record.to_json()
 
 
 YEARLY_CRON = "0 2 1 8 *"

@@ -7,6 +7,10 @@ stops the run with a message instead of being sent.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
 import pandera.polars as pa
 import polars as pl
 
@@ -128,3 +132,97 @@ DIRECTORY_COLUMNS = (
     "as_of",
     "cycle_id",
 )
+
+
+@dataclass(frozen=True)
+class RulesetUsed:
+    """The typing standard a cycle was typed with, as the manifest and the warehouse name it."""
+
+    id: str
+    version: str
+    sha256: str
+    file: str  # the file's name, never an absolute path (outputs must not depend on where home is)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id}-{self.version}"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One delivered file as validate recorded it in ``inputs.json``."""
+
+    file: str
+    sha256: str
+    format: str
+    encoding: str | None
+    rows: int
+    accepted: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class SourceInputs:
+    """One source of ``inputs.json``: loaded from its files, or missing."""
+
+    source: str
+    status: str  # "loaded" or "missing"
+    rows: int
+    accepted: int
+    quarantined: int
+    duplicates_collapsed: int
+    files: tuple[InputFile, ...]
+
+
+@dataclass(frozen=True)
+class StageTime:
+    """One stage of ``run.json``: how long it took and the rows it wrote."""
+
+    stage: str
+    seconds: float
+    rows: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stage": self.stage, "seconds": self.seconds, "rows": self.rows}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> StageTime:
+        return cls(
+            stage=value["stage"], seconds=float(value["seconds"]), rows={k: int(n) for k, n in value["rows"].items()}
+        )
+
+
+@dataclass
+class RunRecord:
+    """``run.json``: when the run started and what each stage did. The cycle (``flows.stages.execute``) writes
+    it with ``to_json`` before publish and again at the end; publish reads it with ``from_json``."""
+
+    cycle_id: str
+    province: str
+    as_of: dt.date
+    started_at: dt.datetime
+    stages: list[StageTime] = field(default_factory=list)
+    finished_at: dt.datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cycle_id": self.cycle_id,
+            "province": self.province,
+            "as_of": self.as_of.isoformat(),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "stages": [stage.to_json() for stage in self.stages],
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> RunRecord:
+        """Raises KeyError, TypeError, ValueError or AttributeError when ``value`` is not that shape."""
+        finished = value.get("finished_at")
+        return cls(
+            cycle_id=value["cycle_id"],
+            province=value["province"],
+            as_of=dt.date.fromisoformat(value["as_of"]),
+            started_at=dt.datetime.fromisoformat(value["started_at"]),
+            stages=[StageTime.from_json(s) for s in value["stages"]],
+            finished_at=dt.datetime.fromisoformat(finished) if finished else None,
+        )

@@ -11,13 +11,13 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.home import Cycle, StageResult, now_in_china
 from flows.progress import stage_status
 from flows.stages import business_types, features, ingest, link, publish, validate
 from flows.storage.lock import home_lock
+from schemas.work_files import RunRecord, StageTime
 
 Stage = Callable[[Cycle], StageResult]
 
@@ -40,32 +40,14 @@ def run_directly(name: str, stage: Stage, cycle: Cycle) -> StageResult:
     return stage(cycle)
 
 
-@dataclass
-class RunRecord:
-    """What ``run.json`` holds: when the run started and what each stage did."""
-
-    cycle: Cycle
-    started_at: dt.datetime
-    stages: list[dict] = field(default_factory=list)
-    finished_at: dt.datetime | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "cycle_id": self.cycle.cycle_id,
-            "province": self.cycle.province,
-            "as_of": self.cycle.as_of.isoformat(),
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "stages": self.stages,
-        }
-
-    def write(self) -> Path:
-        path = self.cycle.work_dir / "run.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(self.as_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        temporary.replace(path)
-        return path
+def write_run_record(record: RunRecord, cycle: Cycle) -> Path:
+    """``run.json`` in the cycle's work folder, written atomically."""
+    path = cycle.work_dir / "run.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(record.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    temporary.replace(path)
+    return path
 
 
 def execute(
@@ -73,14 +55,14 @@ def execute(
 ) -> RunRecord:
     """Run the whole cycle under the home's lock; ``run.json`` is written before publish, which reports it."""
     with home_lock(cycle.home, f"getihu run {cycle.cycle_id}"):
-        record = RunRecord(cycle=cycle, started_at=clock())
+        record = RunRecord(cycle.cycle_id, cycle.province, cycle.as_of, started_at=clock())
         for name, stage in STAGES:
             if name == "publish":
-                record.write()
+                write_run_record(record, cycle)
             began = time.monotonic()
             with stage_status(name):
                 result = run_stage(name, stage, cycle)
-            record.stages.append({"stage": name, "seconds": round(time.monotonic() - began, 3), "rows": result.rows})
+            record.stages.append(StageTime(name, round(time.monotonic() - began, 3), result.rows))
         record.finished_at = clock()
-        record.write()
+        write_run_record(record, cycle)
     return record

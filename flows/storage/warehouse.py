@@ -340,7 +340,9 @@ def _incoming_views(con: duckdb.DuckDBPyConnection, entry: CycleEntry, files: di
 def _comment_for(table: str, column: str, carried: dict[tuple[str, str], str]) -> str:
     comment = COLUMN_COMMENTS[table].get(column) or _SHARED_COLUMNS.get(column) or carried.get((table, column))
     if not comment:
-        raise WarehouseError(f"warehouse column {table}.{column} has no Chinese comment; add one in flows/storage/warehouse.py")
+        raise WarehouseError(
+            f"warehouse column {table}.{column} has no Chinese comment; add one in flows/storage/warehouse.py"
+        )
     return comment
 
 

@@ -6,7 +6,6 @@ writes it — publish never sends a submission built from a half-finished or sta
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,16 @@ from reference import ruleset_file, ruleset_for
 from schemas.accepted import empty_accepted
 from schemas.ruleset import Ruleset
 from schemas.sources import SOURCES
-from schemas.work_files import DIRECTORY, FEATURES_TABLE, LINKAGE, QUARANTINE
+from schemas.work_files import (
+    DIRECTORY,
+    FEATURES_TABLE,
+    LINKAGE,
+    QUARANTINE,
+    InputFile,
+    RulesetUsed,
+    RunRecord,
+    SourceInputs,
+)
 
 #: Which stage writes each file, for the message when it is missing.
 WRITTEN_BY = {
@@ -35,61 +43,6 @@ WRITTEN_BY = {
     "inputs.json": "validate",
     "run.json": "the cycle's flow",
 }
-
-
-@dataclass(frozen=True)
-class RulesetUsed:
-    """The typing standard a cycle was typed with, as the manifest and the warehouse name it."""
-
-    id: str
-    version: str
-    sha256: str
-    file: str  # the file's name, never an absolute path (outputs must not depend on where home is)
-
-    @property
-    def label(self) -> str:
-        return f"{self.id}-{self.version}"
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One delivered file as validate recorded it in ``inputs.json``."""
-
-    file: str
-    sha256: str
-    format: str
-    encoding: str | None
-    rows: int
-    accepted: int
-    quarantined: int
-
-
-@dataclass(frozen=True)
-class SourceInputs:
-    """One source of ``inputs.json``: loaded from its files, or missing."""
-
-    source: str
-    status: str  # "loaded" or "missing"
-    rows: int
-    accepted: int
-    quarantined: int
-    duplicates_collapsed: int
-    files: tuple[InputFile, ...]
-
-
-@dataclass(frozen=True)
-class StageTime:
-    stage: str
-    seconds: float
-    rows: dict[str, int]
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """``run.json`` as publish sees it: the run has started, the stages before publish have finished."""
-
-    started_at: dt.datetime
-    stages: tuple[StageTime, ...]
 
 
 @dataclass(frozen=True)
@@ -193,13 +146,7 @@ def parse_inputs(value: dict[str, Any], path: Path) -> tuple[SourceInputs, ...]:
 
 def parse_run(value: dict[str, Any], path: Path) -> RunRecord:
     try:
-        record = RunRecord(
-            started_at=dt.datetime.fromisoformat(value["started_at"]),
-            stages=tuple(
-                StageTime(stage=s["stage"], seconds=float(s["seconds"]), rows={k: int(n) for k, n in s["rows"].items()})
-                for s in value["stages"]
-            ),
-        )
+        record = RunRecord.from_json(value)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise StageFileError(f"{path}: not the shape docs/architecture.md gives run.json ({e!r})") from None
     if record.started_at.tzinfo is None:

@@ -81,7 +81,7 @@ def test_a_heilongjiang_province_on_29_february_gets_its_intended_features_and_i
 
 def test_the_run_record_times_every_stage_in_order(henan):
     cycle, record = henan
-    assert [s["stage"] for s in record.stages] == [name for name, _ in STAGES]
+    assert [s.stage for s in record.stages] == [name for name, _ in STAGES]
     written = json.loads((cycle.work_dir / "run.json").read_text(encoding="utf-8"))
     assert written["finished_at"] is not None and [s["stage"] for s in written["stages"]] == [n for n, _ in STAGES]
     assert all(s["seconds"] >= 0 for s in written["stages"])
