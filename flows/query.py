@@ -22,6 +22,7 @@ from flows.storage.warehouse import FEATURE_LABELS, open_read_only
 from reference import regions
 from schemas.codes import normalised_code
 from schemas.outputs import REASON_SEPARATOR
+from schemas.vocabulary import ruleset_name
 
 #: Most matches listed for a name; more means the name is too common to pick one from a list.
 MAX_LISTED = 20
@@ -147,7 +148,7 @@ def business_record(lookup: Lookup) -> Group:
             row["as_of"].isoformat(),
             row["business_type"],
             _shown(row["reasons"]),
-            f"{row['ruleset_id']}-{row['ruleset_version']}",
+            ruleset_name(row["ruleset_id"], row["ruleset_version"]),
         )
     features = Table(title="特征值（判定日期口径）", title_justify="left")
     features.add_column("特征")

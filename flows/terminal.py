@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schemas.vocabulary import ruleset_name
+
 
 def kept_for_a_developer(cycle, home: Path) -> str:
     """Write the current exception's traceback to ``error.log``; say where, or why it could not be kept."""
@@ -43,7 +45,8 @@ def run_summary(cycle, record: dict):
 
     manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
     ruleset = manifest["ruleset"]
-    heading = f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {ruleset['id']}-{ruleset['version']}"
+    standard = ruleset_name(ruleset["id"], ruleset["version"])
+    heading = f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {standard}"
     table = Table()
     table.add_column("分型结果")
     table.add_column("户数", justify="right")

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.features import FEATURES
-from schemas.vocabulary import TYPE_RANK
+from schemas.vocabulary import TYPE_RANK, ruleset_name
 
 BOUNDS = ("at_least", "above", "at_most", "below")
 
@@ -178,7 +178,7 @@ class Ruleset(_Strict):
     @property
     def name(self) -> str:
         """``<id>-<version>``, as 分型标准 prints it."""
-        return f"{self.id}-{self.version}"
+        return ruleset_name(self.id, self.version)
 
     @model_validator(mode="after")
     def _codes_notes_and_tiers(self) -> Ruleset:

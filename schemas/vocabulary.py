@@ -32,6 +32,15 @@ LINKED_SOURCES = ("trademark", "patent", "taxpayer")
 MOVEMENTS = ("上升", "下降", "不变", "新增", "退出")
 
 
+#: 分型标准 as every output prints it: ``<id>-<version>``, e.g. ``HA-2024.1``.
+RULESET_LABEL_SEPARATOR = "-"
+
+
+def ruleset_name(ruleset_id: str, version: str) -> str:
+    """``<id>-<version>``: the one spelling of a typing standard in outputs, the report and getihu query."""
+    return f"{ruleset_id}{RULESET_LABEL_SEPARATOR}{version}"
+
+
 MIN_AGE = "MIN_AGE"
 
 

@@ -15,7 +15,7 @@ import pandera.polars as pa
 import polars as pl
 
 from schemas.sources import RULES, SOURCES
-from schemas.vocabulary import BUSINESS_TYPES, LINK_ROUTES, LINK_STATUSES, LINKED_SOURCES, TAX_ROWS
+from schemas.vocabulary import BUSINESS_TYPES, LINK_ROUTES, LINK_STATUSES, LINKED_SOURCES, TAX_ROWS, ruleset_name
 
 #: Headers (and their aliases) of the personal columns: a quarantined value under one of them must arrive masked.
 PERSONAL_HEADERS = sorted(
@@ -145,7 +145,7 @@ class RulesetUsed:
 
     @property
     def label(self) -> str:
-        return f"{self.id}-{self.version}"
+        return ruleset_name(self.id, self.version)
 
 
 @dataclass(frozen=True)
