@@ -16,7 +16,6 @@ import polars as pl
 
 from flows.report.charts import Series, bar_chart, count, share, stacked_bar_chart
 from flows.storage.work_files import CycleFiles
-from reference import industries, province_regions
 from schemas.sources import RULES, SOURCES
 from schemas.vocabulary import (
     CRITERIA_LABELS,
@@ -70,6 +69,8 @@ class ReportFacts:
     publish_seconds: float
     previous_cycle_id: str | None
     transitions: pl.DataFrame  # this cycle's rows of the warehouse view ``transitions``
+    regions: pl.DataFrame  # the province's regions (reference.province_regions)
+    industries: pl.DataFrame  # GB/T 4754 sections and divisions (reference.industries)
 
 
 def _type_rows(frame: pl.DataFrame, label: str) -> list[tuple[str, list[int]]]:
@@ -83,11 +84,10 @@ def _type_table(frame: pl.DataFrame, keys: list[str]) -> list[dict]:
     ]
 
 
-def _types_section(directory: pl.DataFrame, province: str) -> dict:
-    regions = province_regions(province)
+def _types_section(directory: pl.DataFrame, regions: pl.DataFrame, industries: pl.DataFrame) -> dict:
     by_region = types_by_region(directory, regions)
     by_city = types_by_city(by_region)
-    by_section = types_by_section(directory, industries()).with_columns(
+    by_section = types_by_section(directory, industries).with_columns(
         label=pl.concat_str("section", pl.lit(" "), "section_name")
     )
     county_label = by_region.with_columns(label=pl.concat_str("city_name", pl.lit(" · "), "region_name"))
@@ -234,7 +234,7 @@ def render_report(facts: ReportFacts) -> str:
     counts = type_counts(directory)
     total = sum(counts.values())
     deadline = submission_deadline(facts.as_of.year)
-    regions = province_regions(facts.province)
+    regions = facts.regions
     province_name = regions["province_name"][0] if regions.height else facts.province
     return (
         _environment()
@@ -259,7 +259,7 @@ def render_report(facts: ReportFacts) -> str:
                 [(t, counts[t]) for t in SHOWN_TYPES],
                 color=[TYPE_COLORS[t] for t in SHOWN_TYPES],
             ),
-            types=_types_section(directory, facts.province),
+            types=_types_section(directory, facts.regions, facts.industries),
             reasons=_reasons_section(directory),
             previous_cycle_id=facts.previous_cycle_id,
             movements=_movements_section(facts.transitions) if facts.previous_cycle_id else None,

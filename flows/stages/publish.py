@@ -28,6 +28,7 @@ from flows.readers import sha256_of
 from flows.report.report import ReportFacts, render_report
 from flows.storage import warehouse
 from flows.storage.work_files import CycleFiles, read_cycle_files, schema_problems
+from reference import industries, province_regions
 from schemas.outputs import SUBMISSION
 from transforms.publication import public_rows, quarantine_rows, submission_rows
 from transforms.summary import type_counts
@@ -187,6 +188,8 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
         publish_seconds=time.monotonic() - began,
         previous_cycle_id=previous_cycle,
         transitions=transitions,
+        regions=province_regions(cycle.province),
+        industries=industries(),
     )
     (building / "report.html").write_text(render_report(facts), encoding="utf-8")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import polars as pl
 
 from bench.linkage_accuracy import accuracy, keyed_tax_records
-from transforms.keys import person_keys
+from transforms.keys import person_key
 
 SECRET = b"test-secret"
 
 
 def test_tax_records_of_the_truth_become_the_keyed_identities_linkage_uses():
     person = "410311198712180061"  # a valid resident ID that also passes as a USCC: a person, as ingest keys it
-    key = person_keys(pl.Series([person]), SECRET)[0]
+    key = pl.select(person_key(pl.lit(person), SECRET)).item()
     truth = pl.DataFrame(
         {
             "source": ["tax_payment", "taxpayer", "tax_payment", "tax_payment"],
