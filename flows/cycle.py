@@ -47,6 +47,7 @@ def typing_cycle(
     inbox: str | None = None,
     ruleset: str | None = None,
     quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+    draft: bool = False,
 ) -> dict:
     """One province's typing cycle: ingest, validate, link, features, type, publish.
 
@@ -55,7 +56,7 @@ def typing_cycle(
     a parameter (parameters are stored by the Prefect server).
     """
     cycle = cycle_for(
-        province, as_of, year, Path(home), inbox, ruleset, secret_from_environment(), quarantine_threshold
+        province, as_of, year, Path(home), inbox, ruleset, secret_from_environment(), quarantine_threshold, draft
     )
     record = execute(cycle, run_as_task)
     return record.to_json()

@@ -34,10 +34,17 @@ def cycle_as_of(as_of: dt.date | None, year: int | None, today: dt.date) -> dt.d
         return default_as_of(year if year is not None else today.year)
     if year is not None and year != as_of.year:
         raise ConfigurationError(
-            f"--year {year} and --as-of {as_of:%Y-%m-%d} disagree: a cycle's year is the year of its as-of date "
-            f"(its previous year, 上一年度, is {as_of.year - 1}). Give one of them, or both agreeing."
+            f"--year {year} 与 --as-of {as_of:%Y-%m-%d} 不一致：周期年度就是判定日期所在的年份（其上一年度为 "
+            f"{as_of.year - 1} 年）。请只给其中一个，或给出一致的两个。"
         )
     return as_of
+
+
+#: A draft cycle's id ends in this, and its folder and warehouse live in ``<home>/drafts/``: it can never replace
+#: or be taken for the official cycle (outputs.md: "a run under a ruleset other than the province's filed one is a
+#: draft, never published as either").
+DRAFT_SUFFIX = "-draft"
+DRAFTS = "drafts"
 
 
 def warehouse_path(home: Path) -> Path:
@@ -56,6 +63,7 @@ class Cycle:
     inbox: Path | None = None  # default: <home>/inbox/<P>/<Y>/
     ruleset: Path | None = None  # default: data/rulesets/<P>.toml
     quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD
+    draft: bool = False  # a trial under a ruleset other than the filed one: published under <home>/drafts/ only
 
     @property
     def year(self) -> int:
@@ -63,7 +71,19 @@ class Cycle:
 
     @property
     def cycle_id(self) -> str:
-        return f"{self.province}-{self.as_of:%Y%m%d}"
+        return f"{self.province}-{self.as_of:%Y%m%d}" + (DRAFT_SUFFIX if self.draft else "")
+
+    @property
+    def kind(self) -> str:
+        """``yearly`` (31 July), ``extra`` (any other as-of date) or ``draft`` (never published as either)."""
+        if self.draft:
+            return "draft"
+        return "yearly" if self.as_of == default_as_of(self.year) else "extra"
+
+    @property
+    def published_home(self) -> Path:
+        """Where the cycle folder and the warehouse go: the home, or for a draft its own ``<home>/drafts/``."""
+        return self.home / DRAFTS if self.draft else self.home
 
     @property
     def inbox_dir(self) -> Path:
@@ -87,11 +107,11 @@ class Cycle:
 
     @property
     def out_dir(self) -> Path:
-        return self.home / "out" / self.province / self.cycle_id
+        return self.published_home / "out" / self.province / self.cycle_id
 
     @property
     def warehouse(self) -> Path:
-        return warehouse_path(self.home)
+        return warehouse_path(self.published_home)
 
 
 @dataclass(frozen=True)
@@ -112,14 +132,26 @@ def cycle_for(
     ruleset: str | Path | None,
     secret: bytes,
     quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+    draft: bool = False,
 ) -> Cycle:
-    """The cycle ``getihu run`` and the flow's parameters describe."""
-    if not (len(province) == 2 and province.isascii() and province.isdigit()):  # isdigit alone takes "４１"
-        raise ConfigurationError(f"--province {province!r}: expected the two-digit province code, e.g. 41 or 23")
+    """The cycle ``getihu run`` and the flow's parameters describe.
+
+    A ruleset file other than the province's filed one (different bytes) makes a draft, and only with ``draft``:
+    without it the run is refused, so a trial can never replace the official cycle nor claim the filed version.
+    """
+    check_province(province)
     if not 0.0 <= quarantine_threshold <= 1.0:
         raise ConfigurationError(
-            f"--quarantine-threshold {quarantine_threshold}: expected a share from 0 to 1 (default 0.05 = 5%)"
+            f"--quarantine-threshold {quarantine_threshold}：应为 0 到 1 之间的比例（默认 0.05，即 5%）"
         )
+    if ruleset is not None and not draft and not is_filed_ruleset(province, Path(ruleset)):
+        raise ConfigurationError(
+            f"--ruleset {ruleset}：不是本省已备案的分型标准（data/rulesets/{province}.toml），用它运行只能是草稿。"
+            "请加 --draft：草稿周期编号以 -draft 结尾，结果写入 <home>/drafts/（单独的数据仓库），"
+            "不会替换正式周期，也不会报送。"
+        )
+    if ruleset is not None and draft:
+        check_draft_name(province, Path(ruleset))
     today = now_in_china().date()
     return Cycle(
         province=province,
@@ -129,4 +161,43 @@ def cycle_for(
         inbox=Path(inbox) if inbox is not None else None,
         ruleset=Path(ruleset) if ruleset is not None else None,
         quarantine_threshold=quarantine_threshold,
+        draft=draft,
     )
+
+
+def check_province(province: str) -> None:
+    """Refuse anything but a two-digit province code, naming the code when a province name was given."""
+    if len(province) == 2 and province.isascii() and province.isdigit():  # isdigit alone takes "４１"
+        return
+    from reference import province_code_of
+
+    code = province_code_of(province)
+    hint = f"“{province}”的代码是 {code}，请写 --province {code}" if code else "例如 41（河南）或 23（黑龙江）"
+    raise ConfigurationError(f"--province {province}：应为两位数字的省级行政区划代码，{hint}。")
+
+
+def check_draft_name(province: str, path: Path) -> None:
+    """A draft's 分型标准 must not claim the filed standard's id and version while its rules differ."""
+    from reference import ruleset_file, ruleset_for
+
+    if is_filed_ruleset(province, path) or not ruleset_file(province).is_file():
+        return
+    draft, filed = ruleset_for(province, path), ruleset_for(province)
+    if draft.name == filed.name:
+        year, revision = filed.version.split(".")
+        raise ConfigurationError(
+            f"--ruleset {path}：草稿标准的编号和版本与已备案标准相同（{filed.name}），但内容不同；草稿的分型标准"
+            "不能冒用已备案的版本。请把草稿文件的 version 改为未备案的修订号"
+            f'（如 version = "{year}.{int(revision) + 1}"）。'
+        )
+
+
+def is_filed_ruleset(province: str, path: Path) -> bool:
+    """``path`` holds the same bytes as the province's filed ruleset (``data/rulesets/<P>.toml``)."""
+    from reference import ruleset_file
+
+    filed = ruleset_file(province)
+    try:
+        return filed.is_file() and path.read_bytes() == filed.read_bytes()
+    except OSError:
+        return False  # an unreadable file is reported by the ruleset loader

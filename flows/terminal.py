@@ -16,8 +16,8 @@ def kept_for_a_developer(cycle, home: Path) -> str:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(traceback.format_exc(), encoding="utf-8")
     except OSError as e:
-        return f"The details for a developer could not be kept in {log} ({e.strerror})."
-    return f"The details for a developer are in {log}."
+        return f"给开发人员的详细信息无法保存到 {log}（{e.strerror}）。"
+    return f"给开发人员的详细信息在 {log}。"
 
 
 def quiet_prefect(home: Path) -> None:
@@ -46,7 +46,9 @@ def run_summary(cycle, record: dict):
     manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
     ruleset = manifest["ruleset"]
     standard = ruleset_name(ruleset["id"], ruleset["version"])
-    heading = f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {standard}"
+    heading = (
+        "【草稿，不报送】" if cycle.draft else ""
+    ) + f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {standard}"
     table = Table()
     table.add_column("分型结果")
     table.add_column("户数", justify="right")
@@ -55,9 +57,10 @@ def run_summary(cycle, record: dict):
     table.add_row("合计", f"{sum(manifest['counts'].values()):,}", style="bold")
     seconds = sum(stage["seconds"] for stage in record["stages"])
     lines = [
-        f"stages took {seconds:,.1f} s",
-        f"submission  {cycle.out_dir / 'submission.csv'}",
-        f"report      {cycle.out_dir / 'report.html'}",
-        f"warehouse   {cycle.warehouse}",
+        f"各阶段共耗时 {seconds:,.1f} 秒",
+        f"报送文件  {cycle.out_dir / 'submission.csv'}",
+        f"Excel 版  {cycle.out_dir / 'submission.xlsx'}",
+        f"运行报告  {cycle.out_dir / 'report.html'}",
+        f"数据仓库  {cycle.warehouse}",
     ]
     return heading, table, lines

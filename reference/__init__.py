@@ -32,6 +32,20 @@ def province_regions(province: str) -> pl.DataFrame:
     return regions().filter(pl.col("province_code") == province)
 
 
+def province_code_of(name: str) -> str | None:
+    """The two-digit code of a province given by name (``河南``, ``河南省``), if it is in ``data/regions.csv``."""
+    name = name.strip()
+    if not name:
+        return None
+    found = (
+        regions()
+        .filter(pl.col("province_name").str.starts_with(name) | (pl.col("province_name") == name))
+        .get_column("province_code")
+        .unique()
+    )
+    return found[0] if found.len() == 1 else None
+
+
 def filed_rulesets() -> dict[str, Path]:
     """Province code → its typing standard in ``data/rulesets/``."""
     return {path.stem: path for path in sorted(RULESETS_DIR.glob("*.toml"))}

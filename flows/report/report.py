@@ -71,6 +71,7 @@ class ReportFacts:
     transitions: pl.DataFrame  # this cycle's rows of the warehouse view ``transitions``
     regions: pl.DataFrame  # the province's regions (reference.province_regions)
     industries: pl.DataFrame  # GB/T 4754 sections and divisions (reference.industries)
+    draft: bool = False  # a trial under a ruleset other than the filed one: labelled 草稿 throughout
 
 
 def _type_rows(frame: pl.DataFrame, label: str) -> list[tuple[str, list[int]]]:
@@ -243,6 +244,7 @@ def render_report(facts: ReportFacts) -> str:
             province=facts.province,
             province_name=province_name,
             cycle_id=facts.cycle_id,
+            draft=facts.draft,
             as_of=facts.as_of,
             ruleset=facts.files.ruleset,
             published_at=facts.published_at,
