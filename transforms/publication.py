@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.outputs import PUBLIC_HEADERS, QUARANTINE_HEADERS, REASON_SEPARATOR, SUBMISSION_HEADERS
+from schemas.outputs import (
+    INDUSTRY_HEADERS,
+    PUBLIC_HEADERS,
+    QUARANTINE_EXCEL_HEADERS,
+    QUARANTINE_HEADERS,
+    REASON_SEPARATOR,
+    RULE_LABELS,
+    SUBMISSION_HEADERS,
+)
 from schemas.sources import SOURCES
 from schemas.vocabulary import RULESET_LABEL_SEPARATOR
+from transforms.summary import industry_division
 
 
 def ruleset_label(ruleset_id: pl.Expr, ruleset_version: pl.Expr) -> pl.Expr:
@@ -32,8 +41,15 @@ def submission_rows(directory: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def public_rows(submission: pl.LazyFrame) -> pl.LazyFrame:
-    """The 查询公示 extract: the submission's identifying columns and result, in the submission's order."""
-    return submission.select(list(PUBLIC_HEADERS.values()))
+    """The 查询公示 extract: the submission's identifying columns and result, in the submission's order.
+
+    A row with neither 统一社会信用代码 nor 名称 is left out: nobody can find it by 查询公示 (a business known only by
+    its 注册号 and without a name stays in the submission).
+    """
+    uscc, name = PUBLIC_HEADERS["uscc"], PUBLIC_HEADERS["name"]
+    return submission.filter(pl.col(uscc).is_not_null() | pl.col(name).is_not_null()).select(
+        list(PUBLIC_HEADERS.values())
+    )
 
 
 def quarantine_rows(quarantine: pl.LazyFrame) -> pl.LazyFrame:
@@ -51,4 +67,38 @@ def quarantine_rows(quarantine: pl.LazyFrame) -> pl.LazyFrame:
             nulls_last=True,
         )
         .rename(QUARANTINE_HEADERS)
+    )
+
+
+def normalised_industry(submission: pl.LazyFrame, industries: pl.LazyFrame) -> pl.LazyFrame:
+    """The submission with, after 行业代码, its 门类 letter + 大类 (``H62``) and their names; null when the division
+    is not in GB/T 4754-2017. ``industries`` is ``reference.industries()``."""
+    code = SUBMISSION_HEADERS["industry_code"]
+    names = industries.select(
+        "division",
+        pl.concat_str("section", "division").alias(INDUSTRY_HEADERS["industry"]),
+        pl.col("section_name").alias(INDUSTRY_HEADERS["industry_section_name"]),
+        pl.col("division_name").alias(INDUSTRY_HEADERS["industry_division_name"]),
+    )
+    columns = list(SUBMISSION_HEADERS.values())
+    at = columns.index(code) + 1
+    order = [*columns[:at], *INDUSTRY_HEADERS.values(), *columns[at:]]
+    return (
+        submission.with_columns(division=industry_division(pl.col(code)))
+        .join(names, on="division", how="left", maintain_order="left")
+        .select(order)
+    )
+
+
+def quarantine_excel_rows(quarantine: pl.LazyFrame) -> pl.LazyFrame:
+    """quarantine.csv's rows under Chinese headers, each source and rule with its Chinese meaning beside its code."""
+    labels = {name: source.label for name, source in SOURCES.items()}
+    return (
+        quarantine_rows(quarantine)
+        .with_columns(
+            source_label=pl.col("source").replace_strict(labels, default=None, return_dtype=pl.String),
+            rule_label=pl.col("rule").replace_strict(RULE_LABELS, default=None, return_dtype=pl.String),
+        )
+        .select(list(QUARANTINE_EXCEL_HEADERS))
+        .rename(QUARANTINE_EXCEL_HEADERS)
     )

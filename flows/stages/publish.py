@@ -21,16 +21,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandera.errors
+import polars as pl
 
 from flows.errors import StageFileError
 from flows.home import Cycle, StageResult, now_in_china
 from flows.readers import sha256_of
 from flows.report.report import ReportFacts, render_report
 from flows.storage import warehouse
+from flows.storage.excel import write_excel_csv, write_xlsx
 from flows.storage.work_files import CycleFiles, read_cycle_files, schema_problems
 from reference import industries, province_regions
-from schemas.outputs import SUBMISSION
-from transforms.publication import public_rows, quarantine_rows, submission_rows
+from schemas.outputs import EXCEL_CSV, EXCEL_FILES, SUBMISSION
+from transforms.publication import (
+    normalised_industry,
+    public_rows,
+    quarantine_excel_rows,
+    quarantine_rows,
+    submission_rows,
+)
 from transforms.summary import type_counts
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -82,12 +90,26 @@ def write_data_files(folder: Path, files: CycleFiles) -> list[dict]:
     submission.write_parquet(folder / "submission.parquet")
     public.write_csv(folder / "public.csv")
     quarantine.write_csv(folder / "quarantine.csv")
+    write_excel_copies(folder, files, submission, public)
     return [
         _file_entry(folder / "submission.csv", submission.height),
         _file_entry(folder / "submission.parquet", submission.height),
         _file_entry(folder / "public.csv", public.height),
         _file_entry(folder / "quarantine.csv", quarantine.height),
     ]
+
+
+def write_excel_copies(folder: Path, files: CycleFiles, submission: pl.DataFrame, public: pl.DataFrame) -> None:
+    """The files for people beside the contract files (not in the manifest): ``.xlsx`` copies of the submission
+    (with the normalised industry), of public.csv and of the quarantine (Chinese headers and rule meanings), and
+    the submission as a CSV Excel opens (``submission-excel.csv``)."""
+    created = submission.get_column("判定日期").min() if submission.height else dt.date(2000, 1, 1)
+    excel_submission = normalised_industry(submission.lazy(), industries().lazy()).collect()
+    quarantine = quarantine_excel_rows(files.quarantine.lazy()).collect()
+    tables = {"submission.xlsx": excel_submission, "public.xlsx": public, "quarantine.xlsx": quarantine}
+    for name, frame in tables.items():
+        write_xlsx(frame, folder / name, EXCEL_FILES[name], created)
+    write_excel_csv(excel_submission, folder / EXCEL_CSV)
 
 
 def input_entries(files: CycleFiles) -> list[dict]:
@@ -113,6 +135,7 @@ def manifest(cycle: Cycle, files: CycleFiles, data_files: list[dict], generated_
         "province": cycle.province,
         "cycle_id": cycle.cycle_id,
         "as_of": cycle.as_of.isoformat(),
+        "cycle_kind": cycle.kind,
         "ruleset": {"id": files.ruleset.id, "version": files.ruleset.version, "sha256": files.ruleset.sha256},
         "counts": type_counts(files.directory),
         "inputs": input_entries(files),
@@ -190,6 +213,7 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
         transitions=transitions,
         regions=province_regions(cycle.province),
         industries=industries(),
+        draft=cycle.draft,
     )
     (building / "report.html").write_text(render_report(facts), encoding="utf-8")
 

@@ -19,7 +19,7 @@ import pytest
 from flows.errors import StageFileError
 from flows.home import CHINA_TIME
 from flows.stages.publish import publish, recover_cycle_folder
-from schemas.outputs import SUBMISSION
+from schemas.outputs import EXCEL_CSV, EXCEL_FILES, SUBMISSION
 from schemas.sources import SOURCES
 from tests.support.stage_fixture import QUARANTINE_ROWS, Fixture, write_cycle
 
@@ -47,10 +47,11 @@ def published(tmp_path):
     return cycle
 
 
-def test_the_cycle_folder_holds_the_six_files_and_nothing_is_left_beside_it(published):
+def test_the_cycle_folder_holds_the_six_files_and_the_excel_copies_and_nothing_is_left_beside_it(published):
     folder = published.out_dir
     assert folder == published.home / "out" / "41" / "41-20250731"
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*DATA_FILES, "manifest.json", "report.html"])
+    excel = [*EXCEL_FILES, EXCEL_CSV]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*DATA_FILES, "manifest.json", "report.html", *excel])
     assert [p.name for p in folder.parent.iterdir()] == ["41-20250731"]
     assert sorted(p.name for p in published.home.iterdir()) == ["out", "rulesets", "warehouse.duckdb", "work"]
 
@@ -112,6 +113,7 @@ def test_manifest_has_the_exact_shape_and_its_checksums_match_the_files(publishe
         "province",
         "cycle_id",
         "as_of",
+        "cycle_kind",
         "ruleset",
         "counts",
         "inputs",
