@@ -1,4 +1,4 @@
-"""The ``getihu`` command: one sub-command per entry of ../shared/spec/outputs.md."""
+"""The ``getihu`` command: one sub-command per entry of docs/spec/outputs.md, its help and messages in Chinese."""
 
 from __future__ import annotations
 
@@ -9,38 +9,61 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from flows.help import chinese_help
+
+chinese_help()  # typer's and click's own words (Usage, Options, [default: …]) in Chinese
+
 app = typer.Typer(
     name="getihu",
-    help="个体工商户分型: generate a synthetic province, run a province's yearly typing cycle, look up a business.",
+    help="个体工商户分型：生成模拟省份数据、运行一省的年度分型周期、查询一户的分型结果。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    options_metavar="[选项]",
+    subcommand_metavar="命令 [参数]...",
 )
+
+SERVED_PROVINCES = ["23", "41"]
+PROVINCE_HELP = "两位数字的省级行政区划代码，如 41（河南）或 23（黑龙江）"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"getihu {version('getihu')}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _commands() -> None:
-    """Sub-commands stay sub-commands even while only one exists (typer would otherwise flatten the CLI)."""
+def _commands(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号后退出")
+    ] = False,
+) -> None:
+    """个体工商户分型：生成模拟省份数据、运行一省的年度分型周期、查询一户的分型结果。"""
 
 
 @app.command()
 def generate(
-    province: Annotated[str, typer.Option(help="two-digit province code, e.g. 41 (河南) or 23 (黑龙江)")],
-    year: Annotated[int, typer.Option(help="the cycle's year Y")],
-    businesses: Annotated[int, typer.Option(help="number of individual businesses to register")],
-    out: Annotated[Path, typer.Option(help="the inbox folder to write; the ground truth goes to <out>.truth/")],
-    seed: Annotated[int, typer.Option(help="same seed and arguments: byte-identical files")] = 0,
+    province: Annotated[str, typer.Option(metavar="省份代码", help=PROVINCE_HELP)],
+    year: Annotated[int, typer.Option(metavar="年份", help="周期年度 Y")],
+    businesses: Annotated[int, typer.Option(metavar="户数", help="生成的个体工商户户数")],
+    out: Annotated[Path, typer.Option(metavar="目录", help="写入的收件目录；真值写入 <目录>.truth/")],
+    seed: Annotated[int, typer.Option(metavar="种子", help="随机种子：种子和参数相同，文件逐字节相同")] = 0,
     faults: Annotated[
-        float, typer.Option(help="share of rows given one contract breach each (see <out>.truth/)")
+        float, typer.Option(metavar="比例", help="注入违反约定错误的行所占比例（见 <目录>.truth/）")
     ] = 0.0,
     file_format: Annotated[
-        str, typer.Option("--format", help="csv (with GB18030 and .xlsx sources) or parquet")
+        str, typer.Option("--format", metavar="格式", help="csv（含 GB18030 编码和 .xlsx 来源）或 parquet")
     ] = "csv",
     as_of: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="as-of date (default 31 July of Y)")
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="判定日期（默认 Y 年 7 月 31 日）"),
     ] = None,
 ) -> None:
-    """Write a synthetic province's inbox for one cycle, as the departments deliver it (extracts.md)."""
+    """按各部门报送的样子（extracts.md）生成一个模拟省份一个周期的收件目录。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from synth.generate import generate as run
@@ -54,20 +77,20 @@ def generate(
             task = progress.add_task(f"{businesses:,} businesses (chunks)", total=plan.chunks)
             result = run(plan, out, lambda done, _: progress.update(task, completed=done))
     except ValueError as error:
-        typer.echo(f"getihu generate: {error}", err=True)
+        typer.echo(f"getihu generate：{error}", err=True)
         raise typer.Exit(2) from None
     rows = sum(result.files.values())
-    typer.echo(f"wrote {len(result.files)} files, {rows:,} rows to {result.inbox}/; ground truth in {result.truth}/")
+    typer.echo(f"已写入 {len(result.files)} 个文件、{rows:,} 行到 {result.inbox}/；真值在 {result.truth}/")
     if faults:
-        typer.echo(f"injected {result.faults:,} contract breaches and {result.duplicates:,} identical duplicates")
+        typer.echo(f"注入了 {result.faults:,} 处违反约定的错误和 {result.duplicates:,} 行完全重复的记录")
 
 
 @app.command()
 def query(
-    text: Annotated[str, typer.Argument(help="统一社会信用代码, 注册号, or (part of) a name")],
-    home: Annotated[Path, typer.Option("--home", help="the home holding warehouse.duckdb")] = Path("data"),
+    text: Annotated[str, typer.Argument(metavar="代码或名称", help="统一社会信用代码、注册号或名称（的一部分）")],
+    home: Annotated[Path, typer.Option("--home", metavar="目录", help="存放 warehouse.duckdb 的主目录")] = Path("data"),
 ) -> None:
-    """A business by USCC, 注册号 or name: its type in every cycle, the reasons and the feature values behind them."""
+    """按统一社会信用代码、注册号或名称查询一户：各期分型结果、分型依据及其背后的特征值。"""
     # imported here so that `getihu --help` and the other commands do not load DuckDB and Polars first
     from flows.errors import GetihuError
     from flows.home import warehouse_path
@@ -76,35 +99,47 @@ def query(
     try:
         lookup = look_up(warehouse_path(home), text)
     except GetihuError as e:
-        typer.echo(f"getihu query: {e}", err=True)
+        typer.echo(f"getihu query：{e}", err=True)
         raise typer.Exit(1) from None
     if lookup.matches.is_empty():
-        typer.echo(f"getihu query: no business has the USCC or 注册号 {text!r} or a name containing it.", err=True)
+        typer.echo(f"getihu query：没有统一社会信用代码或注册号为“{text}”、或名称含“{text}”的个体工商户。", err=True)
         raise typer.Exit(1)
     Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup))
 
 
 @app.command()
 def run(
-    province: Annotated[str, typer.Option(help="two-digit province code, e.g. 41 (河南) or 23 (黑龙江)")],
+    province: Annotated[str, typer.Option(metavar="省份代码", help=PROVINCE_HELP)],
     as_of: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="judgment date (default 31 July of --year)")
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="判定日期（默认 --year 年 7 月 31 日）"),
     ] = None,
-    year: Annotated[int | None, typer.Option(help="the cycle's year (default: the as-of year, or this year)")] = None,
-    inbox: Annotated[Path | None, typer.Option(help="the extracts (default <home>/inbox/<P>/<Y>/)")] = None,
-    home: Annotated[Path, typer.Option(help="holds the warehouse, the outputs and the working files")] = Path("data"),
+    year: Annotated[int | None, typer.Option(metavar="年份", help="周期年度（默认判定日期所在年，或今年）")] = None,
+    inbox: Annotated[
+        Path | None, typer.Option(metavar="目录", help="各部门报送文件所在目录（默认 <主目录>/inbox/<省>/<年>/）")
+    ] = None,
+    home: Annotated[Path, typer.Option(metavar="目录", help="主目录：存放数据仓库、发布结果和工作文件")] = Path("data"),
     ruleset: Annotated[
-        Path | None, typer.Option(help="a typing standard file instead of the province's filed one")
+        Path | None,
+        typer.Option(metavar="文件", help="用这个分型标准文件代替本省已备案的标准；不是已备案的标准时须加 --draft"),
     ] = None,
     quarantine_threshold: Annotated[
-        float, typer.Option(help="share of a source's rows that may be quarantined before the run stops")
+        float, typer.Option(metavar="比例", help="一个来源被隔离的行超过这个比例时停止运行（默认 0.05，即 5%）")
     ] = 0.05,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft",
+            help="草稿：按未备案的分型标准试算，结果只写入 <主目录>/drafts/（周期编号以 -draft 结尾），"
+            "不替换正式周期，不报送",
+        ),
+    ] = False,
 ) -> None:
-    """The whole cycle as a Prefect flow: ingest, validate, link, features, type, publish."""
+    """运行一省的整个分型周期（Prefect 流程）：读入、校验、关联、特征、分型、发布。"""
     import os
 
     from flows.errors import EXIT_STORAGE, EXIT_UNEXPECTED, GetihuError, PipelineStop, exit_code_of, storage_refusal
-    from flows.home import cycle_for
+    from flows.home import check_province, cycle_for
     from flows.secret import DEVELOPMENT_SECRET, secret_from_environment
     from flows.terminal import kept_for_a_developer, quiet_prefect, run_summary
     from reference import ruleset_for
@@ -113,18 +148,19 @@ def run(
     console = Console(stderr=True)
     cycle = None
     try:
+        check_province(province)  # before the secret: a province name is the likelier slip
         secret = secret_from_environment()
         cycle = cycle_for(
-            province, as_of.date() if as_of else None, year, home, inbox, ruleset, secret, quarantine_threshold
+            province, as_of.date() if as_of else None, year, home, inbox, ruleset, secret, quarantine_threshold, draft
         )
         ruleset_for(cycle.province, cycle.ruleset)  # a missing or broken standard stops the run before it starts
         if not cycle.inbox_dir.is_dir():
-            raise PipelineStop(f"{cycle.inbox_dir}: no such inbox folder (give --inbox, or put the extracts there)")
+            raise PipelineStop(f"{cycle.inbox_dir}：收件目录不存在（用 --inbox 指定，或把报送文件放到这里）")
         if secret == DEVELOPMENT_SECRET.encode():
-            console.print("[yellow]GETIHU_SECRET is the development key: fine for a demo, never for real data.[/]")
+            console.print("[yellow]GETIHU_SECRET 是开发用密钥：只可用于演示，不可用于真实数据。[/]")
         quiet_prefect(home)
         if not os.environ.get("PREFECT_API_URL"):
-            console.print("Starting a temporary Prefect server (about 20 s; set PREFECT_API_URL to use a running one).")
+            console.print("正在启动临时的 Prefect 服务（约 20 秒；设置 PREFECT_API_URL 可使用已运行的服务）。")
         from flows.cycle import typing_cycle
         from flows.progress import shown_on
 
@@ -136,21 +172,22 @@ def run(
                 inbox=str(inbox) if inbox else None,
                 ruleset=str(ruleset) if ruleset else None,
                 quarantine_threshold=cycle.quarantine_threshold,
+                draft=cycle.draft,
             )
     except (GetihuError, RulesetError) as e:
-        typer.echo(f"getihu run: {e}", err=True)
+        typer.echo(f"getihu run：{e}", err=True)
         raise typer.Exit(exit_code_of(e)) from None
     except Exception as e:
         if refusal := storage_refusal(e):
             typer.echo(
-                f"getihu run: {refusal}. Nothing new was published; the previous results are intact. Free some "
-                f"space, or make {home} writable for this user, and run again.",
+                f"getihu run：{refusal}。没有发布任何新结果，此前的结果完好。请腾出磁盘空间，或让当前用户可写 "
+                f"{home}，然后重新运行。",
                 err=True,
             )
             raise typer.Exit(EXIT_STORAGE) from None
         typer.echo(
-            f"getihu run: stopped by an unexpected error ({type(e).__name__}: {e}). Nothing new was published; "
-            f"the previous results are intact. {kept_for_a_developer(cycle, home)}",
+            f"getihu run：因意外错误停止（{type(e).__name__}: {e}）。没有发布任何新结果，此前的结果完好。"
+            f"{kept_for_a_developer(cycle, home)}",
             err=True,
         )
         raise typer.Exit(EXIT_UNEXPECTED) from None
@@ -163,13 +200,15 @@ def run(
 
 @app.command()
 def serve(
-    province: Annotated[list[str], typer.Option(help="a province to serve; repeat for several")] = ["23", "41"],  # noqa: B006
-    home: Annotated[Path, typer.Option(help="the home the deployments run against")] = Path("data"),
+    province: Annotated[
+        list[str], typer.Option(metavar="省份代码", help="要服务的省份；可重复给出多个")
+    ] = SERVED_PROVINCES,
+    home: Annotated[Path, typer.Option(metavar="目录", help="部署运行所用的主目录")] = Path("data"),
 ) -> None:
-    """Serve the yearly (1 August 02:00 Asia/Shanghai) and rerun deployments of each province until stopped.
+    """为每个省份提供年度部署（8 月 1 日 02:00，北京时间）和重跑部署，直到停止。
 
-    Needs a Prefect server: ``make serve`` starts one and sets PREFECT_API_URL. Runs take the key for personal
-    data from GETIHU_SECRET (or GETIHU_SECRET_FILE) in this process's environment.
+    需要 Prefect 服务：make serve 会启动它并设置 PREFECT_API_URL。运行所用的个人信息密钥取自本进程环境中的
+    GETIHU_SECRET（或 GETIHU_SECRET_FILE）。Prefect 的遥测默认关闭。
     """
     import os
 
@@ -177,14 +216,12 @@ def serve(
     from flows.secret import secret_from_environment
 
     if not os.environ.get("PREFECT_API_URL"):
-        typer.echo(
-            "getihu serve: PREFECT_API_URL is not set; start a Prefect server first (make serve does).", err=True
-        )
+        typer.echo("getihu serve：没有设置 PREFECT_API_URL；请先启动 Prefect 服务（make serve 会启动）。", err=True)
         raise typer.Exit(EXIT_INPUT)
     try:
         secret_from_environment()  # refuse now, not at 02:00 on 1 August
     except PipelineStop as e:
-        typer.echo(f"getihu serve: {e}", err=True)
+        typer.echo(f"getihu serve：{e}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
     from prefect import serve as prefect_serve
 

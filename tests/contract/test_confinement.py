@@ -46,7 +46,7 @@ def test_a_symbolic_link_within_the_inbox_and_a_linked_inbox_folder_are_read(tmp
 
 @pytest.mark.parametrize("province", ["..", "../41", "4/", "41/..", "４１"])
 def test_a_province_that_is_not_two_digits_cannot_name_a_path(tmp_path, province):
-    with pytest.raises(ConfigurationError, match="expected the two-digit province code"):
+    with pytest.raises(ConfigurationError, match="应为两位数字的省级行政区划代码"):
         cycle_for(province, None, 2025, tmp_path, None, None, b"key")
 
 
@@ -80,4 +80,4 @@ def test_a_name_shaped_like_sql_injection_is_found_as_data_and_changes_nothing(h
 def test_wildcards_and_quotes_match_only_themselves(home, text):
     result = query(home, text)
     assert result.exit_code == 1
-    assert "no business has the USCC or 注册号" in result.output and "Traceback" not in result.output
+    assert "没有统一社会信用代码或注册号为" in result.output and "Traceback" not in result.output

@@ -73,13 +73,13 @@ def test_a_name_matching_one_business_shows_it(home):
 def test_no_match_says_so_and_exits_non_zero(home):
     result = query(home, "不存在的店")
     assert result.exit_code == 1
-    assert "no business has the USCC or 注册号 '不存在的店' or a name containing it" in result.output
+    assert "没有统一社会信用代码或注册号为“不存在的店”、或名称含“不存在的店”的个体工商户" in result.output
 
 
 def test_text_that_looks_like_sql_is_only_ever_a_value(home):
     result = query(home, "' OR 1=1 --")
     assert result.exit_code == 1
-    assert "no business" in result.output
+    assert "没有统一社会信用代码或注册号为" in result.output
 
 
 def test_a_home_without_a_warehouse_is_a_message_not_a_traceback(tmp_path):

@@ -39,7 +39,7 @@ def test_a_run_without_the_secret_refuses_to_start(home):
 def test_year_and_as_of_that_disagree_are_refused(home):
     result = run("--province", "41", "--year", "2025", "--as-of", "2024-07-31", "--home", str(home))
     assert result.exit_code == EXIT_INPUT
-    assert "--year 2025 and --as-of 2024-07-31 disagree" in result.output
+    assert "--year 2025 与 --as-of 2024-07-31 不一致" in result.output
 
 
 def test_a_province_without_a_filed_standard_is_told_how_to_file_one(tmp_path):
@@ -59,7 +59,7 @@ def test_a_missing_inbox_is_named(tmp_path):
 def test_a_bad_quarantine_threshold_is_refused(home):
     result = run("--province", "41", "--year", "2025", "--home", str(home), "--quarantine-threshold", "5")
     assert result.exit_code == EXIT_INPUT
-    assert "expected a share from 0 to 1" in result.output
+    assert "应为 0 到 1 之间的比例" in result.output
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_a_bad_quarantine_threshold_is_refused(home):
         (HomeBusy("data/.lock: still held by getihu run 41-20250731"), EXIT_BUSY, "still held by"),
         (WarehouseBusy("data/warehouse.duckdb: held open read-write"), EXIT_BUSY, "held open read-write"),
         (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv: No space left"),
-        (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "unexpected error (ZeroDivisionError"),
+        (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "因意外错误停止（ZeroDivisionError"),
     ],
 )
 def test_every_failure_is_one_paragraph_with_its_exit_code_and_no_traceback(home, monkeypatch, error, code, shown):
@@ -93,13 +93,13 @@ def test_an_unexpected_error_whose_details_cannot_be_kept_says_so_without_a_trac
     (home / "work").write_text("a file where the work folder should be", encoding="utf-8")
     result = run("--province", "41", "--year", "2025", "--home", str(home))
     assert result.exit_code == EXIT_UNEXPECTED
-    assert "could not be kept in" in result.output and "Traceback" not in result.output
+    assert "无法保存到" in result.output and "Traceback" not in result.output
 
 
 def test_a_real_run_through_an_ephemeral_prefect_server_prints_the_summary_and_the_paths(real_run):
     home, done = real_run
     assert done.returncode == 0, done.stderr
-    assert "development key" in done.stderr and "Traceback" not in done.stderr
+    assert "开发用密钥" in done.stderr and "Traceback" not in done.stderr
     out = home / "out" / "41" / "41-20250731"
     for line in ("41-20250731", "合计", str(out / "submission.csv"), str(out / "report.html")):
         assert line in done.stdout

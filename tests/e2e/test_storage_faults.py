@@ -93,9 +93,9 @@ def run_args(home: Path, inboxes: Path) -> list[str]:
 
 def assert_one_paragraph_and_nothing_published(done, home: Path, before: dict[str, bytes], reason: str) -> None:
     assert done.returncode == EXIT_STORAGE, done.stderr
-    messages = [line for line in done.stderr.splitlines() if line.startswith("getihu run: ")]
+    messages = [line for line in done.stderr.splitlines() if line.startswith("getihu run：")]
     assert len(messages) == 1 and "Traceback" not in done.stderr, done.stderr  # the rest is the stage progress
-    assert reason in messages[0] and "Nothing new was published" in messages[0]
+    assert reason in messages[0] and "没有发布任何新结果" in messages[0]
     assert published_files(home) == before
 
 
