@@ -111,7 +111,7 @@ from flows.stages import execute
 def typing_cycle(province, as_of, home, inbox, ruleset, quarantine_threshold, year=None, draft=False):
     secret = secret_from_environment()
     cycle = cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, quarantine_threshold, draft)
-    return execute(cycle).as_json()
+    return execute(cycle).to_json()
 
 flows.cycle.typing_cycle = typing_cycle
 sys.argv = ["getihu", "run", *sys.argv[1:]]
