@@ -50,9 +50,13 @@ clean:
 	rm -rf $(DEMO_HOME)/inbox $(DEMO_HOME)/out $(DEMO_HOME)/work $(DEMO_HOME)/warehouse.duckdb
 
 # A local Prefect server with the yearly and rerun deployments of provinces 23 and 41 (stop with Ctrl-C).
+# Telemetry is off (a government network sends nothing out). As a service: docs/serve.md (a systemd unit).
 PREFECT_PORT ?= 4200
+serve: export PREFECT_SERVER_ANALYTICS_ENABLED=false
+serve: export DO_NOT_TRACK=1
+serve: export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY=false
 serve: setup
-	@echo "make serve: starting a Prefect server on http://127.0.0.1:$(PREFECT_PORT) (UI and API)."
+	@echo "make serve: starting a Prefect server on http://127.0.0.1:$(PREFECT_PORT) (UI and API), telemetry off (PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1); its log: $(DEMO_HOME)/prefect-server.log."
 	@[ -n "$$GETIHU_SECRET$$GETIHU_SECRET_FILE" ] || echo "make serve: GETIHU_SECRET is not set, so runs use the development key (demo only)."
 	mkdir -p $(DEMO_HOME)
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > $(DEMO_HOME)/prefect-server.log 2>&1 & \

@@ -214,7 +214,9 @@ def serve(
 
     from flows.errors import EXIT_INPUT, PipelineStop
     from flows.secret import secret_from_environment
+    from flows.terminal import telemetry_off
 
+    telemetry_off()
     if not os.environ.get("PREFECT_API_URL"):
         typer.echo("getihu serve：没有设置 PREFECT_API_URL；请先启动 Prefect 服务（make serve 会启动）。", err=True)
         raise typer.Exit(EXIT_INPUT)

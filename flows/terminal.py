@@ -20,6 +20,23 @@ def kept_for_a_developer(cycle, home: Path) -> str:
     return f"给开发人员的详细信息在 {log}。"
 
 
+#: Prefect's telemetry, off unless someone turns it on: a government network sends nothing out (server analytics,
+#: the SDK's usage events — DO_NOT_TRACK — and Prefect Cloud's orchestration telemetry).
+TELEMETRY_OFF = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+}
+
+
+def telemetry_off() -> None:
+    """Turn Prefect's telemetry off in this process (and the servers it starts); a setting already made wins."""
+    import os
+
+    for name, value in TELEMETRY_OFF.items():
+        os.environ.setdefault(name, value)
+
+
 def quiet_prefect(home: Path) -> None:
     """Prefect settings for a run from the terminal, before prefect is imported; the user's own settings win.
 
@@ -33,7 +50,7 @@ def quiet_prefect(home: Path) -> None:
     prefect_home.mkdir(parents=True, exist_ok=True)  # prefect does not create a nested home
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    telemetry_off()
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
