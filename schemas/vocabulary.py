@@ -47,6 +47,13 @@ MIN_AGE = "MIN_AGE"
 NO_CONDITION = "NO_CONDITION"
 
 
+#: What a 生存型 business's one reason code says (docs/architecture.md, "Rulesets").
+REASON_LABELS = {
+    MIN_AGE: "未满足成长型、发展型的共同要求（成立年限不足）",
+    NO_CONDITION: "满足共同要求，但不满足任何成长型或发展型条件",
+}
+
+
 #: The types as the report lists them: highest first.
 SHOWN_TYPES = ("发展型", "成长型", "生存型", "不符合分型条件")
 

@@ -18,7 +18,7 @@ from schemas.outputs import (
     SUBMISSION_HEADERS,
 )
 from schemas.sources import SOURCES
-from schemas.vocabulary import RULESET_LABEL_SEPARATOR
+from schemas.vocabulary import CRITERIA_LABELS, REASON_LABELS, RULESET_LABEL_SEPARATOR
 from transforms.summary import industry_division
 
 
@@ -101,4 +101,39 @@ def quarantine_excel_rows(quarantine: pl.LazyFrame) -> pl.LazyFrame:
         )
         .select(list(QUARANTINE_EXCEL_HEADERS))
         .rename(QUARANTINE_EXCEL_HEADERS)
+    )
+
+
+#: The kinds of code in the warehouse's ``codes`` table.
+CODE_KINDS = {
+    "criterion": "基础条件（不满足则不符合分型条件）",
+    "requirement": "成长型、发展型的共同要求",
+    "condition": "分型标准的条件",
+    "reason": "生存型的分型依据",
+    "quarantine_rule": "隔离规则",
+}
+
+CODES_SCHEMA = {
+    "kind": pl.String,
+    "ruleset_id": pl.String,
+    "ruleset_version": pl.String,
+    "code": pl.String,
+    "label": pl.String,
+}
+
+
+def code_labels(rulesets: list) -> pl.DataFrame:
+    """Every code a person meets in the outputs with its Chinese meaning: the basic criteria, the reason codes of
+    生存型, the quarantine rules, and each ruleset's conditions and requirement (``schemas.ruleset.Ruleset``).
+    Sorted by kind, ruleset and code."""
+    rows = [("criterion", None, None, code, label) for code, label in CRITERIA_LABELS.items()]
+    rows += [("reason", None, None, code, label) for code, label in REASON_LABELS.items()]
+    rows += [("quarantine_rule", None, None, code, label) for code, label in RULE_LABELS.items()]
+    for ruleset in rulesets:
+        rows.append(("requirement", ruleset.id, ruleset.version, "REQUIREMENT", ruleset.requirement.label))
+        rows += [("condition", ruleset.id, ruleset.version, c.code, c.label) for c in ruleset.conditions]
+    return (
+        pl.DataFrame(rows, schema=CODES_SCHEMA, orient="row")
+        .unique(["kind", "ruleset_id", "ruleset_version", "code"], keep="first")
+        .sort("kind", "ruleset_id", "ruleset_version", "code", nulls_last=False)
     )

@@ -13,6 +13,7 @@ what was published, so it never names a folder that is not there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -30,9 +31,11 @@ from flows.report.report import ReportFacts, render_report
 from flows.storage import warehouse
 from flows.storage.excel import write_excel_csv, write_xlsx
 from flows.storage.work_files import CycleFiles, read_cycle_files, schema_problems
-from reference import industries, province_regions
+from reference import filed_rulesets, industries, province_regions, regions, ruleset_for
 from schemas.outputs import EXCEL_CSV, EXCEL_FILES, SUBMISSION
+from schemas.ruleset import RulesetError
 from transforms.publication import (
+    code_labels,
     normalised_industry,
     public_rows,
     quarantine_excel_rows,
@@ -152,6 +155,7 @@ def cycle_entry(
         province=cycle.province,
         cycle_id=cycle.cycle_id,
         as_of=cycle.as_of,
+        cycle_kind=cycle.kind,
         ruleset_id=files.ruleset.id,
         ruleset_version=files.ruleset.version,
         ruleset_sha256=files.ruleset.sha256,
@@ -172,6 +176,30 @@ def warehouse_files(cycle: Cycle) -> dict[str, Path]:
     return {table: cycle.work_dir / f"{table}.parquet" for table in ("directory", "features", "quarantine", "linkage")}
 
 
+def warn(message: str) -> None:
+    """A warning for the person running the cycle: on stderr (the terminal) and in the log (Prefect's UI)."""
+    import logging
+    import sys
+
+    logging.getLogger("getihu").warning(message)
+    print(f"警告：{message}", file=sys.stderr, flush=True)
+
+
+def rulesets_of(cycle: Cycle) -> list:
+    """The filed rulesets and the cycle's own (a draft's), for the warehouse's ``codes``; one that does not load
+    (it was checked before the run) is left out."""
+    found = []
+    for province, path in filed_rulesets().items():
+        try:
+            found.append(ruleset_for(province, path))
+        except RulesetError:
+            continue
+    if cycle.ruleset is not None:
+        with contextlib.suppress(RulesetError):
+            found.append(ruleset_for(cycle.province, cycle.ruleset))
+    return found
+
+
 def _write_json(path: Path, value: dict) -> None:
     path.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -186,7 +214,9 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
     files = read_cycle_files(cycle)
     folder = cycle.out_dir
     recover_cycle_folder(folder)
-    warehouse.clear_leftovers(cycle.warehouse)
+    held = warehouse.clear_leftovers(cycle.warehouse)
+    if held:
+        warn(held)
     previous = cycle.warehouse if cycle.warehouse.exists() else None
     building = _building(folder)
     building.mkdir(parents=True)
@@ -195,7 +225,11 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
     published_at = clock()
     built = warehouse.building_path(cycle.warehouse)
     warehouse.build_warehouse(
-        built, previous, cycle_entry(cycle, files, data_files, published_at), warehouse_files(cycle)
+        built,
+        previous,
+        cycle_entry(cycle, files, data_files, published_at),
+        warehouse_files(cycle),
+        {"regions": regions(), "industries": industries(), "codes": code_labels(rulesets_of(cycle))},
     )
     _write_json(building / "manifest.json", manifest(cycle, files, data_files, published_at))
 

@@ -23,23 +23,28 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.errors import WarehouseBusy, WarehouseError
+from flows.errors import WarehouseError
 from schemas.features import FEATURES
 from schemas.vocabulary import MOVEMENTS, TYPE_RANK
 
 #: The tables. A cycle's rows are written by one statement each, so they are stored together.
 TABLES = ("cycles", "directory", "features", "quarantine", "linkage")
 VIEWS = ("directory_latest", "transitions")
+#: Tables of names and meanings, replaced whole by every publish (``codes`` keeps the codes of earlier rulesets).
+REFERENCE_TABLES = ("regions", "industries", "codes")
 
 
 TABLE_COMMENTS: dict[str, str] = {
     "directory": "个体工商户名录：每期每户一行——主体键、区划、行业、分型结果、分型依据、分型标准、周期",
-    "directory_latest": "各省最新一期（判定日期最晚）的名录，列同 directory",
+    "directory_latest": "各省最新一期年度周期（判定日期为 7 月 31 日）的名录，列同 directory；加开周期不替换它",
     "features": "分型特征：每期每户一行，规则所用的全部特征值（判定日期口径）",
     "cycles": "分型周期：每期一行——省份、判定日期、分型标准、各类户数、输入文件校验和、运行时间",
     "quarantine": "隔离记录：各期被隔离的每一行——来源、文件、行号、列、报送值（个人信息已遮蔽）、规则",
     "linkage": "数据关联：每个商标、专利和纳税人身份关联到的主体及途径，或未关联的原因",
-    "transitions": "分型变动：每户本期分型结果与本省上一期的对比",
+    "transitions": "分型变动：每户本期分型结果与本省上一个年度周期的对比（加开周期不作为比较基准）",
+    "regions": "行政区划：县级行政区划代码及其名称、所属地市和省份",
+    "industries": "国民经济行业分类（GB/T 4754-2017）：大类及其门类的代码和名称",
+    "codes": "代码含义：基础条件、分型标准条件、分型依据和隔离规则的代码及中文含义",
 }
 
 #: Columns with the same meaning in every table.
@@ -60,6 +65,7 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "name": "名称（字号名称，可为空）",
         "region_code": "行政区划代码（县级，6位）",
         "industry_code": "行业代码（GB/T 4754-2017，按登记所填）",
+        "industry": "行业门类大类：门类字母加大类两位（如 H62），大类不在 GB/T 4754-2017 中时为空",
         "business_type": "分型结果：生存型、成长型、发展型或不符合分型条件",
         "reasons": "分型依据：满足的分型条件代码，或未满足的基础条件代码",
         "conditions_met": "满足的分型标准条件代码（如 发展①、成长A）",
@@ -69,6 +75,7 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
     },
     "features": FEATURE_LABELS,
     "cycles": {
+        "cycle_kind": "周期类型：yearly 年度周期（判定日期为 7 月 31 日）、extra 加开周期、draft 草稿（仅草稿仓库）",
         "ruleset_id": "分型标准编号",
         "ruleset_version": "分型标准版本",
         "ruleset_sha256": "分型标准文件的 SHA-256",
@@ -117,6 +124,29 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
     },
 }
 COLUMN_COMMENTS["directory_latest"] = COLUMN_COMMENTS["directory"]
+COLUMN_COMMENTS["regions"] = {
+    "region_code": "县级行政区划代码（6位）",
+    "region_name": "县级行政区划名称",
+    "city_code": "地市代码（4位）",
+    "city_name": "地市名称",
+    "province_code": "省份代码（2位）",
+    "province_name": "省份名称",
+    "kind": "类别（county 县级）",
+}
+COLUMN_COMMENTS["industries"] = {
+    "division": "行业大类代码（2位）",
+    "division_name": "行业大类名称",
+    "section": "行业门类字母（A-T）",
+    "section_name": "行业门类名称",
+}
+COLUMN_COMMENTS["codes"] = {
+    "kind": "类别：criterion 基础条件、requirement 共同要求、condition 分型标准条件、reason 生存型的分型依据、"
+    "quarantine_rule 隔离规则",
+    "ruleset_id": "分型标准编号（条件和共同要求才有）",
+    "ruleset_version": "分型标准版本（条件和共同要求才有）",
+    "code": "代码（如 ANNUAL_REPORT、成长A、MIN_AGE、uscc_check）",
+    "label": "中文含义",
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +156,7 @@ class CycleEntry:
     province: str
     cycle_id: str
     as_of: dt.date
+    cycle_kind: str  # yearly, extra or draft (flows.home.Cycle.kind)
     ruleset_id: str
     ruleset_version: str
     ruleset_sha256: str
@@ -145,17 +176,31 @@ def _rank(column: str) -> str:
     return f"CASE {column} {cases} END"
 
 
+#: Each cycle's kind; a cycle published before ``cycles.cycle_kind`` existed is yearly when judged on 31 July.
+_KINDS_SQL = """
+    SELECT province, cycle_id, as_of,
+           coalesce(cycle_kind, CASE WHEN month(as_of) = 7 AND day(as_of) = 31 THEN 'yearly' ELSE 'extra' END)
+               AS cycle_kind
+    FROM cycles
+"""
+
 _VIEW_SQL = {
-    "directory_latest": """
+    "directory_latest": f"""
         SELECT d.* FROM directory d
-        JOIN (SELECT province, arg_max(cycle_id, as_of) AS cycle_id FROM cycles GROUP BY province) latest
+        JOIN (SELECT province, arg_max(cycle_id, as_of) AS cycle_id FROM ({_KINDS_SQL})
+              WHERE cycle_kind = 'yearly' GROUP BY province) latest
           ON d.province = latest.province AND d.cycle_id = latest.cycle_id
     """,
+    # every cycle, yearly or extra, is compared with the latest yearly cycle before it: an extra cycle in between
+    # is never the base of a comparison
     "transitions": f"""
-        WITH sequence AS (
-            SELECT province, cycle_id, as_of,
-                   lag(cycle_id) OVER (PARTITION BY province ORDER BY as_of) AS previous_cycle_id
-            FROM cycles
+        WITH kinds AS ({_KINDS_SQL}),
+        sequence AS (
+            SELECT c.province, c.cycle_id, c.as_of,
+                   (SELECT arg_max(y.cycle_id, y.as_of) FROM kinds y
+                    WHERE y.province = c.province AND y.cycle_kind = 'yearly' AND y.as_of < c.as_of)
+                       AS previous_cycle_id
+            FROM kinds c
         ),
         now AS (
             SELECT s.*, d.business_key, d.business_type
@@ -189,6 +234,7 @@ _CYCLE_ROW_SQL = """
         $province::VARCHAR AS province,
         $cycle_id::VARCHAR AS cycle_id,
         $as_of::DATE AS as_of,
+        $cycle_kind::VARCHAR AS cycle_kind,
         $ruleset_id::VARCHAR AS ruleset_id,
         $ruleset_version::VARCHAR AS ruleset_version,
         $ruleset_sha256::VARCHAR AS ruleset_sha256,
@@ -215,6 +261,7 @@ def _cycle_row_parameters(entry: CycleEntry) -> dict:
         "province": entry.province,
         "cycle_id": entry.cycle_id,
         "as_of": entry.as_of,
+        "cycle_kind": entry.cycle_kind,
         "ruleset_id": entry.ruleset_id,
         "ruleset_version": entry.ruleset_version,
         "ruleset_sha256": entry.ruleset_sha256,
@@ -332,9 +379,18 @@ def _incoming_views(con: duckdb.DuckDBPyConnection, entry: CycleEntry, files: di
     tag = f"{_literal(entry.province)} AS province, {_literal(entry.cycle_id)} AS cycle_id"
     rest = "COLUMNS(lambda c: c NOT IN ('province', 'cycle_id'))"
     for table, path in files.items():
-        con.execute(
-            f"CREATE TEMP VIEW incoming_{table} AS SELECT {tag}, {rest} FROM read_parquet({_literal(str(path))})"
-        )
+        rows = f"SELECT {tag}, {rest} FROM read_parquet({_literal(str(path))})"
+        if table == "directory":  # with the industry normalised to 门类 letter + 大类 (H62), after industry_code
+            has_industries = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'industries'"
+            ).fetchone()
+            rows = (
+                f"SELECT r.*, i.section || i.division AS industry FROM ({rows}) r LEFT JOIN industries i "
+                "ON i.division = substr(regexp_replace(r.industry_code, '^[A-Z]', ''), 1, 2)"
+                if has_industries[0]
+                else f"SELECT *, NULL::VARCHAR AS industry FROM ({rows})"
+            )
+        con.execute(f"CREATE TEMP VIEW incoming_{table} AS {rows}")
 
 
 def _comment_for(table: str, column: str, carried: dict[tuple[str, str], str]) -> str:
@@ -351,9 +407,10 @@ def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str],
     columns = con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND list_contains($names, table_name) ORDER BY table_name, column_index",
-        {"names": [*TABLES, *VIEWS]},
+        {"names": [*TABLES, *VIEWS, *REFERENCE_TABLES]},
     ).fetchall()
-    for name in (*TABLES, *VIEWS):
+    present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for name in (*TABLES, *VIEWS, *(t for t in REFERENCE_TABLES if t in present)):
         kind = "VIEW" if name in VIEWS else "TABLE"
         con.execute(f"COMMENT ON {kind} {name} IS {_literal(TABLE_COMMENTS[name])}")
     for table, column in columns:
@@ -361,11 +418,36 @@ def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str],
         con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {_literal(comment)}")
 
 
-def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, files: dict[str, Path]) -> None:
+def _reference_tables(con: duckdb.DuckDBPyConnection, reference: dict[str, pl.DataFrame], existing: set[str]) -> None:
+    """``regions``, ``industries`` and ``codes`` replaced by ``reference``'s frames; ``codes`` keeps the rows of codes
+    (an earlier ruleset's conditions) that are not in the new frame."""
+    for name, frame in reference.items():
+        con.register(f"incoming_{name}", frame)
+        if name == "codes" and name in existing:
+            key = "kind, ruleset_id, ruleset_version, code"
+            con.execute(
+                f"CREATE OR REPLACE TABLE codes AS SELECT * FROM incoming_codes UNION ALL BY NAME "
+                f"SELECT * FROM codes WHERE ({key}) NOT IN (SELECT ({key}) FROM incoming_codes) "
+                "ORDER BY kind, ruleset_id NULLS FIRST, ruleset_version NULLS FIRST, code"
+            )
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incoming_{name}")
+        con.unregister(f"incoming_{name}")
+
+
+def build_warehouse(
+    target: Path,
+    previous: Path | None,
+    entry: CycleEntry,
+    files: dict[str, Path],
+    reference: dict[str, pl.DataFrame] | None = None,
+) -> None:
     """Write the complete next warehouse to ``target``: ``previous``'s other cycles and this cycle's rows.
 
     ``files`` holds the parquet file of this cycle's rows of every table but ``cycles`` (which comes from
     ``entry``); DuckDB reads them itself, streaming, and tags each row with its province and cycle.
+    ``reference`` holds the frames of ``regions``, ``industries`` and ``codes`` (publish passes them; without it the
+    tables the previous warehouse has are kept).
     """
     _remove_database(target)
     con = _connect_building(target, previous)
@@ -377,6 +459,8 @@ def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, file
                 "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE comment IS NOT NULL"
             ).fetchall()
         }
+        if reference:
+            _reference_tables(con, reference, existing)
         con.execute(_CYCLE_ROW_SQL, _cycle_row_parameters(entry))
         _incoming_views(con, entry, files)
         for table in TABLES:
@@ -389,28 +473,37 @@ def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, file
         con.close()
 
 
-def _refuse_if_held_read_write(warehouse: Path) -> None:
+def held_read_write(warehouse: Path) -> str | None:
+    """Who holds ``warehouse`` open read-write (DuckDB's lock message, naming the process), or None."""
     # A read-write client holds DuckDB's lock on the file, so a read-only open fails; read-only clients do not.
-    # Swapping the file under such a client would lose what it writes from then on (into the replaced file).
     try:
         duckdb.connect(str(warehouse), read_only=True).close()
     except duckdb.Error as e:
-        if "lock" not in str(e).lower():
-            return  # not held: whatever else is wrong is reported when the file is copied and opened
-        raise WarehouseBusy(
-            f"{warehouse}: held open read-write by another program ({e}). Publishing replaces the file, so what "
-            "that program writes would be lost: close it and run again (analysts open the warehouse read-only, "
-            "which never blocks a run). Nothing new was published."
-        ) from None
+        return str(e) if "lock" in str(e).lower() else None
+    return None
 
 
-def clear_leftovers(warehouse: Path) -> None:
-    """Remove what a killed run left beside ``warehouse`` and merge a write-ahead log a dead client left in it;
-    refuse (:class:`WarehouseBusy`) while a live client holds it open read-write."""
+def clear_leftovers(warehouse: Path) -> str | None:
+    """Remove what a killed run left beside ``warehouse`` and merge a write-ahead log a dead client left in it.
+
+    A live client holding it open read-write (an analyst's DBeaver left open overnight) does not stop the run: the
+    scheduled run publishes, the client keeps working on the file it opened (the replaced one — what it writes
+    from then on is not in the published warehouse), and the warning returned says so. Its write-ahead log, if
+    any, is left alone: DuckDB refuses to replay it into the new file ("WAL does not match"), so new sessions
+    fail until the client closes, and then open the new warehouse.
+    """
     _remove_database(building_path(warehouse))
-    if warehouse.exists():
-        _refuse_if_held_read_write(warehouse)
+    if not warehouse.exists():
+        return None
+    holder = held_read_write(warehouse)
+    if holder is None:
         _merge_stale_wal(warehouse)
+        return None
+    return (
+        f"{warehouse}：发布时有程序以读写方式打开着数据仓库（{holder}）。本次仍照常发布：该程序继续使用它打开的旧文件，"
+        "此后它写入的内容不在新发布的数据仓库中。分析人员请以只读方式打开数据仓库，自己的表放在自己的数据库里"
+        "（ATTACH 数据仓库，READ_ONLY）。"
+    )
 
 
 def replace_published(built: Path, warehouse: Path) -> None:
@@ -440,8 +533,11 @@ def cycle_transitions(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pl.DataF
 
 
 def previous_cycle_id(con: duckdb.DuckDBPyConnection, province: str, as_of: dt.date) -> str | None:
-    """The province's cycle with the latest as-of date before ``as_of``, if any."""
+    """The province's yearly cycle with the latest as-of date before ``as_of``, if any (what ``transitions``
+    compares with)."""
     rows = con.execute(
-        "SELECT cycle_id FROM cycles WHERE province = ? AND as_of < ? ORDER BY as_of DESC LIMIT 1", [province, as_of]
+        f"SELECT cycle_id FROM ({_KINDS_SQL}) WHERE province = ? AND as_of < ? AND cycle_kind = 'yearly' "
+        "ORDER BY as_of DESC LIMIT 1",
+        [province, as_of],
     ).fetchall()
     return rows[0][0] if rows else None

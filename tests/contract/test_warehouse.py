@@ -19,7 +19,7 @@ from schemas.codes import resident_id_problem
 from schemas.vocabulary import MOVEMENTS, TYPE_RANK
 from tests.support.stage_fixture import Business, Fixture, default_businesses, write_cycle
 
-TABLES = {"directory", "features", "cycles", "quarantine", "linkage"}
+TABLES = {"directory", "features", "cycles", "quarantine", "linkage", "regions", "industries", "codes"}
 VIEWS = {"directory_latest", "transitions"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
