@@ -199,6 +199,43 @@ def run(
 
 
 @app.command()
+def cycles(
+    home: Annotated[Path, typer.Option(metavar="目录", help="存放 warehouse.duckdb 的主目录")] = Path("data"),
+) -> None:
+    """列出主目录中已发布的周期（含草稿）：判定日期、类型（年度、加开、草稿）、分型标准和各类户数。"""
+    from flows.cycles import cycles_table, published_cycles
+    from flows.errors import GetihuError
+
+    try:
+        found = published_cycles(home)
+    except GetihuError as e:
+        typer.echo(f"getihu cycles：{e}", err=True)
+        raise typer.Exit(1) from None
+    Console().print(cycles_table(found))
+
+
+@app.command()
+def compare(
+    first: Annotated[str, typer.Argument(metavar="周期A", help="较早的周期编号，如 41-20240731")],
+    second: Annotated[str, typer.Argument(metavar="周期B", help="较晚的周期编号，如 41-20250731")],
+    home: Annotated[Path, typer.Option(metavar="目录", help="存放 warehouse.duckdb 的主目录")] = Path("data"),
+) -> None:
+    """比较两个周期：各类户数及其增减，以及各户从周期A到周期B的变动（上升、下降、不变、新增、退出）。"""
+    from flows.cycles import compare as compared
+    from flows.cycles import frame_table
+    from flows.errors import GetihuError
+
+    try:
+        counts, moves = compared(home, first, second)
+    except GetihuError as e:
+        typer.echo(f"getihu compare：{e}", err=True)
+        raise typer.Exit(1) from None
+    console = Console()
+    console.print(frame_table(counts, f"{first} 与 {second} 的分型户数"))
+    console.print(frame_table(moves, f"从 {first} 到 {second} 的变动"))
+
+
+@app.command()
 def serve(
     province: Annotated[
         list[str], typer.Option(metavar="省份代码", help="要服务的省份；可重复给出多个")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemas.vocabulary import ruleset_name
+from schemas.vocabulary import SHOWN_TYPES, ruleset_name
 
 
 def kept_for_a_developer(cycle, home: Path) -> str:
@@ -69,8 +69,8 @@ def run_summary(cycle, record: dict):
     table = Table()
     table.add_column("分型结果")
     table.add_column("户数", justify="right")
-    for business_type, count in manifest["counts"].items():
-        table.add_row(business_type, f"{count:,}")
+    for business_type in SHOWN_TYPES:  # one order of the types everywhere people read: highest first
+        table.add_row(business_type, f"{manifest['counts'].get(business_type, 0):,}")
     table.add_row("合计", f"{sum(manifest['counts'].values()):,}", style="bold")
     seconds = sum(stage["seconds"] for stage in record["stages"])
     lines = [
