@@ -1,4 +1,4 @@
-"""The data files of the cycle folder (../shared/spec/outputs.md, "Cycle folder"): headers, order and checks.
+"""The data files of the cycle folder (docs/spec/outputs.md, "Cycle folder"): headers, order and checks.
 
 Headers map from the canonical names the pipeline uses to the Chinese headers the recipients read;
 the order of each mapping is the order of the columns in the file.

@@ -51,8 +51,9 @@ def screenshot(report: Path, png: Path, width: int, height: int) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         sys.exit("chromium is not installed: apt-get install -y chromium fonts-noto-cjk")
+    png.unlink(missing_ok=True)  # a shot left from an earlier call must not pass for this one
     with tempfile.TemporaryDirectory(prefix="getihu-chromium-") as profile:
-        subprocess.run(
+        done = subprocess.run(
             [
                 chromium,
                 "--headless",
@@ -69,9 +70,14 @@ def screenshot(report: Path, png: Path, width: int, height: int) -> None:
                 f"--window-size={width},{height}",
                 report.resolve().as_uri(),
             ],
-            check=True,
+            check=False,
             capture_output=True,
             timeout=120,
+        )
+    if done.returncode != 0 or not png.is_file() or png.stat().st_size == 0:
+        sys.exit(
+            f"chromium wrote no screenshot to {png} (exit {done.returncode}): "
+            f"{(done.stderr or b'').decode(errors='replace').strip()[-500:]}"
         )
 
 

@@ -1,4 +1,4 @@
-"""The cycle folder against ../shared/spec/outputs.md, byte-identical reruns, and runs that die midway."""
+"""The cycle folder against docs/spec/outputs.md, byte-identical reruns, and runs that die midway."""
 
 import csv
 import datetime as dt
