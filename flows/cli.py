@@ -89,22 +89,28 @@ def generate(
 def query(
     text: Annotated[str, typer.Argument(metavar="代码或名称", help="统一社会信用代码、注册号或名称（的一部分）")],
     home: Annotated[Path, typer.Option("--home", metavar="目录", help="存放 warehouse.duckdb 的主目录")] = Path("data"),
+    page: Annotated[int, typer.Option(metavar="页码", help="按名称匹配到多户时，列出第几页（每页 20 户）")] = 1,
+    everything: Annotated[bool, typer.Option("--all", help="按名称匹配到多户时，全部列出")] = False,
 ) -> None:
-    """按统一社会信用代码、注册号或名称查询一户：各期分型结果、分型依据及其背后的特征值。"""
+    """按统一社会信用代码、注册号或名称查询一户：各期分型结果、分型依据和满足的条件（附中文含义）、
+    特征值、关联的商标专利和纳税人身份、含本户代码的隔离记录。"""
     # imported here so that `getihu --help` and the other commands do not load DuckDB and Polars first
     from flows.errors import GetihuError
     from flows.home import warehouse_path
-    from flows.query import business_record, look_up, match_list
+    from flows.query import business_record, look_up, match_list, quarantine_table
 
     try:
         lookup = look_up(warehouse_path(home), text)
     except GetihuError as e:
         typer.echo(f"getihu query：{e}", err=True)
         raise typer.Exit(1) from None
+    if lookup.matches.is_empty() and lookup.quarantined is not None and lookup.quarantined.height:
+        Console().print(quarantine_table(lookup.quarantined, f"名录中没有“{text}”，但它在这些隔离记录中"))
+        raise typer.Exit(1)
     if lookup.matches.is_empty():
         typer.echo(f"getihu query：没有统一社会信用代码或注册号为“{text}”、或名称含“{text}”的个体工商户。", err=True)
         raise typer.Exit(1)
-    Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup))
+    Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup, page, everything))
 
 
 @app.command()

@@ -21,8 +21,15 @@ from flows.errors import QueryError
 from flows.storage.warehouse import FEATURE_LABELS, open_read_only
 from reference import regions
 from schemas.codes import normalised_code
-from schemas.outputs import REASON_SEPARATOR
-from schemas.vocabulary import ruleset_name
+from schemas.outputs import REASON_SEPARATOR, RULE_LABELS
+from schemas.sources import SOURCES
+from schemas.vocabulary import (
+    CRITERIA_LABELS,
+    LINK_OUTCOME_LABELS,
+    LINK_SOURCE_LABELS,
+    REASON_LABELS,
+    ruleset_name,
+)
 
 #: Most matches listed for a name; more means the name is too common to pick one from a list.
 MAX_LISTED = 20
@@ -47,6 +54,9 @@ class Lookup:
     matches: pl.DataFrame
     history: pl.DataFrame | None = None  # one row per cycle, oldest first
     features: pl.DataFrame | None = None  # one row per cycle, oldest first
+    labels: dict[tuple, str] | None = None  # (ruleset_id, ruleset_version, code) -> Chinese meaning (``codes``)
+    linkage: pl.DataFrame | None = None  # the latest cycle's linkage rows naming the business (linked or candidate)
+    quarantined: pl.DataFrame | None = None  # quarantined rows whose value is the code looked up
 
 
 def _code_form(text: str) -> str:
@@ -63,7 +73,7 @@ def find_businesses(con: duckdb.DuckDBPyConnection, text: str) -> pl.DataFrame:
 
 def business_history(con: duckdb.DuckDBPyConnection, province: str, business_key: str) -> pl.DataFrame:
     return con.sql(
-        "SELECT cycle_id, as_of, business_type, reasons, ruleset_id, ruleset_version "
+        "SELECT cycle_id, as_of, business_type, reasons, conditions_met, criteria_failed, ruleset_id, ruleset_version "
         "FROM directory WHERE province = $province AND business_key = $key ORDER BY as_of",
         params={"province": province, "key": business_key},
     ).pl()
@@ -77,20 +87,60 @@ def business_features(con: duckdb.DuckDBPyConnection, province: str, business_ke
     ).pl()
 
 
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+def code_meanings(con: duckdb.DuckDBPyConnection) -> dict[tuple, str]:
+    """Every code's Chinese meaning from ``codes`` by (ruleset id, version, code) — a condition's meaning is its
+    ruleset's; criteria and reasons have no ruleset. A warehouse published before ``codes`` existed has none."""
+    if "codes" not in _tables(con):
+        return {}
+    rows = con.execute("SELECT ruleset_id, ruleset_version, code, label FROM codes").fetchall()
+    return {(rid, version, code): label for rid, version, code, label in rows}
+
+
+def business_linkage(con: duckdb.DuckDBPyConnection, province: str, business_key: str, cycle_id: str) -> pl.DataFrame:
+    """The trademarks, patents and tax identities linked to the business in ``cycle_id``, and the ambiguous ones
+    naming it as a candidate (not credited to anyone)."""
+    return con.sql(
+        "SELECT source, record, status, route, detail FROM linkage WHERE province = $province AND cycle_id = $cycle "
+        "AND (business_key = $key OR list_contains(candidates, $key)) ORDER BY source, status, record",
+        params={"province": province, "key": business_key, "cycle": cycle_id},
+    ).pl()
+
+
+def quarantined_rows(con: duckdb.DuckDBPyConnection, code: str) -> pl.DataFrame:
+    """Quarantined rows whose delivered value is ``code`` (or, for a duplicate key, contains it)."""
+    if not code:
+        return pl.DataFrame()
+    return con.sql(
+        'SELECT cycle_id, source, file, line, "column", value, rule FROM quarantine '
+        "WHERE value = $code OR (rule = 'duplicate_conflict' AND contains(value, $code)) "
+        "ORDER BY cycle_id, source, file, line",
+        params={"code": code},
+    ).pl()
+
+
 def look_up(warehouse: Path, text: str) -> Lookup:
     """Answer a query from the published warehouse."""
     if not text.strip():
-        raise QueryError("give a USCC, a 注册号 or part of a name to look up")
+        raise QueryError("请给出统一社会信用代码、注册号或名称的一部分")
     with open_read_only(warehouse) as con:
         matches = find_businesses(con, text)
         if matches.height != 1:
-            return Lookup(text=text, matches=matches)
-        province, key = matches.row(0, named=True)["province"], matches.row(0, named=True)["business_key"]
+            quarantined = quarantined_rows(con, _code_form(text)) if matches.is_empty() else None
+            return Lookup(text=text, matches=matches, quarantined=quarantined)
+        row = matches.row(0, named=True)
+        province, key = row["province"], row["business_key"]
         return Lookup(
             text=text,
             matches=matches,
             history=business_history(con, province, key),
             features=business_features(con, province, key),
+            labels=code_meanings(con),
+            linkage=business_linkage(con, province, key, row["cycle_id"]),
+            quarantined=quarantined_rows(con, key),
         )
 
 
@@ -111,9 +161,12 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def match_list(lookup: Lookup) -> Group:
-    """Several businesses matched: a short list to pick one from by its code (codes are never cut short)."""
-    shown = lookup.matches.head(MAX_LISTED)
+def match_list(lookup: Lookup, page: int = 1, everything: bool = False) -> Group:
+    """Several businesses matched: a page of the list (``MAX_LISTED`` rows; ``everything``: all of them) to pick one
+    from by its code (codes are never cut short)."""
+    pages = max(1, -(-lookup.matches.height // MAX_LISTED))
+    page = min(max(page, 1), pages)
+    shown = lookup.matches if everything else lookup.matches.slice((page - 1) * MAX_LISTED, MAX_LISTED)
     table = Table(title=f"“{lookup.text}”匹配 {lookup.matches.height} 户", title_justify="left")
     table.add_column("统一社会信用代码或注册号", no_wrap=True, min_width=18)
     table.add_column("名称", overflow="fold")
@@ -127,8 +180,37 @@ def match_list(lookup: Lookup) -> Group:
             row["business_type"],
         )
     more = lookup.matches.height - shown.height
-    hint = f"另有 {more} 户未列出。" if more else ""
+    hint = f"第 {page}/{pages} 页，另有 {more} 户未列出（--page 翻页，--all 列出全部）。" if more else ""
     return Group(table, Text(f"{hint}请用统一社会信用代码或注册号查询其中一户。"))
+
+
+def quarantine_table(rows: pl.DataFrame, title: str) -> Table:
+    """Quarantined rows with each rule's Chinese meaning."""
+    table = Table(title=title, title_justify="left")
+    for column in ("周期", "来源", "文件", "行号", "列", "报送值", "规则"):
+        table.add_column(column, overflow="fold")
+    for row in rows.iter_rows(named=True):
+        source = SOURCES[row["source"]].label if row["source"] in SOURCES else row["source"]
+        table.add_row(
+            row["cycle_id"],
+            source,
+            row["file"],
+            str(row["line"]),
+            row["column"],
+            _shown(row["value"]),
+            f"{row['rule']} {RULE_LABELS.get(row['rule'], '')}",
+        )
+    return table
+
+
+def _labelled(codes: list[str], labels: dict[tuple, str], ruleset: tuple[str, str]) -> str:
+    """Each code with its Chinese meaning, one a line; a code whose meaning is unknown stays a code."""
+
+    def meaning(code: str) -> str:
+        found = labels.get((*ruleset, code)) or labels.get((None, None, code))
+        return found or CRITERIA_LABELS.get(code) or REASON_LABELS.get(code, "")
+
+    return "\n".join(f"{c} {meaning(c)}".strip() for c in codes) or "—"
 
 
 def business_record(lookup: Lookup) -> Group:
@@ -139,15 +221,18 @@ def business_record(lookup: Lookup) -> Group:
         f"\n统一社会信用代码 {_shown(business['uscc'])}  注册号 {_shown(business['reg_no'])}",
         f"\n行政区划 {_region_name(business['region_code'])}",
     )
+    labels = lookup.labels or {}
     history = Table(title="各期分型", title_justify="left")
-    for column in ("周期", "判定日期", "分型结果", "分型依据", "分型标准"):
+    for column in ("周期", "判定日期", "分型结果", "分型依据", "满足的条件", "未满足的基础条件", "分型标准"):
         history.add_column(column, overflow="fold")
     for row in lookup.history.iter_rows(named=True):
         history.add_row(
             row["cycle_id"],
             row["as_of"].isoformat(),
             row["business_type"],
-            _shown(row["reasons"]),
+            _labelled(row["reasons"], labels, (row["ruleset_id"], row["ruleset_version"])),
+            _labelled(row["conditions_met"], labels, (row["ruleset_id"], row["ruleset_version"])),
+            _labelled(row["criteria_failed"], labels, (row["ruleset_id"], row["ruleset_version"])),
             ruleset_name(row["ruleset_id"], row["ruleset_version"]),
         )
     features = Table(title="特征值（判定日期口径）", title_justify="left")
@@ -158,4 +243,23 @@ def business_record(lookup: Lookup) -> Group:
     for name in [c for c in lookup.features.columns if c != "cycle_id"]:
         label = FEATURE_LABELS.get(name, name)
         features.add_row(label, *(_shown(v) for v in lookup.features[name].to_list()))
-    return Group(header, history, features)
+    parts = [header, history, features]
+    if lookup.linkage is not None:
+        linked = Table(title="商标、专利、纳税人身份（最新一期）", title_justify="left")
+        for column in ("类别", "记录", "结果", "关联途径", "说明"):
+            linked.add_column(column, overflow="fold")
+        for row in lookup.linkage.iter_rows(named=True):
+            status = {"linked": "已关联", "ambiguous": "多个候选（本户是候选之一，不计入）"}.get(
+                row["status"], row["status"]
+            )
+            linked.add_row(
+                LINK_SOURCE_LABELS.get(row["source"], row["source"]),
+                row["record"],
+                status,
+                LINK_OUTCOME_LABELS.get(row["route"], "—") if row["route"] else "—",
+                _shown(row["detail"]),
+            )
+        parts.append(linked if lookup.linkage.height else Text("本户在最新一期没有关联的商标、专利或纳税人身份。"))
+    if lookup.quarantined is not None and lookup.quarantined.height:
+        parts.append(quarantine_table(lookup.quarantined, "含本户代码的隔离记录"))
+    return Group(*parts)

@@ -34,7 +34,7 @@ def test_a_uscc_shows_the_type_and_reasons_of_every_cycle_and_the_features_behin
     assert "410102 郑州市中原区" in out
     assert "41-20240731" in out and "41-20250731" in out
     assert "发展型" in out and "成长型" in out, "the 2024 type and the 2025 type"
-    assert "发展A; 成长D" in out and "成长A" in out
+    assert "发展A" in out and "成长D" in out and "成长A" in out
     assert "上一年度实缴税款净额" in out and f"{business.tax_paid:,.2f}" in out
     assert "成立年限" in out
 
@@ -86,3 +86,38 @@ def test_a_home_without_a_warehouse_is_a_message_not_a_traceback(tmp_path):
     result = query(tmp_path, "92410105MA00000011")
     assert result.exit_code == 1
     assert "no warehouse here yet" in result.output and "Traceback" not in result.output
+
+
+# Issue 14, finding 6: what an objection handler needs beside the type.
+
+
+def test_codes_are_shown_with_their_chinese_meaning(home):
+    from schemas.vocabulary import CRITERIA_LABELS
+
+    ineligible = next(b for b in BUSINESSES if b.business_type == "不符合分型条件")
+    out = query(home, ineligible.key).output
+    code = ineligible.criteria_failed[0]
+    assert code in out and CRITERIA_LABELS[code][:4] in out
+
+
+def test_linked_records_and_ambiguous_candidacy_are_shown(home):
+    keys = [b.key for b in BUSINESSES]
+    linked = query(home, keys[2]).output
+    assert "TM30000001" in linked and "商标" in linked and "统一社会信用代码" in linked
+    candidate = query(home, keys[6]).output
+    assert "2024100000022" in candidate and "多个候选" in candidate
+
+
+def test_a_code_found_only_in_the_quarantine_shows_those_rows(home):
+    result = query(home, "92410105MA0000009Q")
+    assert result.exit_code == 1
+    assert "隔离记录" in result.output and "registration.csv" in result.output and "uscc_check" in result.output
+
+
+def test_a_partial_name_is_paged(home):
+    first = runner.invoke(app, ["query", "小店", "--home", str(home)], env={"COLUMNS": "160"}).output
+    second = runner.invoke(app, ["query", "小店", "--home", str(home), "--page", "2"], env={"COLUMNS": "160"}).output
+    everything = runner.invoke(app, ["query", "小店", "--home", str(home), "--all"], env={"COLUMNS": "160"}).output
+    assert "第 1/2 页" in first and "--page" in first
+    assert first != second
+    assert "另有" not in everything and all(b.name in everything for b in BUSINESSES if b.name and "小店" in b.name)

@@ -57,6 +57,7 @@ def test_a_draft_never_touches_the_official_cycle_nor_the_warehouse(earlier_home
     assert set(pl.read_csv(folder / "submission.csv")["分型标准"]) == {"HA-2024.2"}
     report = (folder / "report.html").read_text(encoding="utf-8")
     assert re.search(r"<h1>【草稿】", report) and "不得报送" in report
+    assert "全国名录报送截止日" not in report, "a draft is never submitted: no deadline to meet"
 
 
 def test_getihu_run_refuses_a_draft_ruleset_in_chinese_and_publishes_nothing(earlier_home, tmp_path):
