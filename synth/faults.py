@@ -93,7 +93,11 @@ def covered_rules() -> set[str]:
 
 @dataclass(frozen=True)
 class Breaker:
-    """Turns a valid delivered value into one that breaks a given rule and no other."""
+    """Turns a valid delivered value into one that breaks a given rule and no other.
+
+    ``as_of`` is the bound a date may not pass: the extraction date (extracts.md v2), since dates between the
+    cycle's as-of date and the extraction are valid. ``date_after_cycle`` makes a date after it.
+    """
 
     province: str
     as_of: dt.date

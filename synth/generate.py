@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from schemas.sources import SOURCES
 from synth import designed
 from synth.businesses import businesses
-from synth.faults import Breaker, forced_rules, inject
+from synth.faults import DUPLICATE, Breaker, forced_rules, inject
 from synth.inbox import InboxWriter
 from synth.layout import LAYOUTS, delivered
 from synth.records import ChunkRecords
@@ -27,6 +27,19 @@ from synth.truth import facts, links
 from synth.world import Plan, World
 
 FAULT_COLUMNS = ["source", "file", "line", "column", "rule", "value"]
+CONFIG_FILE = "inbox.toml"
+#: Sources where a conflicting duplicate is not simply quarantined under rules.md v2 (Terms): an annual report
+#: version with a same-day twin (filed, figures unknown) and a listing episode with a twin (resolved against
+#: the business). Their faults.csv rows still say duplicate_conflict.
+V2_CONFLICT_SOURCES = ("annual_report", "abnormal_list", "serious_list", "suspension", "tax_abnormal")
+
+
+def inbox_toml(plan: Plan) -> str:
+    """The inbox's ``inbox.toml``: when the extracts were taken (extracts.md v2); dates after it are impossible."""
+    return (
+        "# written by getihu generate: the departments' extraction date (extracts.md v2)\n"
+        f"extracted_on = {plan.extracted_on.isoformat()}\n"
+    )
 
 
 def truth_dir(inbox: Path) -> Path:
@@ -92,6 +105,7 @@ def _clear(inbox: Path, truth: Path) -> None:
     for path in inbox.glob("*"):
         if path.is_file() and path.suffix in (".csv", ".xlsx", ".parquet") and path.stem.startswith(tuple(SOURCES)):
             path.unlink()
+    (inbox / CONFIG_FILE).unlink(missing_ok=True)
     inbox.mkdir(parents=True, exist_ok=True)
     truth.mkdir(parents=True)
 
@@ -128,11 +142,12 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
         biz, typed, links_truth = chunk_frames(world, chunk, cases if chunk == 0 else None)
         forced = forced_rules({s: f.height for s, f in typed.items()}) if chunk == 0 and plan.faults else {}
         quarantined: dict[str, pl.Series] = {}
+        conflicts: dict[str, pl.Series] = {}
         for source in SOURCES:
             frame = delivered(source, typed[source])
             injected = None
             if plan.faults:
-                breaker = Breaker(plan.province, plan.as_of_date, plan.rng(chunk, "faults/" + source))
+                breaker = Breaker(plan.province, plan.extracted_on, plan.rng(chunk, "faults/" + source))
                 injected = inject(
                     source, frame, plan.faults, plan.rng(chunk, "faults/rows/" + source), breaker, protected,
                     forced.get(source, []),
@@ -140,6 +155,10 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
                 frame = injected.frame
             placed = writer.write(source, frame)
             quarantined[source] = injected.quarantined if injected else pl.Series("_rid", [], dtype=pl.Int64)
+            if injected is not None and source in V2_CONFLICT_SOURCES:
+                twins = injected.faults.filter(pl.col("rule") == DUPLICATE)["_rid"]
+                conflicts[source] = quarantined[source].filter(quarantined[source].is_in(twins.implode()))
+                quarantined[source] = quarantined[source].filter(~quarantined[source].is_in(twins.implode()))
             if injected is not None:
                 fault_parts.append(
                     injected.faults.join(placed, on="_rid").with_columns(source=pl.lit(source)).select(FAULT_COLUMNS)
@@ -149,13 +168,14 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
                     .with_columns(source=pl.lit(source))
                     .select("source", "file", "line")
                 )
-        fact_file.append(facts(biz, typed, links_truth, quarantined, plan.as_of_date))
+        fact_file.append(facts(biz, typed, links_truth, quarantined, plan.as_of_date, plan.report_year, conflicts))
         link_file.append(links(biz, typed, links_truth))
         if progress:
             progress(chunk + 1, plan.chunks)
     for source in SOURCES:
         writer.ensure(source)
     files = writer.close()
+    (inbox / CONFIG_FILE).write_text(inbox_toml(plan), encoding="utf-8")
     fact_file.close()
     link_file.close()
     faults = duplicates = 0
@@ -169,6 +189,8 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
         "province": plan.province,
         "year": plan.year,
         "as_of": plan.as_of_date.isoformat(),
+        "report_year": plan.report_year,
+        "extracted_on": plan.extracted_on.isoformat(),
         "businesses": plan.businesses,
         "seed": plan.seed,
         "faults": plan.faults,
