@@ -42,6 +42,19 @@ def inbox_toml(plan: Plan) -> str:
     )
 
 
+def same_day_conflicts(reports: pl.DataFrame) -> pl.DataFrame:
+    """Rows of report versions filed on one day with different content: ``_rid`` and faults.csv's other columns."""
+    group = ["_bidx", "report_year", "filed_on"]
+    content = pl.struct("sales_yuan", "tax_declared_yuan", "staff_count", "has_website")
+    return reports.filter((pl.len().over(group) > 1) & (content.n_unique().over(group) > 1)).select(
+        "_rid",
+        source=pl.lit("annual_report"),
+        column=pl.lit("统一社会信用代码"),
+        rule=pl.lit(DUPLICATE),
+        value=pl.col("uscc").fill_null(""),
+    )
+
+
 def truth_dir(inbox: Path) -> Path:
     """Where the ground truth goes: beside the inbox, never inside it (``41/2025`` → ``41/2025.truth``)."""
     return inbox.parent / f"{inbox.name}.truth"
@@ -135,6 +148,7 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
     writer = InboxWriter(inbox, plan.file_format, plan.as_of_date)
     fact_file, link_file = _Appender(truth / "facts.parquet"), _Appender(truth / "links.parquet")
     fault_parts: list[pl.DataFrame] = []
+    conflict_parts: list[pl.DataFrame] = []
     duplicate_parts: list[pl.DataFrame] = []
     cases = designed.cases(world)
     protected = cases.businesses.height
@@ -145,15 +159,18 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
         conflicts: dict[str, pl.Series] = {}
         for source in SOURCES:
             frame = delivered(source, typed[source])
+            conflicting = same_day_conflicts(typed[source]) if source == "annual_report" else None
             injected = None
             if plan.faults:
                 breaker = Breaker(plan.province, plan.extracted_on, plan.rng(chunk, "faults/" + source))
                 injected = inject(
                     source, frame, plan.faults, plan.rng(chunk, "faults/rows/" + source), breaker, protected,
-                    forced.get(source, []),
+                    forced.get(source, []), conflicting["_rid"] if conflicting is not None else None,
                 )  # fmt: skip
                 frame = injected.frame
             placed = writer.write(source, frame)
+            if conflicting is not None:
+                conflict_parts.append(conflicting.join(placed, on="_rid").select(FAULT_COLUMNS))
             quarantined[source] = injected.quarantined if injected else pl.Series("_rid", [], dtype=pl.Int64)
             if injected is not None and source in V2_CONFLICT_SOURCES:
                 twins = injected.faults.filter(pl.col("rule") == DUPLICATE)["_rid"]
@@ -178,6 +195,9 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
     (inbox / CONFIG_FILE).write_text(inbox_toml(plan), encoding="utf-8")
     fact_file.close()
     link_file.close()
+    # same-day conflicting report versions the generator made on purpose (not --faults): a v2 pipeline quarantines
+    # both rows and still counts the report as filed, figures unknown (rules.md, Terms)
+    pl.concat(conflict_parts).sort("file", "line").write_csv(truth / "conflicts.csv")
     faults = duplicates = 0
     if plan.faults:
         fault_frame = pl.concat(fault_parts).sort("file", "line", "column")
