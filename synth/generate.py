@@ -34,12 +34,30 @@ CONFIG_FILE = "inbox.toml"
 V2_CONFLICT_SOURCES = ("annual_report", "abnormal_list", "serious_list", "suspension", "tax_abnormal")
 
 
-def inbox_toml(plan: Plan) -> str:
-    """The inbox's ``inbox.toml``: when the extracts were taken (extracts.md v2); dates after it are impossible."""
-    return (
+def department_names(plan: Plan) -> dict[str, str]:
+    """With ``--department-names``: the file stems some departments really use, per source (else none)."""
+    if not plan.department_names:
+        return {}
+    return {"patent": "专利", "serious_list": f"严重违法失信名单{plan.year}"}
+
+
+def inbox_toml(plan: Plan, files: dict[str, int]) -> str:
+    """The inbox's ``inbox.toml``: when the extracts were taken (extracts.md v2); dates after it are impossible.
+
+    With ``--department-names``, a ``[files]`` table maps each file so named (TOML key: the file name, or a glob)
+    to its source (value: the source's name), e.g. ``"专利.csv" = "patent"``.
+    """
+    text = (
         "# written by getihu generate: the departments' extraction date (extracts.md v2)\n"
         f"extracted_on = {plan.extracted_on.isoformat()}\n"
     )
+    renamed = department_names(plan)
+    if renamed:
+        text += "\n# files named as the departments name them: file name (or glob) = source\n[files]\n"
+        for source, stem in sorted(renamed.items(), key=lambda item: item[1]):
+            for file in sorted(f for f in files if f.split(".")[0] == stem):
+                text += f'"{file}" = "{source}"\n'
+    return text
 
 
 def same_day_conflicts(reports: pl.DataFrame) -> pl.DataFrame:
@@ -111,12 +129,16 @@ def chunk_frames(
     return typed["registration"], typed, truth
 
 
+DEPARTMENT_STEMS = ("专利", "严重违法失信名单")  # what --department-names writes (department_names)
+
+
 def _clear(inbox: Path, truth: Path) -> None:
     """Remove what an earlier run wrote (source files and the truth), so no stale monthly file survives."""
     if truth.exists():
         shutil.rmtree(truth)
     for path in inbox.glob("*"):
-        if path.is_file() and path.suffix in (".csv", ".xlsx", ".parquet") and path.stem.startswith(tuple(SOURCES)):
+        ours = path.stem.startswith(tuple(SOURCES)) or path.stem.startswith(DEPARTMENT_STEMS)
+        if path.is_file() and path.suffix in (".csv", ".xlsx", ".parquet") and ours:
             path.unlink()
     (inbox / CONFIG_FILE).unlink(missing_ok=True)
     inbox.mkdir(parents=True, exist_ok=True)
@@ -145,7 +167,7 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
     world = World(plan)
     truth = truth_dir(inbox)
     _clear(inbox, truth)
-    writer = InboxWriter(inbox, plan.file_format, plan.as_of_date)
+    writer = InboxWriter(inbox, plan.file_format, plan.as_of_date, department_names(plan))
     fact_file, link_file = _Appender(truth / "facts.parquet"), _Appender(truth / "links.parquet")
     fault_parts: list[pl.DataFrame] = []
     conflict_parts: list[pl.DataFrame] = []
@@ -192,7 +214,7 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
     for source in SOURCES:
         writer.ensure(source)
     files = writer.close()
-    (inbox / CONFIG_FILE).write_text(inbox_toml(plan), encoding="utf-8")
+    (inbox / CONFIG_FILE).write_text(inbox_toml(plan, files), encoding="utf-8")
     fact_file.close()
     link_file.close()
     # same-day conflicting report versions the generator made on purpose (not --faults): a v2 pipeline quarantines

@@ -21,7 +21,7 @@ from synth.world import CHUNK_SIZE, World
 ANNUAL_REPORT_FILING = {"active": 0.86, "closed": 0.45}  # share filing a year's report
 AMENDED_SHARE = 0.03  # reports corrected later (年报修改): a second version, filed later, with other figures
 SAME_DAY_CONFLICT_SHARE = 0.002  # two versions filed on one day with different figures (a conflict)
-CULTURE_FEE_INDUSTRIES = ("8051", "8052", "6241", "6121", "6510")  # 文化事业建设费 falls on some services
+CULTURE_FEE_INDUSTRIES = ("8052", "6241")  # 文化事业建设费 falls on entertainment (浴池, 茶馆 here)
 ABNORMAL_SHARE = 0.06
 SERIOUS_SHARE = 0.003
 SUSPENSION_SHARE = 0.012
@@ -133,7 +133,7 @@ class ChunkRecords:
     def _pick(self, share: np.ndarray | float, aspect: str) -> np.ndarray:
         """Businesses drawn with probability ``share`` among those with a key of the listing sources (USCC, 注册号)."""
         chosen = self.rng(aspect).random(self.n) < share
-        return np.flatnonzero(chosen & self.has_key)
+        return np.flatnonzero(chosen & self.has_key & (self.est <= self.as_of))  # not the days-old ones after D
 
     def _col(self, name: str, rows: np.ndarray) -> pl.Series:
         return self.biz[name].gather(rows)

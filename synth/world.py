@@ -33,6 +33,7 @@ class Plan:
     faults: float = 0.0
     file_format: str = "csv"
     as_of: dt.date | None = None
+    department_names: bool = False  # name some files as departments do (专利.csv), mapped in inbox.toml [files]
 
     def __post_init__(self) -> None:
         if self.file_format not in FORMATS:
