@@ -17,7 +17,7 @@ import pytest
 
 from synth.generate import generate, truth_dir
 from synth.world import Plan
-from tests.generated import _date, data_files, read_rows, source_of
+from tests.generated import _date, breaches, data_files, read_rows, source_of
 from tests.test_generate_cases import EXPECTED as V1_EXPECTED
 
 SURCHARGES = ("教育费附加", "地方教育附加", "文化事业建设费", "残疾人就业保障金", "水利建设基金")
@@ -295,3 +295,48 @@ def test_department_names_are_an_option_mapped_in_inbox_toml(tmp_path):
     }
     generate(Plan("41", 2025, 400, seed=4), named)  # a rerun without the option leaves no department-named file
     assert {p.name for p in named.iterdir()} == {p.name for p in plain.iterdir()}
+
+
+def test_with_faults_the_truth_follows_v2_for_conflicting_versions(tmp_path):
+    """--faults: a report version with a same-day twin leaves the report filed, figures unknown; a listing episode
+    with a conflicting twin stays in force (resolved against the business). Recomputed from the files, rows that
+    break a rule other than duplicate_conflict left out."""
+    inbox = tmp_path / "41" / "2025"
+    plan = Plan("41", 2025, 3000, seed=9, faults=0.03)
+    generate(plan, inbox)
+    d = plan.as_of_date
+    found, _ = breaches(inbox, "41", d)
+    broken = {(file, line) for file, line, _, rule in found if rule != "duplicate_conflict"}
+
+    def accepted(source: str) -> list[dict[str, str]]:
+        return [
+            row
+            for path in data_files(inbox)
+            if source_of(path.name) == source
+            for i, row in enumerate(read_rows(path))
+            if (path.name, i + 2) not in broken
+        ]
+
+    facts = _facts(inbox)
+    versions: dict[str, dict[dt.date, set]] = {}
+    for row in accepted("annual_report"):
+        if row["报告年度"] == str(plan.report_year) and _date(row["报送日期"]) <= d:
+            content = (
+                row["营业额或营业收入（万元）"],
+                row["从业人数"],
+                row["纳税总额（万元）"],
+                row["是否有网站或网店"],
+            )
+            versions.setdefault(_key(row), {}).setdefault(_date(row["报送日期"]), set()).add(content)
+    conflicted = {k for k, by_day in versions.items() if len(by_day[max(by_day)]) > 1}
+    assert len(conflicted) >= 3
+    assert set(facts.filter("report_conflict")["business_key"]) == conflicted
+    assert facts.filter(pl.col("business_key").is_in(list(conflicted)))["sales_prev_year"].null_count() == len(
+        conflicted
+    )
+    for source, feature, end in (
+        ("serious_list", "on_serious_list", "移出日期"),
+        ("abnormal_list", "on_abnormal_list", "移出日期"),
+    ):
+        listed = {_key(r) for r in accepted(source) if _date(r["列入日期"]) <= d and (not r[end] or _date(r[end]) > d)}
+        assert set(facts.filter(feature)["business_key"]) == listed, source
