@@ -480,6 +480,13 @@ def _v2_cases(c: _Builder) -> None:
     c.listing("abnormal_list", c.business("abnormal_removed_after_as_of"), dt.date(r, 8, 1), after)
     c.listing("abnormal_list", c.business("abnormal_listed_after_as_of"), as_of + D, None)
     c.listing("serious_list", c.business("serious_removed_after_as_of"), dt.date(r, 2, 1), after)
+    # one episode delivered twice with different ends: in force as long as any version says so (rules.md, Terms)
+    b = c.business("abnormal_episode_conflict")
+    c.listing("abnormal_list", b, dt.date(r, 8, 1), as_of - 10 * D)
+    c.listing("abnormal_list", b, dt.date(r, 8, 1), None)
+    b = c.business("serious_episode_conflict")
+    c.listing("serious_list", b, dt.date(r, 2, 1), as_of - 30 * D)
+    c.listing("serious_list", b, dt.date(r, 2, 1), after)
     b = c.business("tax_abnormal_lifted_after_as_of")
     c.rows["tax_abnormal"].append(
         {"_bidx": b.bidx, "taxpayer_id": (b.bidx, c.tax_id(b)), "declared_on": dt.date(r, 6, 1), "lifted_on": after}

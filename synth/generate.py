@@ -60,13 +60,25 @@ def inbox_toml(plan: Plan, files: dict[str, int]) -> str:
     return text
 
 
-def same_day_conflicts(reports: pl.DataFrame) -> pl.DataFrame:
-    """Rows of report versions filed on one day with different content: ``_rid`` and faults.csv's other columns."""
-    group = ["_bidx", "report_year", "filed_on"]
-    content = pl.struct("sales_yuan", "tax_declared_yuan", "staff_count", "has_website")
-    return reports.filter((pl.len().over(group) > 1) & (content.n_unique().over(group) > 1)).select(
+#: Versions the generator sends on purpose (not --faults) that a v2 pipeline sees as conflicts: rows with the
+#: same key and different content. Report versions filed on one day (both quarantined, the report filed with
+#: unknown figures) and listing episodes with one start and different ends (in force if any version says so).
+CONFLICT_GROUPS = {
+    "annual_report": ("report_year", "filed_on"),
+    "abnormal_list": ("listed_on",),
+    "serious_list": ("listed_on",),
+}
+
+
+def sent_conflicts(source: str, rows: pl.DataFrame) -> pl.DataFrame | None:
+    """Rows of ``source`` in such a conflict: ``_rid`` and faults.csv's other columns (None: no such source)."""
+    if source not in CONFLICT_GROUPS or rows.is_empty():
+        return None
+    group = ["_bidx", *CONFLICT_GROUPS[source]]
+    content = pl.struct([c for c in rows.columns if not c.startswith("_")])
+    return rows.filter((pl.len().over(group) > 1) & (content.n_unique().over(group) > 1)).select(
         "_rid",
-        source=pl.lit("annual_report"),
+        source=pl.lit(source),
         column=pl.lit("统一社会信用代码"),
         rule=pl.lit(DUPLICATE),
         value=pl.col("uscc").fill_null(""),
@@ -181,7 +193,7 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
         conflicts: dict[str, pl.Series] = {}
         for source in SOURCES:
             frame = delivered(source, typed[source])
-            conflicting = same_day_conflicts(typed[source]) if source == "annual_report" else None
+            conflicting = sent_conflicts(source, typed[source])
             injected = None
             if plan.faults:
                 breaker = Breaker(plan.province, plan.extracted_on, plan.rng(chunk, "faults/" + source))
@@ -217,9 +229,8 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
     (inbox / CONFIG_FILE).write_text(inbox_toml(plan, files), encoding="utf-8")
     fact_file.close()
     link_file.close()
-    # same-day conflicting report versions the generator made on purpose (not --faults): a v2 pipeline quarantines
-    # both rows and still counts the report as filed, figures unknown (rules.md, Terms)
-    pl.concat(conflict_parts).sort("file", "line").write_csv(truth / "conflicts.csv")
+    # conflicting versions the generator made on purpose (not --faults), see CONFLICT_GROUPS
+    pl.concat(conflict_parts).sort("source", "file", "line").write_csv(truth / "conflicts.csv")
     faults = duplicates = 0
     if plan.faults:
         fault_frame = pl.concat(fault_parts).sort("file", "line", "column")

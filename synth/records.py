@@ -21,6 +21,7 @@ from synth.world import CHUNK_SIZE, World
 ANNUAL_REPORT_FILING = {"active": 0.86, "closed": 0.45}  # share filing a year's report
 AMENDED_SHARE = 0.03  # reports corrected later (年报修改): a second version, filed later, with other figures
 SAME_DAY_CONFLICT_SHARE = 0.002  # two versions filed on one day with different figures (a conflict)
+TWIN_EPISODE_SHARE = 0.004  # a listing episode delivered twice with different 移出日期 (a sync error upstream)
 CULTURE_FEE_INDUSTRIES = ("8052", "6241")  # 文化事业建设费 falls on entertainment (浴池, 茶馆 here)
 ABNORMAL_SHARE = 0.06
 SERIOUS_SHARE = 0.003
@@ -232,11 +233,16 @@ class ChunkRecords:
         ended = (rng.random(len(rows)) < removed_share) & (listed < end)
         again = ended & (removed < end - 1) & (rng.random(len(rows)) < 0.15)
         relisted = random_dates(rng, removed[again] + 1, np.full(again.sum(), end))
+        # a twin of the episode (same start) with another end: open if the episode ended, else ended
+        twin = (rng.random(len(rows)) < TWIN_EPISODE_SHARE) & (ended | (listed < end))
+        twin_removed = np.where(ended, NAT, random_dates(rng, listed + 1, np.full(len(rows), end)))
         frame = pl.DataFrame(
             {
-                "_row": np.concatenate([rows, rows[again]]),
-                "listed_on": np.concatenate([listed, relisted]),
-                "removed_on": np.concatenate([np.where(ended, removed, NAT), np.full(again.sum(), NAT)]),
+                "_row": np.concatenate([rows, rows[again], rows[twin]]),
+                "listed_on": np.concatenate([listed, relisted, listed[twin]]),
+                "removed_on": np.concatenate(
+                    [np.where(ended, removed, NAT), np.full(again.sum(), NAT), twin_removed[twin]]
+                ),
             }
         )
         return frame.with_columns(pl.col("listed_on", "removed_on").cast(pl.Date))
@@ -259,13 +265,15 @@ class ChunkRecords:
             )
         ]
         frame = frame.with_columns(reason=pl.Series(reasons))
-        return self._by_business(frame, ("listed_on",)).select(
+        return self._by_business(frame, ("listed_on", "removed_on")).select(
             "_bidx", "uscc", "reg_no", "listed_on", "reason", "removed_on"
         )
 
     def serious_list(self) -> pl.DataFrame:
         frame = self._episodes("serious_list", SERIOUS_SHARE, 5, 0.25)
-        return self._by_business(frame, ("listed_on",)).select("_bidx", "uscc", "reg_no", "listed_on", "removed_on")
+        return self._by_business(frame, ("listed_on", "removed_on")).select(
+            "_bidx", "uscc", "reg_no", "listed_on", "removed_on"
+        )
 
     def suspension(self) -> pl.DataFrame:
         rng = self.rng("suspension")

@@ -32,6 +32,9 @@ V2_EXPECTED: dict[str, dict] = {
     "tax_abnormal_declared_after_as_of": {"tax_abnormal": False},
     "suspension_resumed_after_as_of": {"suspended": True},
     "suspension_started_after_as_of": {"suspended": False},
+    # Terms: a listing episode delivered twice with different ends is resolved against the business
+    "abnormal_episode_conflict": {"on_abnormal_list": True},
+    "serious_episode_conflict": {"on_serious_list": True},
     "general_ended_after_as_of": {"general_taxpayer": True},
     "general_since_after_as_of": {"general_taxpayer": False},
     # Terms, amended reports: the latest version filed on or before D; same-day conflict: filed, figures null
