@@ -3,8 +3,11 @@
 They are the first businesses of the province (numbers ``0 .. count()-1``), labelled in ``facts.parquet``
 (``designed_case``) and never touched by injected faults. Linkage traps (rules.md §3) are labelled in
 ``linkage_trap``. Each case starts from an unremarkable business — 4 years old, active, named, with a USCC, its
-annual reports filed in April, sales of 100,000 yuan, one person working, no tax, no insurance, no listing —
-and changes only what the case is about.
+annual reports for R-1 and R filed in April, sales of 100,000 yuan, one person working, no tax, no insurance, no
+listing — and changes only what the case is about. "The previous year" of every case is the report year R
+(rules.md v2, Terms: Y-1 from 30 June, Y-2 before). ``_v2_cases`` adds what departments really send (issue 12):
+records dated between D and the extraction, amended and conflicting reports, surcharges, status labels, 注册号
+keys, 29 February founders, businesses established after R and after D.
 """
 
 from __future__ import annotations
