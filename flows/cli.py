@@ -39,6 +39,10 @@ def generate(
     as_of: Annotated[
         dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="as-of date (default 31 July of Y)")
     ] = None,
+    department_names: Annotated[
+        bool,
+        typer.Option(help="name patent and serious_list files as departments do (专利.csv), mapped in inbox.toml"),
+    ] = False,
 ) -> None:
     """Write a synthetic province's inbox for one cycle, as the departments deliver it (extracts.md)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -47,7 +51,9 @@ def generate(
     from synth.world import Plan
 
     try:
-        plan = Plan(province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None)
+        plan = Plan(
+            province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None, department_names
+        )
         with Progress(
             TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
         ) as progress:

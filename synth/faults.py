@@ -93,7 +93,11 @@ def covered_rules() -> set[str]:
 
 @dataclass(frozen=True)
 class Breaker:
-    """Turns a valid delivered value into one that breaks a given rule and no other."""
+    """Turns a valid delivered value into one that breaks a given rule and no other.
+
+    ``as_of`` is the bound a date may not pass: the extraction date (extracts.md v2), since dates between the
+    cycle's as-of date and the extraction are valid. ``date_after_cycle`` makes a date after it.
+    """
 
     province: str
     as_of: dt.date
@@ -212,17 +216,27 @@ class Injected:
 
 def _applicable(source: str, row: dict[str, str], pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     header_of = dict(zip([c.name for c in columns(source)], headers(source), strict=False))
-    return [(name, rule) for name, rule in pairs if row[header_of[name]]]
+    # extracts.md v2: a row that carries a 注册号 needs no USCC, so an empty USCC there breaks nothing
+    keyed_by_reg_no = bool(row.get("注册号"))
+    return [
+        (name, rule)
+        for name, rule in pairs
+        if row[header_of[name]] and not (keyed_by_reg_no and name == "uscc" and rule == "required")
+    ]
 
 
 def inject(
     source: str, frame: pl.DataFrame, rate: float, rng: np.random.Generator, breaker: Breaker,
-    protected: int, forced: list[str],
+    protected: int, forced: list[str], spared: pl.Series | None = None,
 ) -> Injected:  # fmt: skip
-    """Break ``rate`` of the rows (never those of businesses below ``protected``), and each rule in ``forced`` once."""
+    """Break ``rate`` of the rows (never those of businesses below ``protected``, nor the ``_rid`` in ``spared``),
+    and each rule in ``forced`` once."""
     by_name = {c.name: (c, h) for c, h in zip(columns(source), headers(source), strict=False)}
     pairs = options(source)
-    eligible = np.flatnonzero((frame["_bidx"].is_null() | (frame["_bidx"] >= protected)).to_numpy())
+    touchable = frame["_bidx"].is_null() | (frame["_bidx"] >= protected)
+    if spared is not None:
+        touchable &= ~frame["_rid"].is_in(spared.implode())
+    eligible = np.flatnonzero(touchable.to_numpy())
     picks: list[tuple[int, str, str]] = []  # (position, column name, rule)
     for rule in forced:  # the first row (in a random order) where the rule can apply
         for position in rng.permutation(eligible).tolist():
