@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.errors import ConfigurationError
+from schemas.terms import cycle_kind, report_year, yearly_as_of
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
 
@@ -21,7 +22,7 @@ DEFAULT_QUARANTINE_THRESHOLD = 0.05
 
 def default_as_of(year: int) -> dt.date:
     """The yearly cycle's judgment date: 31 July, after the annual-report period (rules.md, Terms)."""
-    return dt.date(year, 7, 31)
+    return yearly_as_of(year)
 
 
 def now_in_china() -> dt.datetime:
@@ -35,7 +36,7 @@ def cycle_as_of(as_of: dt.date | None, year: int | None, today: dt.date) -> dt.d
     if year is not None and year != as_of.year:
         raise ConfigurationError(
             f"--year {year} and --as-of {as_of:%Y-%m-%d} disagree: a cycle's year is the year of its as-of date "
-            f"(its previous year, 上一年度, is {as_of.year - 1}). Give one of them, or both agreeing."
+            f"(its report year, 报告年度, is {report_year(as_of)}). Give one of them, or both agreeing."
         )
     return as_of
 
@@ -60,6 +61,16 @@ class Cycle:
     @property
     def year(self) -> int:
         return self.as_of.year
+
+    @property
+    def report_year(self) -> int:
+        """``R``, the year every "上一年度" means (rules.md, Terms): Y-1 from 30 June, Y-2 before."""
+        return report_year(self.as_of)
+
+    @property
+    def cycle_kind(self) -> str:
+        """``yearly`` on 31 July, ``extra`` on any other as-of date (outputs.md, manifest)."""
+        return cycle_kind(self.as_of)
 
     @property
     def cycle_id(self) -> str:

@@ -27,6 +27,13 @@ def industries() -> pl.DataFrame:
     return pl.read_csv(DATA_DIR / "industries.csv", schema_overrides={"division": pl.String})
 
 
+def taxes() -> frozenset[str]:
+    """The canonical 税种 that are taxes (``data/tax_kinds.csv``, ``is_tax``): only they count as tax paid
+    (rules.md, Interpretation 3). Surcharges and funds the tax bureau also collects are listed as not tax."""
+    kinds = pl.read_csv(DATA_DIR / "tax_kinds.csv", schema_overrides={"is_tax": pl.Boolean}, infer_schema=False)
+    return frozenset(kinds.filter(pl.col("is_tax"))["tax_kind"].to_list())
+
+
 def province_regions(province: str) -> pl.DataFrame:
     """The regions of one province (its two-digit code, e.g. ``"41"``)."""
     return regions().filter(pl.col("province_code") == province)

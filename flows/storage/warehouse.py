@@ -63,7 +63,9 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "business_type": "分型结果：生存型、成长型、发展型或不符合分型条件",
         "reasons": "分型依据：满足的分型条件代码，或未满足的基础条件代码",
         "conditions_met": "满足的分型标准条件代码（如 发展①、成长A）",
-        "criteria_failed": "未满足的基础条件代码（STATUS、ANNUAL_REPORT、ABNORMAL、SERIOUS、TAX_ABNORMAL、SUSPENDED）",
+        "criteria_failed": (
+            "未满足的基础条件代码（STATUS、ANNUAL_REPORT、ABNORMAL、SERIOUS、TAX_ABNORMAL、SUSPENDED、UNMATCHABLE）"
+        ),
         "ruleset_id": "分型标准编号",
         "ruleset_version": "分型标准版本",
     },
