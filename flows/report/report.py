@@ -17,6 +17,7 @@ import polars as pl
 from flows.report.charts import Series, bar_chart, count, share, stacked_bar_chart
 from flows.storage.work_files import CycleFiles
 from schemas.sources import RULES, SOURCES
+from schemas.terms import CYCLE_KIND_LABELS
 from schemas.vocabulary import (
     CRITERIA_LABELS,
     LINK_OUTCOME_LABELS,
@@ -31,6 +32,7 @@ from transforms.summary import (
     linkage_outcomes,
     movement_matrix,
     quarantine_by_rule,
+    set_apart,
     type_counts,
     types_by_city,
     types_by_region,
@@ -64,6 +66,8 @@ class ReportFacts:
     province: str
     cycle_id: str
     as_of: dt.date
+    report_year: int  # R (rules.md v2, Terms)
+    cycle_kind: str  # yearly / extra (schemas.terms)
     files: CycleFiles
     published_at: dt.datetime
     publish_seconds: float
@@ -244,6 +248,9 @@ def render_report(facts: ReportFacts) -> str:
             province_name=province_name,
             cycle_id=facts.cycle_id,
             as_of=facts.as_of,
+            report_year=facts.report_year,
+            cycle_kind=CYCLE_KIND_LABELS[facts.cycle_kind],
+            set_apart=set_apart(facts.files.directory, facts.files.run),
             ruleset=facts.files.ruleset,
             published_at=facts.published_at,
             deadline=deadline,

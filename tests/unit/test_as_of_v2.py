@@ -260,3 +260,17 @@ def test_a_business_established_on_29_february_2016_is_10_years_old_on_28_februa
         GROWTH,
         ["成长D"],
     )
+
+
+# --- the terminal summary (deliveries.md item 13, B's lines) ---------------------------------------------
+
+
+def test_the_terminal_summary_counts_apart_the_unestablished_and_the_unmatchable():
+    from flows.terminal import set_apart_lines
+
+    lines = set_apart_lines({"businesses": 10, "not_yet_established": 1204, "unmatchable": 3})
+    assert lines == [
+        "判定日期后成立、本期不分型：1,204 户（不计入合计）",
+        "无统一社会信用代码且年报无注册号、无法匹配：3 户（计入不符合分型条件）",
+    ]
+    assert set_apart_lines({"businesses": 10}) == []
