@@ -1,9 +1,12 @@
 """Stage ``validate``: the cycle's raw rows checked against extracts.md, split into accepted and quarantined.
 
 Writes, under ``cycle.work_dir``: ``accepted/<source>.parquet`` for every source (an empty typed table for a
-missing optional source), ``quarantine.parquet`` and ``inputs.json`` (docs/architecture.md, "Files between
-stages"). A source whose quarantined share exceeds ``cycle.quarantine_threshold`` stops the run after the
-quarantine and the counts are written, and its accepted tables are removed so no later stage can use them.
+missing optional source), ``accepted/annual_report_conflicts.parquet``, ``quarantine.parquet`` and ``.csv``,
+``episode_conflicts.parquet`` and ``inputs.json`` (docs/architecture.md, "Files between stages"). Dates are bounded
+by the extraction date of ``inbox.toml`` (else the day of the run), never by the as-of date. A source whose
+quarantined share exceeds its threshold AND which has more quarantined rows than its minimum (``limits``) stops the
+run after the quarantine and the counts are written, and the accepted tables are removed so no later stage can
+use them.
 
 Memory is bounded by a few parts of the raw layer (Parquet files of about ``readers.BATCH_ROWS`` rows each), not
 by a source: parts are checked on two threads, a few ahead of the writer, which checks each batch of valid rows
