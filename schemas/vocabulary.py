@@ -53,7 +53,7 @@ SHOWN_TYPES = ("发展型", "成长型", "生存型", "不符合分型条件")
 
 #: The national basic criteria (rules.md §1) as a reader knows them.
 CRITERIA_LABELS = {
-    "STATUS": "登记状态非存续（吊销、注销、撤销、迁出）",
+    "STATUS": "登记状态非存续（吊销、注销、撤销）",
     "ANNUAL_REPORT": "未按期报送上一年度年报",
     "ABNORMAL": "列入经营异常名录",
     "SERIOUS": "列入严重违法失信名单",
