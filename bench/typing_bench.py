@@ -32,10 +32,10 @@ from flows.home import Cycle, default_as_of
 from flows.stages.business_types import type_businesses
 from flows.stages.features import features as features_stage
 from flows.stages.link import link as link_stage
+from flows.stages.validate import conflicts_path
 from flows.storage import work_files
 from reference import DATA_DIR
 from schemas.accepted import empty_accepted
-from transforms.features import REPORT_CONFLICTS_FILE
 
 TAX_KINDS = DATA_DIR / "tax_kinds.csv"  # the 税种 and whether each is a tax (rules.md, Interpretation 3)
 
@@ -297,7 +297,7 @@ def accepted_views(connection: duckdb.DuckDBPyConnection, cycle: Cycle) -> None:
             missing = "reg_no" in READ[source] and "reg_no" not in empty.schema.names
             extra = ", NULL::VARCHAR AS reg_no" if missing else ""
             connection.execute(f"CREATE TABLE accepted_{source} AS SELECT *{extra} FROM empty")
-    conflicts = cycle.accepted_dir / REPORT_CONFLICTS_FILE
+    conflicts = conflicts_path(cycle, "annual_report")
     if conflicts.exists():
         connection.execute(f"CREATE VIEW accepted_annual_report_conflicts AS SELECT * FROM read_parquet('{conflicts}')")
     else:

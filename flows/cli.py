@@ -103,8 +103,19 @@ def run(
         Path | None, typer.Option(help="a typing standard file instead of the province's filed one")
     ] = None,
     quarantine_threshold: Annotated[
-        float, typer.Option(help="share of a source's rows that may be quarantined before the run stops")
-    ] = 0.05,
+        float | None,
+        typer.Option(
+            help="share of a source's rows that may be quarantined before the run stops, 0 to 1 (default 0.05, or "
+            "inbox.toml's quarantine_threshold of the source); for every source"
+        ),
+    ] = None,
+    quarantine_minimum: Annotated[
+        int | None,
+        typer.Option(
+            help="a source stops the run only with more quarantined rows than this (default 20, or inbox.toml's "
+            "quarantine_minimum of the source); for every source"
+        ),
+    ] = None,
 ) -> None:
     """The whole cycle as a Prefect flow: ingest, validate, link, features, type, publish."""
     import os
@@ -121,7 +132,15 @@ def run(
     try:
         secret = secret_from_environment()
         cycle = cycle_for(
-            province, as_of.date() if as_of else None, year, home, inbox, ruleset, secret, quarantine_threshold
+            province,
+            as_of.date() if as_of else None,
+            year,
+            home,
+            inbox,
+            ruleset,
+            secret,
+            quarantine_threshold,
+            quarantine_minimum,
         )
         ruleset_for(cycle.province, cycle.ruleset)  # a missing or broken standard stops the run before it starts
         if not cycle.inbox_dir.is_dir():
@@ -142,6 +161,7 @@ def run(
                 inbox=str(inbox) if inbox else None,
                 ruleset=str(ruleset) if ruleset else None,
                 quarantine_threshold=cycle.quarantine_threshold,
+                quarantine_minimum=cycle.quarantine_minimum,
             )
     except (GetihuError, RulesetError) as e:
         typer.echo(f"getihu run: {e}", err=True)

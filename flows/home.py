@@ -16,8 +16,10 @@ CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
-#: Share of a source's rows that may be quarantined before the run stops (extracts.md, "Bad input").
+#: A source stops the run when its quarantined share exceeds the threshold AND it has more quarantined rows than
+#: the minimum (extracts.md v2, "Bad input"); both per source in inbox.toml, both on the command line.
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
+DEFAULT_QUARANTINE_MINIMUM = 20
 
 
 def default_as_of(year: int) -> dt.date:
@@ -56,7 +58,10 @@ class Cycle:
     secret: bytes = field(repr=False)
     inbox: Path | None = None  # default: <home>/inbox/<P>/<Y>/
     ruleset: Path | None = None  # default: data/rulesets/<P>.toml
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD
+    #: --quarantine-threshold / --quarantine-minimum: when given, for every source (over inbox.toml's per-source
+    #: values); None: inbox.toml's value for the source, else the default.
+    quarantine_threshold: float | None = None
+    quarantine_minimum: int | None = None
 
     @property
     def year(self) -> int:
@@ -122,14 +127,19 @@ def cycle_for(
     inbox: str | Path | None,
     ruleset: str | Path | None,
     secret: bytes,
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+    quarantine_threshold: float | None = None,
+    quarantine_minimum: int | None = None,
 ) -> Cycle:
     """The cycle ``getihu run`` and the flow's parameters describe."""
     if not (len(province) == 2 and province.isascii() and province.isdigit()):  # isdigit alone takes "４１"
         raise ConfigurationError(f"--province {province!r}: expected the two-digit province code, e.g. 41 or 23")
-    if not 0.0 <= quarantine_threshold <= 1.0:
+    if quarantine_threshold is not None and not 0.0 <= quarantine_threshold <= 1.0:
         raise ConfigurationError(
             f"--quarantine-threshold {quarantine_threshold}: expected a share from 0 to 1 (default 0.05 = 5%)"
+        )
+    if quarantine_minimum is not None and quarantine_minimum < 0:
+        raise ConfigurationError(
+            f"--quarantine-minimum {quarantine_minimum}: expected a whole number of rows, 0 or more (default 20)"
         )
     today = now_in_china().date()
     return Cycle(
@@ -140,4 +150,5 @@ def cycle_for(
         inbox=Path(inbox) if inbox is not None else None,
         ruleset=Path(ruleset) if ruleset is not None else None,
         quarantine_threshold=quarantine_threshold,
+        quarantine_minimum=quarantine_minimum,
     )

@@ -72,8 +72,35 @@ def run_summary(cycle, record: dict):
     lines = [
         *set_apart_lines(features),
         f"stages took {seconds:,.1f} s",
+        *inputs_lines(cycle.work_dir),
         f"submission  {cycle.out_dir / 'submission.csv'}",
         f"report      {cycle.out_dir / 'report.html'}",
         f"warehouse   {cycle.warehouse}",
     ]
     return heading, table, lines
+
+
+def inputs_lines(work_dir: Path) -> list[str]:
+    """What the data office must see after every run (issue 12): quarantined rows by source, where
+    ``quarantine.csv`` is, the businesses left out because their registration row was quarantined, and the
+    inbox files that stand for no source."""
+    import json
+
+    from schemas.sources import SOURCES
+
+    inputs = json.loads((work_dir / "inputs.json").read_text(encoding="utf-8"))
+    by_source = {s["source"]: s for s in inputs["sources"]}
+    quarantined = [(name, s["quarantined"]) for name, s in by_source.items() if s["quarantined"]]
+    lines = []
+    if quarantined:
+        shown = "，".join(f"{SOURCES[name].label} {n:,}" for name, n in quarantined)
+        lines.append(f"隔离行数    {sum(n for _, n in quarantined):,}（{shown}）")
+    else:
+        lines.append("隔离行数    0")
+    lines.append(f"隔离明细    {work_dir / 'quarantine.csv'}")
+    left_out = by_source.get("registration", {}).get("quarantined", 0)
+    lines.append(f"登记注册信息被隔离、未参与分型的行 {left_out:,}")
+    unrecognised = inputs.get("unrecognised_files", [])
+    if unrecognised:
+        lines.append(f"未识别的文件 {len(unrecognised)} 个（未读入）：{'、'.join(unrecognised)}")
+    return lines

@@ -72,8 +72,8 @@ def rules_for(source: str, column: Column) -> tuple[str, ...]:
         rules.append("required")
     if column.kind is Kind.USCC and source == "registration":
         rules.append("uscc_not_individual")
-    if column.kind in (Kind.DATE, Kind.PERIOD, Kind.YEAR) and column.not_after_cycle:
-        rules.append("date_after_cycle")
+    if column.kind in (Kind.DATE, Kind.PERIOD, Kind.YEAR) and column.not_after_extraction:
+        rules.append("date_after_extraction")
     if column.kind is Kind.MONEY and not column.negative_allowed:
         rules.append("money_negative")
     return tuple(rules)
@@ -96,7 +96,7 @@ class Breaker:
     """Turns a valid delivered value into one that breaks a given rule and no other.
 
     ``as_of`` is the bound a date may not pass: the extraction date (extracts.md v2), since dates between the
-    cycle's as-of date and the extraction are valid. ``date_after_cycle`` makes a date after it.
+    cycle's as-of date and the extraction are valid. ``date_after_extraction`` makes a date after it.
     """
 
     province: str
@@ -131,8 +131,8 @@ class Breaker:
             case "date_format":
                 year = str(self.as_of.year - 1)
                 return style.replace("%Y", year).replace("%m", "02").replace("%d", "30")  # 30 February
-            case "date_after_cycle":
-                return self._after_cycle(column, style)
+            case "date_after_extraction":
+                return self._after_extraction(column, style)
             case "period_format":
                 return f"{self.as_of.year - 1}13"
             case "year_format":
@@ -165,7 +165,7 @@ class Breaker:
         """A pre-2016 15-digit 税务登记号: neither a USCC nor a resident ID."""
         return str(self.rng.choice(vocab.OTHER_ID_REGIONS)) + "".join(map(str, self.rng.integers(0, 10, 9)))
 
-    def _after_cycle(self, column: Column, style: str) -> str:
+    def _after_extraction(self, column: Column, style: str) -> str:
         later = self.as_of + dt.timedelta(days=int(self.rng.integers(1, 200)))
         if column.kind is Kind.YEAR:
             return str(self.as_of.year + 1)

@@ -89,7 +89,8 @@ def date_style(layout: Layout) -> str:
 
 def columns(source: str) -> tuple[Column, ...]:
     layout = LAYOUTS[source]
-    contract = SOURCES[source].columns
+    written_as_extra = {h for h, _ in layout.extra}  # 注册号: written after the contract's columns, as before v2
+    contract = tuple(c for c in SOURCES[source].columns if c.header not in written_as_extra)
     if layout.order:
         by_name = {c.name: c for c in contract}
         return tuple(by_name[name] for name in layout.order)

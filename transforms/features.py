@@ -16,12 +16,8 @@ import polars as pl
 from schemas import terms
 from schemas.features import DEFAULTS, FEATURES
 from schemas.sources import MONEY
+from schemas.work_files import REPORT_CONFLICTS_SCHEMA
 from transforms.link import IN_FORCE, LINKED, TAX_IDENTITY, tax_identity
-
-#: ``accepted/annual_report_conflicts.parquet`` (written by validate): one row per annual-report key delivered
-#: with different content, i.e. two versions filed the same day (docs/architecture.md, "Accepted tables").
-REPORT_CONFLICTS_FILE = "annual_report_conflicts.parquet"
-REPORT_CONFLICT_SCHEMA = {"uscc": pl.String(), "reg_no": pl.String(), "report_year": pl.Int32(), "filed_on": pl.Date()}
 
 SUSPENSION_MAXIMUM_YEARS = 3  # 《市场主体登记管理条例》第三十条: 歇业的期限最长不得超过3年
 
@@ -341,7 +337,7 @@ def source_facts(
 
 def empty_report_conflicts() -> pl.DataFrame:
     """``accepted/annual_report_conflicts.parquet`` with no rows (docs/architecture.md, "Accepted tables")."""
-    return pl.DataFrame(schema=REPORT_CONFLICT_SCHEMA)
+    return pl.DataFrame(schema=REPORT_CONFLICTS_SCHEMA)
 
 
 def features_from_facts(facts: dict[str, pl.LazyFrame]) -> pl.LazyFrame:

@@ -202,7 +202,24 @@ def _quarantine_section(files: CycleFiles) -> dict:
             {"source": src, "rule": rule, "meaning": RULES.get(rule, ""), "rows": n}
             for src, rule, n in rules.iter_rows()
         ],
+        "unrecognised": list(files.unrecognised_files),
+        "episodes": _episodes(files.episode_conflicts),
     }
+
+
+def _episodes(conflicts: pl.DataFrame | None) -> list[dict]:
+    """Listing episodes delivered in several versions: each resolved against the business (rules.md v2, Terms)."""
+    if conflicts is None:
+        return []
+    return [  # every one: rare by nature (0.4% of episodes in a generated province)
+        {
+            "source": f"{SOURCES[r['source']].label}（{r['source']}）",
+            "business": r["business"],
+            "started_on": r["started_on"],
+            "versions": r["versions"],
+        }
+        for r in conflicts.iter_rows(named=True)
+    ]
 
 
 def _timings_section(facts: ReportFacts) -> dict:

@@ -5,19 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from flows.home import Cycle, StageResult
+from flows.stages.validate import conflicts_path
 from flows.storage.work_files import FEATURES_FILE, LINKAGE_FILE, accepted_tables, write_parquet
 from reference import taxes
-from transforms.features import (
-    REPORT_CONFLICTS_FILE,
-    features_from_facts,
-    not_yet_established,
-    source_facts,
-)
+from transforms.features import features_from_facts, not_yet_established, source_facts
 
 
 def report_conflicts(cycle: Cycle) -> pl.LazyFrame | None:
     """``accepted/annual_report_conflicts.parquet`` (validate), or none when validate wrote none."""
-    path = cycle.accepted_dir / REPORT_CONFLICTS_FILE
+    path = conflicts_path(cycle, "annual_report")
     return pl.scan_parquet(path) if path.exists() else None
 
 

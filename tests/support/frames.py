@@ -12,7 +12,8 @@ from schemas.accepted import empty_accepted
 from schemas.codes import uscc_check_char
 from schemas.features import FEATURES
 from schemas.sources import SOURCES
-from transforms.features import REPORT_CONFLICT_SCHEMA, features_from_facts, source_facts
+from schemas.work_files import REPORT_CONFLICTS_SCHEMA
+from transforms.features import features_from_facts, source_facts
 from transforms.link import linkage
 
 AS_OF = dt.date(2025, 7, 31)  # the yearly cycle of 2025: Y = 2025, the previous year 2024
@@ -108,6 +109,6 @@ def business_features(
     sorted by key (what the features stage computes, without its files)."""
     conflicts = None
     if report_conflicts is not None:
-        columns = {name: [row.get(name) for row in report_conflicts] for name in REPORT_CONFLICT_SCHEMA}
-        conflicts = pl.DataFrame(columns, schema=REPORT_CONFLICT_SCHEMA).lazy()
+        columns = {name: [row.get(name) for row in report_conflicts] for name in REPORT_CONFLICTS_SCHEMA}
+        conflicts = pl.DataFrame(columns, schema=REPORT_CONFLICTS_SCHEMA).lazy()
     return features_from_facts(source_facts(sources, linkage, as_of, taxes=taxes(), report_conflicts=conflicts))

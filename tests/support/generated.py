@@ -17,7 +17,7 @@ import openpyxl
 import polars as pl
 from stdnum.cn import ric, uscc
 
-from reference import industries, province_regions
+from reference import industries, province_regions, tax_kinds
 from schemas.sources import MONEY_UNITS, SOURCES, Column, Kind, Source
 
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
@@ -158,16 +158,16 @@ class Checker:
             day = _date(value)
             if day is None:
                 return "date_format"
-            return "date_after_cycle" if column.not_after_cycle and day > self.as_of else None
+            return "date_after_extraction" if column.not_after_extraction and day > self.as_of else None
         if kind is Kind.PERIOD:
             match = re.fullmatch(r"([0-9]{4})-?([0-9]{2})", value)
             if not match or not 1 <= int(match[2]) <= 12:
                 return "period_format"
-            return "date_after_cycle" if dt.date(int(match[1]), int(match[2]), 1) > self.as_of else None
+            return "date_after_extraction" if dt.date(int(match[1]), int(match[2]), 1) > self.as_of else None
         if kind is Kind.YEAR:
             if not re.fullmatch(r"[0-9]{4}", value):
                 return "year_format"
-            return "date_after_cycle" if int(value) > self.as_of.year else None
+            return "date_after_extraction" if int(value) > self.as_of.year else None
         if kind is Kind.MONEY:
             if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
                 return "money_format"
@@ -177,7 +177,12 @@ class Checker:
         if kind is Kind.FLAG:
             return None if value in ("是", "否", "Y", "N", "1", "0") else "flag_format"
         if kind is Kind.ENUM:
-            known = value in column.values or value in column.value_aliases or value in V2_VALUES.get(column.name, ())
+            known = (
+                value in column.values
+                or value in column.value_aliases
+                or value in V2_VALUES.get(column.name, ())
+                or (column.reference_values == "tax_kinds" and value in set(tax_kinds()["spelling"]))
+            )
             return None if known else "enum_unknown"
         if kind is Kind.REGION:
             if not re.fullmatch(r"[0-9]{6}", value):

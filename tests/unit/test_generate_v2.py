@@ -17,8 +17,8 @@ import pytest
 
 from synth.generate import generate, truth_dir
 from synth.world import Plan
+from tests.e2e.test_generate_cases import EXPECTED as V1_EXPECTED
 from tests.support.generated import _date, breaches, data_files, read_rows, source_of
-from tests.test_generate_cases import EXPECTED as V1_EXPECTED
 
 SURCHARGES = ("教育费附加", "地方教育附加", "文化事业建设费", "残疾人就业保障金", "水利建设基金")
 
