@@ -102,7 +102,8 @@ def features_and_typing_sql(linkage: str, province: str, as_of: dt.date) -> str:
     # the anniversary in D's year: same month and day; 29 Feb falls on 28 Feb in a common year (《民法典》)
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     anniversary = month_day if leap else f"CASE WHEN {month_day} = 229 THEN 228 ELSE {month_day} END"
-    taxes = f"SELECT tax_kind FROM read_csv('{TAX_KINDS}', all_varchar = true) WHERE is_tax = 'true'"
+    # every spelling of a tax (a canonical 税种 is spelled as itself): accepted tables hold the canonical one
+    taxes = f"SELECT spelling FROM read_csv('{TAX_KINDS}', all_varchar = true) WHERE is_tax = 'true'"
 
     def src(name: str) -> str:
         return f"accepted_{name}"  # views made by accepted_views
