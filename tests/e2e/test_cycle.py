@@ -84,6 +84,21 @@ def test_a_heilongjiang_province_on_29_february_gets_its_intended_features_and_i
     assert submission["判定日期"].unique().to_list() == ["2024-02-29"]
 
 
+def test_an_extra_cycle_in_february_types_a_province_realistically_with_its_intended_features(tmp_path_factory):
+    """Issue 12, finding 3: with D = 2026-02-28 the report year is 2024 (the 2025 report is not due until
+    30 June 2026), so a generated province is typed like a yearly one, not everyone 不符合分型条件."""
+    as_of = dt.date(2026, 2, 28)
+    home = generated_home(tmp_path_factory, "41", 2026, 1500, as_of=as_of)
+    cycle = Cycle(province="41", as_of=as_of, home=home, secret=SECRET)
+    execute(cycle)
+    assert_features_equal_the_generators_intent(cycle)
+    manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["report_year"], manifest["cycle_kind"]) == (2024, "extra")
+    counts = manifest["counts"]
+    assert counts["不符合分型条件"] < sum(counts.values()) / 2
+    assert min(counts["生存型"], counts["成长型"], counts["发展型"]) > 0
+
+
 def test_the_run_record_times_every_stage_in_order(henan):
     cycle, record = henan
     assert [s.stage for s in record.stages] == [name for name, _ in STAGES]
