@@ -33,9 +33,13 @@ def _rows(province: dict) -> list[list[str]]:
             rows.append([child["code"] + "00", child["name"], child["code"], child["name"], code, name, "county"])
         elif province["type"] == "直辖市":  # municipality: 01 市辖区, 02 县 (as the statistics bureau groups them)
             city = child["code"][:4]
-            rows.append([child["code"], child["name"], city, "市辖区" if city.endswith("01") else "县", code, name, "county"])
+            rows.append(
+                [child["code"], child["name"], city, "市辖区" if city.endswith("01") else "县", code, name, "county"]
+            )
         else:  # a county-level city directly under the province (济源, 仙桃, 石河子, …)
-            rows.append([child["code"], child["name"], child["code"][:4], DIRECT[province["type"]], code, name, "county"])
+            rows.append(
+                [child["code"], child["name"], child["code"][:4], DIRECT[province["type"]], code, name, "county"]
+            )
     return sorted(rows)
 
 

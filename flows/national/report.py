@@ -1,0 +1,97 @@
+"""The national report ``assembly/<Y>/report.html``: one page, in Chinese, inline SVG charts, no clock reading.
+
+Counts by province × type (each cross-province duplicate counted once), by industry section, the provinces
+that were late, refused or missing and why, the duplicates to resolve, and movements since last year.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import polars as pl
+
+from flows.charts import Series, bar_chart, stacked_bar_chart
+from schemas.national import ACCEPTED, STATUS_LABELS
+from schemas.stage_files import BUSINESS_TYPES
+from transforms.national import counted_rows
+from transforms.summary import types_by_section
+
+SHOWN_TYPES = ("发展型", "成长型", "生存型", "不符合分型条件")
+TYPE_COLORS = {"发展型": "#1b7f4f", "成长型": "#2f6fb5", "生存型": "#e0a526", "不符合分型条件": "#a3a8ae"}
+TYPE_SERIES = [Series(t, TYPE_COLORS[t]) for t in SHOWN_TYPES]
+MOVEMENTS = ("上升", "下降", "不变", "新增", "退出")
+MOVEMENT_COLORS = ["#1b7f4f", "#c0392b", "#a3a8ae", "#2f6fb5", "#5f6368"]
+INDUSTRIES_CSV = Path(__file__).resolve().parents[2] / "data" / "industries.csv"
+DUPLICATES_SHOWN = 50
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _movements(home: Path, year: int) -> list[tuple[str, int]]:
+    from flows.national.assemble import warehouse_path
+
+    import duckdb
+
+    con = duckdb.connect(str(warehouse_path(home)), read_only=True)
+    try:
+        found = dict(
+            con.execute(
+                "SELECT movement, count(*) FROM transitions WHERE year(as_of) = ? GROUP BY movement", [year]
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return [(m, found.get(m, 0)) for m in MOVEMENTS]
+
+
+def render_national_report(assembly, latest: pl.LazyFrame) -> str:
+    """The page for one year's assembly (``flows.national.assemble.Assembly``)."""
+    names = {o.province: o.province_name for o in assembly.outcomes}
+    counts = assembly.counts.with_columns(total=pl.sum_horizontal(*BUSINESS_TYPES))
+    present = counts.filter(pl.col("total") > 0)
+    province_rows = [
+        (f"{names.get(p, p)}（{p}）", [row[t] for t in SHOWN_TYPES])
+        for p, row in zip(present["province"], present.iter_rows(named=True), strict=True)
+    ]
+    industries = pl.read_csv(INDUSTRIES_CSV, schema_overrides={"division": pl.String})
+    counted = counted_rows(latest, assembly.duplicates).select("industry_code", "business_type").collect()
+    sections = types_by_section(counted, industries).with_columns(
+        label=pl.concat_str("section", pl.lit(" "), "section_name")
+    )
+    section_rows = [(r["label"], [r[t] for t in SHOWN_TYPES]) for r in sections.iter_rows(named=True)]
+    movements = _movements(assembly.home, assembly.year)
+    by_status = {s: [o for o in assembly.outcomes if o.status == s] for s in STATUS_LABELS}
+    duplicated = assembly.duplicates["uscc"].n_unique()
+    return (
+        _environment()
+        .get_template("national.html.j2")
+        .render(
+            year=assembly.year,
+            total=int(counts["total"].sum()),
+            totals={t: int(counts[t].sum()) for t in SHOWN_TYPES},
+            type_colors=TYPE_COLORS,
+            status_labels=STATUS_LABELS,
+            accepted=ACCEPTED,
+            by_status=by_status,
+            outcomes=assembly.outcomes,
+            province_chart=stacked_bar_chart("各省分型户数（跨省重复只计一次）", province_rows, TYPE_SERIES)
+            if province_rows
+            else None,
+            section_chart=stacked_bar_chart("各行业门类分型户数", section_rows, TYPE_SERIES) if section_rows else None,
+            movement_chart=bar_chart("本年与上年相比的分型变动", movements, color=MOVEMENT_COLORS)
+            if any(n for _, n in movements)
+            else None,
+            duplicated=duplicated,
+            duplicates=assembly.duplicates.head(DUPLICATES_SHOWN * 2).to_dicts(),
+            names=names,
+        )
+    )
