@@ -470,7 +470,8 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame) -> Path:
         if files:
             listing = ", ".join(_literal(str(f)) for f in files)
             con.execute(
-                f"CREATE TABLE directory AS SELECT * FROM read_parquet([{listing}]) ORDER BY province, cycle_id, business_key"
+                f"CREATE TABLE directory AS SELECT * FROM read_parquet([{listing}]) "
+                "ORDER BY province, cycle_id, business_key"
             )
         else:
             con.register("empty_directory", pl.DataFrame(schema=DIRECTORY_COLUMNS))

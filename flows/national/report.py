@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import jinja2
 import polars as pl
 
@@ -37,11 +38,7 @@ def _environment() -> jinja2.Environment:
 
 
 def _movements(home: Path, year: int) -> list[tuple[str, int]]:
-    from flows.national.assemble import warehouse_path
-
-    import duckdb
-
-    con = duckdb.connect(str(warehouse_path(home)), read_only=True)
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
         found = dict(
             con.execute(
