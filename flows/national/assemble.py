@@ -191,7 +191,7 @@ def check_package(
     outcome = Outcome(province, name, REFUSED, arrived_at=arrived_at)
     manifest_file = folder / "manifest.json"
     if not manifest_file.is_file():
-        outcome.problems.append(Problem("manifest_missing", f"{where} {folder}：缺少 manifest.json"))
+        outcome.problems.append(Problem("manifest_missing", f"{where} inbox/{year}/{province}/：缺少 manifest.json"))
         return outcome, None
     try:
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
@@ -227,7 +227,10 @@ def check_package(
     )
     if data is None:
         outcome.problems.append(
-            Problem("submission_missing", f"{where} {folder}：清单中没有可读的 submission.parquet 或 submission.csv")
+            Problem(
+                "submission_missing",
+                f"{where} inbox/{year}/{province}/：清单中没有可读的 submission.parquet 或 submission.csv",
+            )
         )
         return outcome, None
     try:
@@ -357,7 +360,10 @@ def assemble(home: Path, year: int, only: list[str] | None = None) -> Assembly:
             continue
         if not folder.is_dir():
             outcome = Outcome(
-                province, name, MISSING, [Problem("no_package", f"{name}（{province}）：{folder} 未收到报送包")]
+                province,
+                name,
+                MISSING,
+                [Problem("no_package", f"{name}（{province}）：inbox/{year}/{province}/ 未收到报送包")],
             )
             _store(home, outcome, None, None, year)
             outcomes.append(outcome)
