@@ -476,7 +476,7 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame) -> Path:
         if files:
             listing = ", ".join(_literal(str(f)) for f in files)
             con.execute(
-                f"CREATE TABLE directory AS SELECT * FROM read_parquet([{listing}]) "
+                f"CREATE TABLE directory AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false) "
                 "ORDER BY province, cycle_id, business_key"
             )
         else:
@@ -487,7 +487,9 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame) -> Path:
         con.register("duplicates_frame", duplicates)
         con.execute("CREATE TABLE duplicates AS SELECT * FROM duplicates_frame ORDER BY uscc, province")
         listing = ", ".join(_literal(str(f)) for f in submissions)
-        con.execute(f"CREATE TABLE submissions AS SELECT * FROM read_parquet([{listing}]) ORDER BY year, province")
+        con.execute(
+            f"CREATE TABLE submissions AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false) ORDER BY year, province"
+        )
         for view, sql in _VIEWS.items():
             con.execute(f"CREATE VIEW {view} AS {sql}")
         for name, comment in TABLE_COMMENTS.items():

@@ -102,25 +102,13 @@ def run(
         typer.echo(f"getihu national run: {e}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
     _quiet_prefect(home)
-    server = None
     if not os.environ.get("PREFECT_API_URL"):
-        # one API for the flow and every local worker: a worker left alone would start a server of its own
-        from prefect.server.api.server import SubprocessASGIServer
+        _start_prefect_server()
+    from flows.national.run import run_national
 
-        typer.echo("Starting a temporary Prefect server (about 20 s; set PREFECT_API_URL to use a running one).")
-        server = SubprocessASGIServer()
-        server.start(timeout=int(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
-        os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        from flows.national.run import run_national
-
-        record = run_national(
-            year, codes, home, rulesets=rulesets, inboxes=inboxes, dask_address=dask_address, workers=workers
-        )
-    finally:
-        if server is not None:
-            _flush_prefect_logs()
-            server.stop()
+    record = run_national(
+        year, codes, home, rulesets=rulesets, inboxes=inboxes, dask_address=dask_address, workers=workers
+    )
     failed = [r for r in record["provinces"] if r["status"] == "failed"]
     for r in record["provinces"]:
         shown = {"ran": "已运行", "unchanged": "未变，未重跑", "failed": "失败"}[r["status"]]
@@ -133,13 +121,21 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _flush_prefect_logs() -> None:
-    try:
-        from prefect.logging.handlers import APILogHandler
+def _start_prefect_server() -> None:
+    """One temporary API for the flow and every local worker (a worker left alone would start a server of its own).
 
-        APILogHandler.flush()
-    except Exception:  # logs are a convenience; the run's own record is printed
-        pass
+    It stops at exit, after Prefect's own exit handlers (registered later, so run earlier) have sent the last logs:
+    stopped any sooner, they retry against a closed port for a minute.
+    """
+    import atexit
+
+    from prefect.server.api.server import SubprocessASGIServer
+
+    typer.echo("Starting a temporary Prefect server (about 20 s; set PREFECT_API_URL to use a running one).")
+    server = SubprocessASGIServer()
+    server.start(timeout=int(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+    atexit.register(server.stop)
+    os.environ["PREFECT_API_URL"] = server.api_url
 
 
 @national_app.command()
