@@ -488,7 +488,8 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame) -> Path:
         con.execute("CREATE TABLE duplicates AS SELECT * FROM duplicates_frame ORDER BY uscc, province")
         listing = ", ".join(_literal(str(f)) for f in submissions)
         con.execute(
-            f"CREATE TABLE submissions AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false) ORDER BY year, province"
+            f"CREATE TABLE submissions AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false) "
+            "ORDER BY year, province"
         )
         for view, sql in _VIEWS.items():
             con.execute(f"CREATE VIEW {view} AS {sql}")
