@@ -19,7 +19,20 @@ UNFILED = "34"  # no filed standard and none passed: refused, as `getihu run` re
 
 
 @pytest.fixture(scope="module")
-def prefect_api(tmp_path_factory):
+def generating(tmp_path_factory):
+    """Three provinces' inboxes being made by `getihu generate` (300 businesses each), in the background."""
+    home = tmp_path_factory.mktemp("national-run")
+    running = []
+    for seed, province in enumerate(PROVINCES):
+        inbox = home / "provinces" / province / "inbox" / province / str(YEAR)
+        command = [str(ROOT / ".venv" / "bin" / "getihu"), "generate", "--province", province, "--year", str(YEAR)]
+        command += ["--businesses", "300", "--seed", str(seed), "--out", str(inbox)]
+        running.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    return home, running
+
+
+@pytest.fixture(scope="module")
+def prefect_api(generating, tmp_path_factory):
     """One temporary Prefect API for the module (starting one takes 15–40 s here), shared with the workers."""
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
@@ -40,14 +53,12 @@ def prefect_api(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def national_home(tmp_path_factory):
-    """A national home with three provinces' inboxes, made by `getihu generate` (300 businesses each)."""
-    home = tmp_path_factory.mktemp("national-run")
-    for seed, province in enumerate(PROVINCES):
-        inbox = home / "provinces" / province / "inbox" / province / str(YEAR)
-        command = [str(ROOT / ".venv" / "bin" / "getihu"), "generate", "--province", province, "--year", str(YEAR)]
-        command += ["--businesses", "300", "--seed", str(seed), "--out", str(inbox)]
-        subprocess.run(command, check=True, capture_output=True)
+def national_home(generating, prefect_api):
+    """The national home once the generators (started before the server) are done."""
+    home, running = generating
+    for process in running:
+        _, errors = process.communicate()
+        assert process.returncode == 0, errors.decode()
     return home
 
 
