@@ -166,7 +166,7 @@ def task_runner(dask_address: str | None, workers: int = DEFAULT_WORKERS):
         return DaskTaskRunner(address=dask_address)
     return DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
-        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None},
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0"},
     )
 
 
