@@ -114,11 +114,6 @@ def timing_problems(as_of: dt.date, arrived_at: dt.datetime | None, year: int, w
     return problems
 
 
-def deadline(year: int, zone: dt.tzinfo) -> dt.datetime:
-    """The last moment a package arrives on time: the end of 15 August in China."""
-    return dt.datetime.combine(dt.date(year, *DEADLINE), dt.time.max, tzinfo=zone)
-
-
 def _examples(frame: pl.DataFrame, mask: pl.Expr, column: str) -> str:
     bad = frame.with_row_index("row", 1).filter(mask)
     shown = "，".join(f"第 {r} 行 {v!r}" for r, v in bad.select("row", column).head(EXAMPLES).iter_rows())

@@ -179,7 +179,8 @@ def receipts(home: Path, year: int) -> dict[str, dt.datetime]:
 def _arrival(folder: Path, province: str, given: dict[str, dt.datetime]) -> dt.datetime:
     if province in given:
         return given[province]
-    stamp = (folder / "manifest.json").stat().st_mtime
+    manifest = folder / "manifest.json"
+    stamp = (manifest if manifest.is_file() else folder).stat().st_mtime  # no manifest: refused, the folder's time
     return dt.datetime.fromtimestamp(int(stamp), CHINA_TIME)
 
 

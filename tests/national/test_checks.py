@@ -92,6 +92,15 @@ def _broken_manifest(folder):
     (folder / "manifest.json").write_text("{not json", encoding="utf-8")
 
 
+def _no_manifest(folder):
+    (folder / "manifest.json").unlink()
+
+
+def _no_submission(folder):
+    for name in ("submission.csv", "submission.parquet"):
+        (folder / name).unlink()
+
+
 def _other_province_manifest(folder):
     edit_manifest(folder, lambda m: m.update({"province": "41"}))
 
@@ -136,6 +145,8 @@ def _unknown_business_type(folder):
         (_missing_file, ["file_missing"]),
         (_unknown_schema_version, ["manifest_schema_version"]),
         (_broken_manifest, ["manifest_unreadable"]),
+        (_no_manifest, ["manifest_missing"]),
+        (_no_submission, ["file_missing", "file_missing", "submission_missing"]),
         (_other_province_manifest, ["manifest_province"]),
         (_as_of_not_the_manifest_s, ["as_of"]),
         (_other_ruleset, ["ruleset"]),
