@@ -48,7 +48,14 @@ LATE_CHECKS: dict[str, str] = {
     "arrived_late": "8月15日后送达",
 }
 
-CHECKS: dict[str, str] = {**REFUSING_CHECKS, **LATE_CHECKS, "no_package": "未收到报送包"}
+#: A corrections package (objections.md, step 4) that fails its checks is left out and named; the cycle it
+#: corrects keeps its status.
+CORRECTION_CHECKS: dict[str, str] = {"corrections": "更正包未通过检查，未予采用"}
+
+CHECKS: dict[str, str] = {**REFUSING_CHECKS, **LATE_CHECKS, **CORRECTION_CHECKS, "no_package": "未收到报送包"}
+
+#: The column a corrections package adds to the submission's: the objection number (objections.md).
+CORRECTION_BASIS = "更正依据"
 
 #: The deadline and window, as (month, day) of the year ``Y``.
 DEADLINE = (8, 15)
@@ -92,6 +99,13 @@ DIRECTORY_COLUMNS: dict[str, pl.DataType] = {
     "arrived_at": pl.Datetime("us", "Asia/Shanghai"),
 }
 
+#: ``amendments``: a business's type changed after an objection, from a province's corrections package.
+AMENDMENT_COLUMNS: dict[str, pl.DataType] = {
+    **DIRECTORY_COLUMNS,
+    "objection": pl.String(),
+    "corrections": pl.String(),
+}
+
 #: ``duplicates``: a USCC in two or more provinces' current rows, one row per province holding it.
 DUPLICATE_COLUMNS: dict[str, pl.DataType] = {
     "uscc": pl.String(),
@@ -105,7 +119,8 @@ DUPLICATE_COLUMNS: dict[str, pl.DataType] = {
 
 TABLE_COMMENTS: dict[str, str] = {
     "directory": "全国个体工商户名录：各省已接收报送包的每一行（含省份、周期、送达时间）",
-    "directory_latest": "各省最新一期已接收的名录（拒收或未报送的省份沿用往年）",
+    "directory_latest": "各省最新一期已接收的名录（拒收或未报送的省份沿用往年），已适用更正",
+    "amendments": "更正：各省更正包中经异议复核调整分型结果的主体（原行保留在 directory）",
     "cycles": "各省已接收的周期：每期一行——省份、判定日期、分型标准、各类户数、文件校验和",
     "transitions": "分型变动：每户本期分型结果与本省上一期已接收周期的对比",
     "submissions": "报送情况：每年每省一行——状态（已接收、逾期、拒收、未报送）与未通过的检查",

@@ -14,6 +14,7 @@ import polars as pl
 from schemas.national import (
     ACCEPTED,
     CHECKS,
+    CORRECTION_BASIS,
     DEADLINE,
     DIRECTORY_COLUMNS,
     DUPLICATE_COLUMNS,
@@ -21,6 +22,7 @@ from schemas.national import (
     LATE,
     LATE_CHECKS,
     REFUSED,
+    REFUSING_CHECKS,
     WINDOW_START,
 )
 from schemas.outputs import SUBMISSION_HEADERS
@@ -40,7 +42,11 @@ class Problem:
 
     @property
     def refuses(self) -> bool:
-        return self.code not in LATE_CHECKS
+        return self.code in REFUSING_CHECKS
+
+    @property
+    def delays(self) -> bool:
+        return self.code in LATE_CHECKS
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,27 @@ def status_of(problems: list[Problem]) -> str:
     """accepted, late or refused: any refusing problem refuses; otherwise a late one marks it late."""
     if any(p.refuses for p in problems):
         return REFUSED
-    return LATE if problems else ACCEPTED
+    return LATE if any(p.delays for p in problems) else ACCEPTED
+
+
+def correction_problems(
+    frame: pl.DataFrame, declared: Declared, counties: pl.Series, businesses: pl.Series, where: str
+) -> list[Problem]:
+    """A corrections package's rows (the submission's columns plus 更正依据) against the cycle they correct:
+    every row's checks as a submission's, an objection number on each, and a business the cycle holds."""
+    if frame.columns != [*SUBMISSION_HEADERS.values(), CORRECTION_BASIS]:
+        return [_problem("corrections", where, f"列应为报送列加 {CORRECTION_BASIS}")]
+    counted = dict(frame.group_by("分型结果").len().iter_rows())
+    as_counted = Declared(**{**declared.__dict__, "counts": {t: counted.get(t, 0) for t in BUSINESS_TYPES}})
+    found = submission_problems(frame.drop(CORRECTION_BASIS), as_counted, counties, where)
+    problems = [_problem("corrections", p.detail) for p in found]
+    if frame[CORRECTION_BASIS].is_null().any():
+        problems.append(_problem("corrections", where, f"{CORRECTION_BASIS} 为空"))
+    keys = frame.select(pl.coalesce("统一社会信用代码", "注册号").alias("key"))["key"]
+    unknown = keys.filter(~keys.is_in(businesses.implode()))
+    if len(unknown):
+        problems.append(_problem("corrections", where, f"{len(unknown)} 户不在所更正的周期中，如 {unknown[0]!r}"))
+    return problems
 
 
 def directory_rows(frame: pl.DataFrame, province: str, cycle_id: str, arrived_at: dt.datetime) -> pl.DataFrame:
@@ -183,10 +209,26 @@ def directory_rows(frame: pl.DataFrame, province: str, cycle_id: str, arrived_at
     )
 
 
-def latest_rows(directory: pl.LazyFrame) -> pl.LazyFrame:
-    """Each province's rows of its latest accepted cycle (an earlier year's when this year's was refused)."""
+def latest_rows(directory: pl.LazyFrame, amendments: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """Each province's rows of its latest accepted cycle (an earlier year's when this year's was refused), with
+    the type and reasons of its amendments (the last corrections package of a business wins)."""
     latest = directory.group_by("province").agg(pl.col("as_of").max().alias("latest"))
-    return directory.join(latest, on="province").filter(pl.col("as_of") == pl.col("latest")).drop("latest")
+    rows = directory.join(latest, on="province").filter(pl.col("as_of") == pl.col("latest")).drop("latest")
+    if amendments is None:
+        return rows
+    last = (
+        amendments.sort("cycle_id", "business_key", "corrections")
+        .group_by("cycle_id", "business_key", maintain_order=True)
+        .agg(pl.col("business_type").last().alias("amended_type"), pl.col("reasons").last().alias("amended_reasons"))
+    )
+    return (
+        rows.join(last, on=["cycle_id", "business_key"], how="left")
+        .with_columns(
+            business_type=pl.coalesce("amended_type", "business_type"),
+            reasons=pl.coalesce("amended_reasons", "reasons"),
+        )
+        .drop("amended_type", "amended_reasons")
+    )
 
 
 def cross_province_duplicates(latest: pl.LazyFrame) -> pl.DataFrame:

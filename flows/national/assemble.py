@@ -29,6 +29,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from schemas.national import (
+    AMENDMENT_COLUMNS,
+    CORRECTION_BASIS,
     DIRECTORY_COLUMNS,
     MISSING,
     REFUSED,
@@ -41,6 +43,7 @@ from schemas.stage_files import BUSINESS_TYPES
 from transforms.national import (
     Declared,
     Problem,
+    correction_problems,
     cross_province_duplicates,
     directory_rows,
     latest_rows,
@@ -184,44 +187,102 @@ def _arrival(folder: Path, province: str, given: dict[str, dt.datetime]) -> dt.d
     return dt.datetime.fromtimestamp(int(stamp), CHINA_TIME)
 
 
+def file_problems(folder: Path, files: list[dict], where: str) -> list[Problem]:
+    """Every file a manifest lists: present, its SHA-256 and its row count as listed."""
+    problems = []
+    for entry in files:
+        path = folder / entry["name"]
+        if not path.is_file():
+            problems.append(Problem("file_missing", f"{where} {entry['name']}：清单所列文件缺失"))
+            continue
+        if sha256_of(path) != entry["sha256"]:
+            problems.append(Problem("file_checksum", f"{where} {entry['name']}：SHA-256 与清单不符（文件被改动）"))
+        try:
+            rows = _rows_in(path)
+        except (OSError, pl.exceptions.PolarsError, ValueError) as e:
+            problems.append(Problem("file_unreadable", f"{where} {entry['name']}：无法读取（{e}）"))
+            continue
+        if rows != entry["rows"]:
+            problems.append(
+                Problem("file_rows", f"{where} {entry['name']}：清单 {entry['rows']:,} 行，文件 {rows:,} 行")
+            )
+    return problems
+
+
+def read_corrections(
+    folder: Path, declared: Declared, county_codes: pl.Series, rows: pl.DataFrame, where: str
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """The cycle's corrections packages ``corrections-<NNN>/`` (objections.md, step 4), in order: the amendments
+    of those that pass their checks, and a ``corrections`` problem naming each that does not (left out)."""
+    amendments, problems = [], []
+    for package in sorted(p for p in folder.glob("corrections-*") if p.is_dir()):
+        here = f"{where} {package.name}"
+        try:
+            manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
+            corrects = manifest.get("corrects", manifest.get("cycle_id"))
+            files = [
+                {"name": str(f["name"]), "sha256": str(f["sha256"]), "rows": int(f["rows"])} for f in manifest["files"]
+            ]
+        except (
+            OSError,
+            UnicodeDecodeError,
+            json.JSONDecodeError,
+            AttributeError,
+            KeyError,
+            TypeError,
+            ValueError,
+        ) as e:
+            problems.append(Problem("corrections", f"{here}/manifest.json：无法读取或缺少字段（{e}），更正包未予采用"))
+            continue
+        found = [Problem("corrections", p.detail + "，更正包未予采用") for p in file_problems(package, files, here)]
+        if corrects != declared.cycle_id:
+            found.append(
+                Problem("corrections", f"{here}：所更正的周期 {corrects!r} 不是 {declared.cycle_id}，未予采用")
+            )
+        data = package / "corrections.csv"
+        if not found and data.is_file():
+            frame = pl.read_csv(data, infer_schema=False)
+            found += correction_problems(frame, declared, county_codes, rows["business_key"], f"{here}/corrections.csv")
+        elif not found:
+            found.append(Problem("corrections", f"{here}：缺少 corrections.csv，未予采用"))
+        problems += found
+        if found:
+            continue
+        amended = directory_rows(
+            frame.drop(CORRECTION_BASIS), declared.province, declared.cycle_id, rows["arrived_at"][0]
+        )
+        objections = frame.select(
+            business_key=pl.coalesce("统一社会信用代码", "注册号"), objection=pl.col(CORRECTION_BASIS)
+        ).unique("business_key", keep="last", maintain_order=True)
+        amendments.append(
+            amended.join(objections, on="business_key", how="left").with_columns(corrections=pl.lit(package.name))
+        )
+    if not amendments:
+        return None, problems
+    return pl.concat(amendments).select(list(AMENDMENT_COLUMNS)).sort("corrections", "business_key"), problems
+
+
 def check_package(
     folder: Path, province: str, name: str, year: int, arrived_at: dt.datetime, county_codes: pl.Series
-) -> tuple[Outcome, pl.DataFrame | None]:
-    """Every check of national.md on one province's package; its directory rows when it is accepted or late."""
+) -> tuple[Outcome, pl.DataFrame | None, pl.DataFrame | None]:
+    """Every check of national.md on one province's package; its directory rows and amendments when accepted."""
     where = f"{name}（{province}）"
     outcome = Outcome(province, name, REFUSED, arrived_at=arrived_at)
     manifest_file = folder / "manifest.json"
     if not manifest_file.is_file():
         outcome.problems.append(Problem("manifest_missing", f"{where} inbox/{year}/{province}/：缺少 manifest.json"))
-        return outcome, None
+        return outcome, None, None
     try:
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         outcome.problems.append(Problem("manifest_unreadable", f"{where} manifest.json：无法解析（{e}）"))
-        return outcome, None
+        return outcome, None, None
     declared, problems = manifest_problems(manifest, province, f"{where} manifest.json")
     outcome.problems += problems
     if declared is None:
-        return outcome, None
+        return outcome, None, None
     outcome.declared = declared
-    for entry in declared.files:
-        path = folder / entry["name"]
-        if not path.is_file():
-            outcome.problems.append(Problem("file_missing", f"{where} {entry['name']}：清单所列文件缺失"))
-            continue
-        if sha256_of(path) != entry["sha256"]:
-            outcome.problems.append(
-                Problem("file_checksum", f"{where} {entry['name']}：SHA-256 与清单不符（文件被改动）")
-            )
-        try:
-            rows = _rows_in(path)
-        except (OSError, pl.exceptions.PolarsError, ValueError) as e:
-            outcome.problems.append(Problem("file_unreadable", f"{where} {entry['name']}：无法读取（{e}）"))
-            continue
-        if rows != entry["rows"]:
-            outcome.problems.append(
-                Problem("file_rows", f"{where} {entry['name']}：清单 {entry['rows']:,} 行，文件 {rows:,} 行")
-            )
+    outcome.problems += file_problems(folder, declared.files, where)
     listed = {e["name"] for e in declared.files}
     data = next(
         (folder / n for n in ("submission.parquet", "submission.csv") if n in listed and (folder / n).is_file()), None
@@ -233,19 +294,22 @@ def check_package(
                 f"{where} inbox/{year}/{province}/：清单中没有可读的 submission.parquet 或 submission.csv",
             )
         )
-        return outcome, None
+        return outcome, None, None
     try:
         frame = read_submission(data)
     except (OSError, pl.exceptions.PolarsError) as e:
         outcome.problems.append(Problem("file_unreadable", f"{where} {data.name}：无法读取（{e}）"))
-        return outcome, None
+        return outcome, None, None
     outcome.rows = frame.height
     outcome.problems += submission_problems(frame, declared, county_codes, f"{where} {data.name}")
     outcome.problems += timing_problems(declared.as_of, arrived_at, year, f"{where} {data.name}")
     outcome.status = status_of(outcome.problems)
     if outcome.status == REFUSED:
-        return outcome, None
-    return outcome, directory_rows(frame, province, declared.cycle_id, arrived_at)
+        return outcome, None, None
+    rows = directory_rows(frame, province, declared.cycle_id, arrived_at)
+    amendments, problems = read_corrections(folder, declared, county_codes, rows, where)
+    outcome.problems += problems
+    return outcome, rows, amendments
 
 
 # --- the national state --------------------------------------------------------------------------------
@@ -267,11 +331,23 @@ def _cycle_year(path: Path) -> int:
     return int(path.name.split("-")[1][:4])
 
 
+def _cycle_files(pattern: Path, glob: str) -> list[Path]:
+    """The cycles' row files (``<cycle_id>.parquet``), not their amendments beside them."""
+    return sorted(p for p in pattern.glob(glob) if "." not in p.stem)
+
+
 def _province_files(home: Path, province: str) -> list[Path]:
-    return sorted((directory_dir(home) / f"province={province}").glob("*-*.parquet"))
+    return _cycle_files(directory_dir(home) / f"province={province}", "*-*.parquet")
 
 
-def _store(home: Path, outcome: Outcome, rows: pl.DataFrame | None, manifest: dict | None, year: int) -> None:
+def _store(
+    home: Path,
+    outcome: Outcome,
+    rows: pl.DataFrame | None,
+    manifest: dict | None,
+    year: int,
+    amendments: pl.DataFrame | None = None,
+) -> None:
     """This year's rows of the province in the national state: replaced when accepted, removed when not."""
     folder = directory_dir(home) / f"province={outcome.province}"
     for old in _province_files(home, outcome.province):
@@ -279,6 +355,7 @@ def _store(home: Path, outcome: Outcome, rows: pl.DataFrame | None, manifest: di
         if _cycle_year(old) == year and not keep:
             old.unlink()
             old.with_name(f"{old.stem}.manifest.json").unlink(missing_ok=True)
+            old.with_name(f"{old.stem}.amendments.parquet").unlink(missing_ok=True)
     if rows is None:
         earlier = _province_files(home, outcome.province)
         outcome.kept_cycle_id = earlier[-1].stem if earlier else None
@@ -286,6 +363,11 @@ def _store(home: Path, outcome: Outcome, rows: pl.DataFrame | None, manifest: di
     folder.mkdir(parents=True, exist_ok=True)
     cycle_id = outcome.declared.cycle_id
     _write_parquet(rows, folder / f"{cycle_id}.parquet")
+    amended = folder / f"{cycle_id}.amendments.parquet"
+    if amendments is not None:
+        _write_parquet(amendments, amended)
+    else:
+        amended.unlink(missing_ok=True)
     record = {**manifest, "arrived_at": outcome.arrived_at.isoformat(), "status": outcome.status}
     _write_text(
         folder / f"{cycle_id}.manifest.json", json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -315,9 +397,17 @@ def submissions_frame(year: int, outcomes: list[Outcome]) -> pl.DataFrame:
 
 def national_directory(home: Path) -> pl.LazyFrame:
     """Every stored national row, all provinces and years."""
-    files = sorted(directory_dir(home).glob("province=*/*-*.parquet"))
+    files = _cycle_files(directory_dir(home), "province=*/*-*.parquet")
     if not files:
         return pl.DataFrame(schema=DIRECTORY_COLUMNS).lazy()
+    return pl.scan_parquet(files, hive_partitioning=False)
+
+
+def national_amendments(home: Path) -> pl.LazyFrame:
+    """Every stored amendment, all provinces and years."""
+    files = sorted(directory_dir(home).glob("province=*/*.amendments.parquet"))
+    if not files:
+        return pl.DataFrame(schema=AMENDMENT_COLUMNS).lazy()
     return pl.scan_parquet(files, hive_partitioning=False)
 
 
@@ -370,12 +460,13 @@ def assemble(home: Path, year: int, only: list[str] | None = None) -> Assembly:
             outcomes.append(outcome)
             continue
         county_codes = regions.filter(pl.col("province_code") == province)["region_code"]
-        outcome, rows = check_package(folder, province, name, year, _arrival(folder, province, given), county_codes)
+        arrived_at = _arrival(folder, province, given)
+        outcome, rows, amendments = check_package(folder, province, name, year, arrived_at, county_codes)
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8")) if rows is not None else None
-        _store(home, outcome, rows, manifest, year)
+        _store(home, outcome, rows, manifest, year, amendments)
         outcomes.append(outcome)
 
-    latest = latest_rows(national_directory(home))
+    latest = latest_rows(national_directory(home), national_amendments(home))
     duplicates = cross_province_duplicates(latest)
     counts = national_counts(latest, duplicates)
     submissions = submissions_frame(year, outcomes)
@@ -387,7 +478,7 @@ def assemble(home: Path, year: int, only: list[str] | None = None) -> Assembly:
     duplicates.write_csv(folder / "duplicates.csv")
     counts.write_csv(folder / "counts.csv")
     result = Assembly(year, home, outcomes, duplicates, counts)
-    publish_warehouse(home, duplicates)
+    publish_warehouse(home, duplicates, national_amendments(home).collect())
 
     from flows.national.report import render_national_report
 
@@ -439,9 +530,14 @@ def _rank(column: str) -> str:
 
 _VIEWS = {
     "directory_latest": """
-        SELECT d.* FROM directory d
+        SELECT d.* REPLACE (coalesce(a.business_type, d.business_type) AS business_type,
+                            coalesce(a.reasons, d.reasons) AS reasons)
+        FROM directory d
         JOIN (SELECT province, arg_max(cycle_id, as_of) AS cycle_id FROM cycles GROUP BY province) latest
-          USING (province, cycle_id)""",
+          USING (province, cycle_id)
+        LEFT JOIN (SELECT cycle_id, business_key, arg_max(business_type, corrections) AS business_type,
+                          arg_max(reasons, corrections) AS reasons
+                   FROM amendments GROUP BY ALL) a USING (cycle_id, business_key)""",
     "transitions": f"""
         WITH sequence AS (
             SELECT province, cycle_id, as_of,
@@ -464,13 +560,13 @@ _VIEWS = {
 }
 
 
-def publish_warehouse(home: Path, duplicates: pl.DataFrame) -> Path:
+def publish_warehouse(home: Path, duplicates: pl.DataFrame, amendments: pl.DataFrame) -> Path:
     """Rebuild ``warehouse.duckdb`` from the national state beside it and rename it into place (atomic)."""
     target = warehouse_path(home)
     building = target.with_name(target.name + ".building")
     building.unlink(missing_ok=True)
     submissions = sorted((home / "assembly").glob("*/submissions.parquet"))
-    files = sorted(directory_dir(home).glob("province=*/*-*.parquet"))
+    files = _cycle_files(directory_dir(home), "province=*/*-*.parquet")
     cycles = _cycles_frame(home)
     con = duckdb.connect(str(building), config={"threads": 1, "preserve_insertion_order": True})
     try:
@@ -485,6 +581,18 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame) -> Path:
             con.execute("CREATE TABLE directory AS SELECT * FROM empty_directory")
         con.register("cycles_frame", cycles)
         con.execute("CREATE TABLE cycles AS SELECT * FROM cycles_frame ORDER BY province, as_of")
+        con.register("amendments_frame", amendments)
+        con.execute(
+            "CREATE TABLE amendments AS SELECT * FROM amendments_frame "
+            "ORDER BY province, cycle_id, corrections, business_key"
+        )
+        con.execute(
+            "CREATE TABLE directory_amended AS SELECT d.*, a.business_key IS NOT NULL AS amended FROM directory d "
+            "LEFT JOIN (SELECT DISTINCT cycle_id, business_key FROM amendments) a USING (cycle_id, business_key) "
+            "ORDER BY province, cycle_id, business_key"
+        )
+        con.execute("DROP TABLE directory")
+        con.execute("ALTER TABLE directory_amended RENAME TO directory")
         con.register("duplicates_frame", duplicates)
         con.execute("CREATE TABLE duplicates AS SELECT * FROM duplicates_frame ORDER BY uscc, province")
         listing = ", ".join(_literal(str(f)) for f in submissions)
