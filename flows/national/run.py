@@ -205,14 +205,16 @@ def national_assembly(year: int | None = None, home: str = "data/national") -> d
 
 def summary(assembly) -> dict:
     """What a flow run returns about an assembly, and what the command prints."""
-    from schemas.national import ACCEPTED
+    from schemas.national import ACCEPTED, STATUS_LABELS
 
-    accepted = sum(o.status == ACCEPTED for o in assembly.outcomes)
+    tally = "，".join(
+        f"{sum(o.status == s for o in assembly.outcomes)} 省{label}" for s, label in STATUS_LABELS.items()
+    )
     total = int(assembly.counts.drop("province").sum_horizontal().sum())
     return {
         "statuses": {o.province: o.status for o in assembly.outcomes},
         "lines": [o.message for o in assembly.outcomes if o.status != ACCEPTED]
-        + [f"{assembly.year} 年：{accepted} 省已接收；全国 {total:,} 户（跨省重复只计一次）"],
+        + [f"{assembly.year} 年：{tally}；全国 {total:,} 户（跨省重复只计一次）"],
         "report": str(assembly.folder / "report.html"),
         "warehouse": str(assembly.home / "warehouse.duckdb"),
     }
