@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import hashlib
 import json
-import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -435,8 +436,25 @@ def _submissions_csv(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@contextmanager
+def _assembly_lock(home: Path):
+    """One assembly at a time per national home: ``flock(2)``, released by the kernel if the process dies."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "assembly.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AssemblyError(f"{home}：另一个汇总正在运行（assembly.lock 被占用），请等它结束后再运行") from None
+        yield
+
+
 def assemble(home: Path, year: int, only: list[str] | None = None) -> Assembly:
     """One year's assembly of the national directory under ``home`` (see the module's docstring)."""
+    with _assembly_lock(home):
+        return _assemble(home, year, only)
+
+
+def _assemble(home: Path, year: int, only: list[str] | None) -> Assembly:
     names = provinces()
     unknown = sorted(set(only or []) - set(names))
     if unknown:
@@ -610,10 +628,3 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame, amendments: pl.DataF
         con.close()
     building.replace(target)
     return target
-
-
-def clear(home: Path) -> None:
-    """Remove the national state (tests and a fresh start); the inbox stays."""
-    for path in (directory_dir(home), home / "assembly"):
-        shutil.rmtree(path, ignore_errors=True)
-    warehouse_path(home).unlink(missing_ok=True)

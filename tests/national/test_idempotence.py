@@ -35,3 +35,21 @@ def test_the_same_packages_give_byte_identical_national_files(tmp_path, packages
     assert "assembly/2025/report.html" in before and "directory/province=32/32-20250731.parquet" in before
     # DuckDB's own file is not byte-stable between writes; its contents are
     assert warehouse_contents(first) == warehouse_contents(second)
+
+
+def test_one_assembly_at_a_time_per_home(tmp_path):
+    import fcntl
+
+    import pytest
+
+    from flows.national.assemble import AssemblyError
+
+    with (tmp_path / "assembly.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(AssemblyError, match="另一个汇总正在运行"):
+            assemble(tmp_path, 2025)
+    assert statuses_of(assemble(tmp_path, 2025)) == {"missing"}  # free again: every province missing
+
+
+def statuses_of(assembly):
+    return {o.status for o in assembly.outcomes}
