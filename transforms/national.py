@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from schemas.codes import uscc_problem
 from schemas.national import (
     ACCEPTED,
     CHECKS,
@@ -26,8 +27,7 @@ from schemas.national import (
     WINDOW_START,
 )
 from schemas.outputs import SUBMISSION_HEADERS
-from schemas.stage_files import BUSINESS_TYPES
-from transforms.codes import uscc_problem
+from schemas.vocabulary import BUSINESS_TYPES, ruleset_name
 
 #: How many offending values a message quotes.
 EXAMPLES = 3
@@ -86,7 +86,7 @@ def manifest_problems(manifest: object, province: str, where: str) -> tuple[Decl
             province=str(manifest["province"]),
             cycle_id=str(manifest["cycle_id"]),
             as_of=dt.date.fromisoformat(manifest["as_of"]),
-            ruleset=f"{ruleset['id']}-{ruleset['version']}",
+            ruleset=ruleset_name(ruleset["id"], ruleset["version"]),
             counts=counts,
             files=files,
         )

@@ -29,6 +29,8 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from flows.home import CHINA_TIME
+from reference import regions
 from schemas.national import (
     AMENDMENT_COLUMNS,
     CORRECTION_BASIS,
@@ -39,8 +41,7 @@ from schemas.national import (
     SUBMISSIONS,
     TABLE_COMMENTS,
 )
-from schemas.ruleset import TYPE_RANK
-from schemas.stage_files import BUSINESS_TYPES
+from schemas.vocabulary import BUSINESS_TYPES, TYPE_RANK
 from transforms.national import (
     Declared,
     Problem,
@@ -54,9 +55,6 @@ from transforms.national import (
     submission_problems,
     timing_problems,
 )
-
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
-REGIONS_CSV = Path(__file__).resolve().parents[2] / "data" / "regions.csv"
 
 
 class AssemblyError(Exception):
@@ -118,15 +116,8 @@ def warehouse_path(home: Path) -> Path:
 
 
 def provinces() -> dict[str, str]:
-    """The 31 provinces: code → name, from data/regions.csv."""
-    table = pl.read_csv(
-        REGIONS_CSV, schema_overrides={"province_code": pl.String}, columns=["province_code", "province_name"]
-    )
-    return dict(table.unique().sort("province_code").iter_rows())
-
-
-def counties() -> pl.DataFrame:
-    return pl.read_csv(REGIONS_CSV, columns=["region_code", "province_code"], infer_schema=False)
+    """The 31 provinces: code → name (data/regions.csv)."""
+    return dict(regions().select("province_code", "province_name").unique().sort("province_code").iter_rows())
 
 
 # --- reading a package ---------------------------------------------------------------------------------
@@ -461,7 +452,7 @@ def _assemble(home: Path, year: int, only: list[str] | None) -> Assembly:
         raise AssemblyError(f"未知的省份代码：{', '.join(unknown)}（data/regions.csv 有 {len(names)} 个省份）")
     inbox = inbox_dir(home, year)
     given = receipts(home, year)
-    regions = counties()
+    counties = regions().select("region_code", "province_code")
     outcomes = []
     for province, name in names.items():
         folder = inbox / province
@@ -477,7 +468,7 @@ def _assemble(home: Path, year: int, only: list[str] | None) -> Assembly:
             _store(home, outcome, None, None, year)
             outcomes.append(outcome)
             continue
-        county_codes = regions.filter(pl.col("province_code") == province)["region_code"]
+        county_codes = counties.filter(pl.col("province_code") == province)["region_code"]
         arrived_at = _arrival(folder, province, given)
         outcome, rows, amendments = check_package(folder, province, name, year, arrived_at, county_codes)
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8")) if rows is not None else None

@@ -88,8 +88,8 @@ def run(
     workers: Annotated[int, typer.Option(help="workers of the temporary local cluster")] = 2,
 ) -> None:
     """Every province's ordinary cycle as a task of one Prefect flow on Dask, then the assembly."""
-    from flows.context import secret_from_environment
     from flows.errors import PipelineStop
+    from flows.secret import secret_from_environment
 
     codes = [p.strip() for p in provinces.split(",") if p.strip()]
     if not codes or not all(len(p) == 2 and p.isdigit() for p in codes):

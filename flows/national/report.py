@@ -12,18 +12,14 @@ import duckdb
 import jinja2
 import polars as pl
 
-from flows.charts import Series, bar_chart, stacked_bar_chart
+from flows.report.charts import bar_chart, stacked_bar_chart
+from flows.report.report import MOVEMENT_COLORS, TYPE_COLORS, TYPE_SERIES
+from reference import industries
 from schemas.national import ACCEPTED, STATUS_LABELS
-from schemas.stage_files import BUSINESS_TYPES
+from schemas.vocabulary import BUSINESS_TYPES, MOVEMENTS, SHOWN_TYPES
 from transforms.national import counted_rows
 from transforms.summary import types_by_section
 
-SHOWN_TYPES = ("发展型", "成长型", "生存型", "不符合分型条件")
-TYPE_COLORS = {"发展型": "#1b7f4f", "成长型": "#2f6fb5", "生存型": "#e0a526", "不符合分型条件": "#a3a8ae"}
-TYPE_SERIES = [Series(t, TYPE_COLORS[t]) for t in SHOWN_TYPES]
-MOVEMENTS = ("上升", "下降", "不变", "新增", "退出")
-MOVEMENT_COLORS = ["#1b7f4f", "#c0392b", "#a3a8ae", "#2f6fb5", "#5f6368"]
-INDUSTRIES_CSV = Path(__file__).resolve().parents[2] / "data" / "industries.csv"
 DUPLICATES_SHOWN = 50
 
 
@@ -59,9 +55,8 @@ def render_national_report(assembly, latest: pl.LazyFrame) -> str:
         (f"{names.get(p, p)}（{p}）", [row[t] for t in SHOWN_TYPES])
         for p, row in zip(present["province"], present.iter_rows(named=True), strict=True)
     ]
-    industries = pl.read_csv(INDUSTRIES_CSV, schema_overrides={"division": pl.String})
     counted = counted_rows(latest, assembly.duplicates).select("industry_code", "business_type").collect()
-    sections = types_by_section(counted, industries).with_columns(
+    sections = types_by_section(counted, industries()).with_columns(
         label=pl.concat_str("section", pl.lit(" "), "section_name")
     )
     section_rows = [(r["label"], [r[t] for t in SHOWN_TYPES]) for r in sections.iter_rows(named=True)]
@@ -84,7 +79,9 @@ def render_national_report(assembly, latest: pl.LazyFrame) -> str:
             if province_rows
             else None,
             section_chart=stacked_bar_chart("各行业门类分型户数", section_rows, TYPE_SERIES) if section_rows else None,
-            movement_chart=bar_chart("本年与上年相比的分型变动", movements, color=MOVEMENT_COLORS)
+            movement_chart=bar_chart(
+                "本年与上年相比的分型变动", movements, color=[MOVEMENT_COLORS[m] for m in MOVEMENTS]
+            )
             if any(n for _, n in movements)
             else None,
             duplicated=duplicated,

@@ -63,7 +63,7 @@ class ProvinceRun:
 def fingerprint(spec: ProvinceRun) -> str:
     """What the cycle's result depends on: every inbox file (name, size, modification time), the ruleset's
     bytes, the year. Name, size and time tell a re-delivered file as ``make`` does, without reading gigabytes."""
-    from flows.reference import ruleset_file
+    from reference import ruleset_file
 
     digest = hashlib.sha256(f"{spec.province}|{spec.year}\n".encode())
     for path in sorted(p for p in spec.inbox_dir.rglob("*") if p.is_file()):
@@ -90,10 +90,11 @@ def _copy_package(out_dir: Path, package: Path) -> None:
 
 def run_province(spec: ProvinceRun) -> dict:
     """One province's cycle, unless nothing it depends on changed since its last successful run."""
-    from flows.context import cycle_for, secret_from_environment
     from flows.errors import PipelineStop
-    from flows.reference import ruleset_for
+    from flows.home import cycle_for
+    from flows.secret import secret_from_environment
     from flows.stages import execute
+    from reference import ruleset_for
 
     began = time.monotonic()
     seen = fingerprint(spec)
@@ -197,7 +198,8 @@ def run_national(
 @flow(name="getihu-national-assembly", flow_run_name="national-assembly-{year}", persist_result=False)
 def national_assembly(year: int | None = None, home: str = "data/national") -> dict:
     """The assembly on its own (the 16 August deployment): ``year`` defaults to this year in China."""
-    from flows.national.assemble import CHINA_TIME, assemble
+    from flows.home import CHINA_TIME
+    from flows.national.assemble import assemble
 
     year = year if year is not None else dt.datetime.now(CHINA_TIME).year
     return summary(assemble(Path(home), year))

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.context import cycle_for
+from flows.home import cycle_for
 from flows.stages import execute
 from synth.generate import generate
 from synth.world import Plan

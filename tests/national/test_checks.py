@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from flows.national.assemble import assemble, inbox_dir
+from schemas.codes import USCC_ALPHABET
 from schemas.national import CHECKS
 from tests.national.conftest import as_last_year, edit_manifest, receive, rewrite_submission
-from transforms.codes import USCC_ALPHABET
 
 
 def statuses(assembly) -> dict[str, tuple[str, list[str]]]:

@@ -5,8 +5,8 @@ import polars as pl
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
-from flows.reference import province_regions, regions
+from flows.secret import DEVELOPMENT_SECRET, SECRET_VARIABLE
+from reference import province_regions, regions
 from synth.generate import generate
 from synth.world import Plan
 
