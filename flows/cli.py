@@ -23,6 +23,11 @@ def _commands() -> None:
     """Sub-commands stay sub-commands even while only one exists (typer would otherwise flatten the CLI)."""
 
 
+from flows.national.cli import national_app  # noqa: E402
+
+app.add_typer(national_app, name="national")
+
+
 @app.command()
 def generate(
     province: Annotated[str, typer.Option(help="two-digit province code, e.g. 41 (河南) or 23 (黑龙江)")],
