@@ -18,6 +18,9 @@ app = typer.Typer(
 )
 
 
+app.add_typer(__import__("flows.classification.cli", fromlist=["classify_app"]).classify_app)  # 名特优新
+
+
 @app.callback()
 def _commands() -> None:
     """Sub-commands stay sub-commands even while only one exists (typer would otherwise flatten the CLI)."""
