@@ -22,10 +22,13 @@ Province = Annotated[str | None, typer.Option(help="two-digit province code, e.g
 Year = Annotated[int | None, typer.Option(help="the year Y: its yearly typing cycle must have run")]
 Home = Annotated[Path, typer.Option(help="holds the warehouse, the outputs and the working files")]
 Inbox = Annotated[Path | None, typer.Option(help="the cycle inbox; classification files in its classification/")]
+Standards = Annotated[
+    Path | None, typer.Option(help="folder of classification standards (default data/classification/)")
+]
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="the step's date (see the default)")]
 
 
-def _run(step, province: str | None, year: int | None, home: Path, inbox: Path | None, day) -> None:
+def _run(step, province: str | None, year: int | None, home: Path, inbox: Path | None, day, standards) -> None:
     from flows.classification.cycle_data import CycleMissing
     from flows.context import secret_from_environment
     from flows.errors import PipelineStop
@@ -38,7 +41,8 @@ def _run(step, province: str | None, year: int | None, home: Path, inbox: Path |
         typer.echo(f"{name}: 需要 --province（两位省级代码，如 41）和 --year（年度）", err=True)
         raise typer.Exit(EXIT_INPUT)
     try:
-        result = step(province, year, home, secret_from_environment(), inbox, day.date() if day else None)
+        secret = secret_from_environment()
+        result = step(province, year, home, secret, inbox, day.date() if day else None, standards)
     except (PipelineStop, StandardError, CycleMissing) as e:
         typer.echo(f"{name}: {e}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
@@ -57,6 +61,7 @@ def classify(
     year: Year = None,
     home: Home = Path("data"),
     inbox: Inbox = None,
+    standards: Standards = None,
     recognised_on: Annotated[
         dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="recognition date (default 30 November of Y)")
     ] = None,
@@ -66,7 +71,7 @@ def classify(
         return
     from flows.classification.commands import run_round
 
-    _run(run_round, province, year, home, inbox, recognised_on)
+    _run(run_round, province, year, home, inbox, recognised_on, standards)
 
 
 @classify_app.command()
@@ -75,6 +80,7 @@ def review(
     year: Year = None,
     home: Home = Path("data"),
     inbox: Inbox = None,
+    standards: Standards = None,
     review_on: Annotated[
         dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="review date (default 31 July of Y)")
     ] = None,
@@ -82,4 +88,4 @@ def review(
     """The register's yearly review of Y: cancellations, operator changes, extensions, expiry, revocations."""
     from flows.classification.commands import run_review
 
-    _run(run_review, province, year, home, inbox, review_on)
+    _run(run_review, province, year, home, inbox, review_on, standards)

@@ -154,10 +154,11 @@ def run_round(
     secret: bytes,
     inbox: Path | None = None,
     recognised_on: dt.date | None = None,
+    standards_dir: Path | None = None,
 ) -> StepResult:
     """The round of ``year`` (classification.md, "The round")."""
     day = recognised_on or round_day(year)
-    standards = load_standards(province)
+    standards = load_standards(province, standards_dir)
     cycle = load_cycle(home, province, year)
     inputs = _inputs(home, province, year, inbox, secret, day)
     t = inputs.tables
@@ -229,11 +230,12 @@ def run_review(
     secret: bytes,
     inbox: Path | None = None,
     review_on: dt.date | None = None,
+    standards_dir: Path | None = None,
 ) -> StepResult:
     """The yearly review of ``year``, after its typing cycle (classification.md, "The register and the yearly
     review")."""
     day = review_on or review_day(year)
-    standards = load_standards(province)
+    standards = load_standards(province, standards_dir)
     cycle = load_cycle(home, province, year)
     inputs = _inputs(home, province, year, inbox, secret, day)
     t = inputs.tables

@@ -110,17 +110,13 @@ def _read_file(
         batches = []
         for batch in table.batches:
             batch = batch.rename({k: v for k, v in targets.items() if k in batch.columns})
-            batch = batch.select("_line", *(c for c in batch.columns if c in header_map.canonical.values()))
-            for column in source.columns:
-                if column.personal and column.name in batch.columns:
-                    keyer = keyers.setdefault(column.name, Keyer(column, secret))
-                    batch = keyer.keyed(batch)
-            batches.append(batch)
+            batches.append(batch.select("_line", *(c for c in batch.columns if c in header_map.canonical.values())))
     rows = pl.concat(batches, how="diagonal_relaxed") if batches else pl.DataFrame(schema={"_line": pl.Int64})
-    for column in source.columns:  # a personal column the file lacks: its kept forms are empty
-        if column.personal and column.name not in header_map.canonical.values():
-            keyer = keyers.setdefault(column.name, Keyer(column, secret))
-            rows = keyer.keyed(rows.with_columns(pl.lit(None, dtype=pl.String).alias(column.name)))
+    for column in source.columns:  # keyed before anything is kept; a column the file lacks keys to empty forms
+        if column.personal:
+            if column.name not in rows.columns:
+                rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(column.name))
+            rows = keyers.setdefault(column.name, Keyer(column, secret)).keyed(rows.cast({column.name: pl.String}))
     rows = rows.with_columns(pl.lit(file.name).alias("_file"), pl.col("_line").cast(pl.Int64))
     return rows, header_map.delivered
 
