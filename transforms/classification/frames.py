@@ -129,7 +129,7 @@ def recognition_frame(items: Iterable[Recognition]) -> pl.DataFrame:
 
 
 def event_frame(items: Iterable[Event]) -> pl.DataFrame:
-    rows = [{**asdict(e), "reasons": ";".join(e.reasons)} for e in items]
+    rows = [{**asdict(e), "reasons": ";".join(e.reasons) or None} for e in items]
     frame = pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row")
     return frame.sort("recognition_no", "date", "year", "step", "event", maintain_order=True)
 
@@ -154,12 +154,12 @@ def decision_frame(items: Iterable[Decision], year: int) -> pl.DataFrame:
                 "business_type": b.business_type if b else None,
                 "score": s.points if s else None,
                 "pass_mark": s.pass_mark if s else None,
-                "indicators_met": ";".join(s.met) if s else None,
+                "indicators_met": (";".join(s.met) or None) if s else None,
                 "standard": s.standard if s else None,
                 "quota_unit": d.unit,
                 "rank": d.rank,
                 "outcome": d.outcome,
-                "reasons": ";".join(d.reasons),
+                "reasons": ";".join(d.reasons) or None,
             }
         )
     schema = {
@@ -215,7 +215,7 @@ def review_frame(items: Iterable[ReviewRow]) -> pl.DataFrame:
             "recognised_on": r.recognition.recognised_on,
             "valid_until": r.recognition.valid_until,
             "result": r.result,
-            "reasons": ";".join(r.reasons),
+            "reasons": ";".join(r.reasons) or None,
         }
         for r in items
     ]
