@@ -85,6 +85,7 @@ def query(
         typer.echo(f"getihu query: no business has the USCC or 注册号 {text!r} or a name containing it.", err=True)
         raise typer.Exit(1)
     Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup))
+    __import__("flows.classification.query", fromlist=["_"]).print_recognitions(warehouse_path(home), lookup)
 
 
 #: Exit codes of ``getihu run`` besides 0: what the person at the terminal can do about it differs.
