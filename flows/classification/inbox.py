@@ -177,7 +177,8 @@ def read_classification_inbox(folder: Path, secret: bytes, context: Context) -> 
                 raw_keys = pl.concat(raw_parts, how="diagonal_relaxed").join(
                     dedup.conflicting, on=["_file", "_line"], how="semi"
                 )
-                quarantine.append(conflict_entries(raw_keys, source))
+                key_header = "+".join(source.column(n).header for n in source.key)
+                quarantine.append(conflict_entries(raw_keys, source).with_columns(pl.lit(key_header).alias("column")))
             tables[name] = dedup.accepted if dedup is not None else empty
             for entry in entries_of_source:
                 entry["accepted"] = tables[name].filter(pl.col("_file") == entry["file"]).height if valid_parts else 0
