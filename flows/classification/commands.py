@@ -214,9 +214,11 @@ def run_round(
             ("隔离行", str(inputs.quarantine.height)),
             ("走访核实和公示异议", "已录入" if reviews is not None else "尚未录入：结果为拟认定，待公示"),
         ]
-        html = render_report(
-            f"{province} 名特优新认定 {year}", facts, decisions, quota, new_events, None, _region_names()
-        )
+        this_year = events.filter(pl.col("year") == year)  # the review's movements of the year too
+        review_file = building / "review.csv"
+        review = pl.read_csv(review_file).rename({"结果": "result"}) if review_file.exists() else None
+        title = f"{province} 名特优新认定 {year}"
+        html = render_report(title, facts, decisions, quota, this_year, review, _region_names())
         (building / "report.html").write_text(html, encoding="utf-8")
         replace_folder(building, folder)
         publish_classification(warehouse_path(home), province, all_applications(home, province), recognitions, events)

@@ -62,7 +62,7 @@ def render_report(
         freed = int(quota["freed"].sum())
         parts.append(Markup(f"<p>审核（走访核实、公示异议）空出的名额：{freed}，不自动递补，由认定部门决定。</p>"))
     if events.height:
-        parts.append(Markup("<h2>名录变动（本步骤记录的事件）</h2>"))
+        parts.append(Markup("<h2>名录变动（本年度记录的事件）</h2>"))
         parts.append(bar_chart("事件", _counts(events["event"].to_list()), color="#b07aa1"))
     if review is not None and review.height:
         parts.append(Markup("<h2>年度评估确认</h2>"))

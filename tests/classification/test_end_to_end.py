@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from flows.classification.commands import run_review, run_round
+from flows.classification.query import recognition_record
 from flows.classification.store import previous_state
 from flows.context import Cycle
 from flows.stages import execute
@@ -178,3 +179,12 @@ def test_a_step_run_again_gives_the_same_files(province):
     run_round("41", 2028, home, SECRET, standards_dir=next(home.parent.glob("mtyx-standards*")) / "standards")
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix == ".csv"}
     assert before == after
+
+
+def test_report_and_query(province):
+    home, _ = province
+    html = (home / "out" / "41" / "mtyx-2027" / "report.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 5 and "名额使用" in html and "年度评估确认" in html
+    register = pl.read_csv(home / "out" / "41" / "mtyx-2025" / "register.csv", infer_schema=False)
+    record = recognition_record(home / "warehouse.duckdb", "41", register["统一社会信用代码"][0])
+    assert record is not None and len(record.renderables) == 2
