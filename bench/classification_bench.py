@@ -48,7 +48,7 @@ def main() -> None:
 
     from synth.classification import write_classification
 
-    pool = pl.read_parquet(home / "work" / "41" / "41-20250731" / "directory.parquet")
+    pool = pl.read_parquet(home / "work" / "41" / "41-20250731" / "directory.parquet", columns=["business_type"])
     growth = pool.filter(pl.col("business_type").is_in(["成长型", "发展型"])).height
     write_classification(inbox, "41", 2025, seed=1, share=args.applications / growth)
     standards = home / "standards"

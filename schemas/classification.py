@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+import pandera.polars as pa
+import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.sources import Column, Kind, Source
@@ -448,3 +450,58 @@ class Standards:
 TYPE_RANK: dict[str, int] = {"不符合分型条件": 0, "生存型": 1, "成长型": 2, "发展型": 3}
 #: The types the pool takes without widening, and that count for the quota base.
 DEVELOPMENT_TYPES: tuple[str, ...] = ("成长型", "发展型")
+
+
+# --- the outputs' checks (pandera), applied before a file is written -------------------------------------
+
+_USCC = pa.Check.str_matches(r"^92[0-9A-Z]{16}$")
+
+#: candidates.csv (公示): public fields only — strict, so a score, money or a key can never slip in.
+CANDIDATES = pa.DataFrameSchema(
+    {
+        "统一社会信用代码": pa.Column(pl.String, _USCC),
+        "名称": pa.Column(pl.String, nullable=True),
+        "行政区划代码": pa.Column(pl.String, pa.Check.str_matches(r"^\d{6}$")),
+        "申报类别": pa.Column(pl.String, pa.Check.isin(CATEGORIES)),
+        "分型结果": pa.Column(pl.String, pa.Check.isin(tuple(TYPE_RANK))),
+    },
+    strict=True,
+    ordered=True,
+    name="candidates",
+)
+
+#: decisions.csv: every application one outcome; reasons exactly when refused, every code known.
+DECISIONS = pa.DataFrameSchema(
+    {
+        "申报编号": pa.Column(pl.String, unique=True),
+        "统一社会信用代码": pa.Column(pl.String, _USCC),
+        "名称": pa.Column(pl.String, nullable=True),
+        "行政区划代码": pa.Column(pl.String, nullable=True),
+        "申报类别": pa.Column(pl.String, pa.Check.isin(CATEGORIES)),
+        "来源": pa.Column(pl.String, pa.Check.isin((SELF_APPLIED, RECOMMENDED))),
+        "分型结果": pa.Column(pl.String, nullable=True),
+        "得分": pa.Column(pl.Int32, nullable=True),
+        "达标指标": pa.Column(pl.String, nullable=True),
+        "结果": pa.Column(pl.String, pa.Check.isin(OUTCOMES)),
+        "原因": pa.Column(pl.String, nullable=True),
+    },
+    checks=[
+        pa.Check(
+            lambda d: d.lazyframe.select((pl.col("结果") == REJECTED) == pl.col("原因").is_not_null()),
+            name="reasons_exactly_when_refused",
+        ),
+        pa.Check(
+            lambda d: d.lazyframe.select(
+                pl.col("原因")
+                .fill_null("")
+                .str.split(";")
+                .list.eval(pl.element().is_in(list(ROUND_REASONS)) | (pl.element() == ""))
+                .list.all()
+            ),
+            name="known_reason_codes",
+        ),
+    ],
+    strict=True,
+    ordered=True,
+    name="decisions",
+)

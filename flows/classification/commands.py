@@ -26,7 +26,7 @@ from flows.context import warehouse_path
 from flows.lock import home_lock
 from flows.publish import recover_cycle_folder, replace_folder
 from flows.reference import industries, province_regions, regions
-from schemas.classification import CANDIDATE, RECOGNISED
+from schemas.classification import CANDIDATE, CANDIDATES, DECISIONS, RECOGNISED
 from transforms.classification import frames
 from transforms.classification.review import yearly_review
 from transforms.classification.round import classification_round
@@ -65,8 +65,12 @@ def _inputs(home: Path, province: str, year: int, inbox: Path | None, secret: by
     return read_classification_inbox(folder, secret, context)
 
 
-def _csv(frame: pl.DataFrame, path: Path, headers: dict[str, str]) -> None:
-    frame.select([pl.col(c).alias(h) for c, h in headers.items()]).write_csv(path)
+def _csv(frame: pl.DataFrame, path: Path, headers: dict[str, str], schema=None) -> None:
+    """Write ``frame`` under its Chinese headers, after checking it against ``schema`` when given."""
+    shown = frame.select([pl.col(c).alias(h) for c, h in headers.items()])
+    if schema is not None:
+        schema.validate(shown, lazy=True)
+    shown.write_csv(path)
 
 
 DECISION_HEADERS = {
@@ -174,7 +178,7 @@ def run_round(
             applications,
             businesses,
             cycle.typed_counts,
-            frames.penalties(cycle.penalties),
+            frames.penalties(cycle.penalties(wanted)),
             frames.debtors(t["dishonest_debtor"]),
             frames.credentials(t["credential"]),
             register,
@@ -195,10 +199,10 @@ def run_round(
         chosen = decisions.filter(
             pl.col("outcome").is_in([CANDIDATE, RECOGNISED]) | (pl.col("reasons") == "REVIEW_FAILED")
         ).sort("region_code", "uscc")
-        _csv(chosen, building / "candidates.csv", CANDIDATE_HEADERS)
-        _csv(decisions, building / "decisions.csv", DECISION_HEADERS)
+        _csv(chosen, building / "candidates.csv", CANDIDATE_HEADERS, CANDIDATES)
+        _csv(decisions, building / "decisions.csv", DECISION_HEADERS, DECISIONS)
         _csv(quota, building / "quota.csv", QUOTA_HEADERS)
-        names = cycle.businesses.select("uscc", "name")
+        names = cycle.names(set(recognitions["uscc"]))
         valid = _register_csv(recognitions, names, day, building / "register.csv")
         _quarantine_csv(inputs, building / "quarantine.csv")
         counts = dict(decisions.group_by("outcome").agg(pl.len()).sort("outcome").iter_rows())
@@ -244,13 +248,14 @@ def run_review(
     with home_lock(home, f"getihu classify review {province} {year}"):
         held, history = previous_state(home, province, year, "review")
         register = frames.recognitions(held)
-        businesses = frames.businesses(cycle.selected({r.uscc for r in register}))
+        wanted = {r.uscc for r in register}
+        businesses = frames.businesses(cycle.selected(wanted))
         outcome = yearly_review(
             year,
             register,
             businesses,
             frames.info_reports(t["info_report"]),
-            frames.penalties(cycle.penalties),
+            frames.penalties(cycle.penalties(wanted)),
             frames.debtors(t["dishonest_debtor"]),
             frames.credentials(t["credential"]),
             frames.office_events(t["event"]),
@@ -266,7 +271,7 @@ def run_review(
         folder = out_folder(home, province, year)
         building = _building(folder)
         _csv(review, building / "review.csv", REVIEW_HEADERS)
-        names = cycle.businesses.select("uscc", "name")
+        names = cycle.names(set(recognitions["uscc"]))
         valid = _register_csv(recognitions, names, day, building / "register.csv")
         _quarantine_csv(inputs, building / "quarantine.csv")
         counts = dict(review.group_by("result").agg(pl.len()).sort("result").iter_rows())
