@@ -37,7 +37,7 @@ def main() -> None:
     inbox = home / "inbox" / "41" / "2025"
     if not (home / "work" / "41" / "41-20250731" / "directory.parquet").exists():
         shutil.rmtree(home, ignore_errors=True)
-        from flows.context import Cycle
+        from flows.home import Cycle
         from flows.stages import execute
         from synth.generate import generate
         from synth.world import Plan

@@ -23,8 +23,8 @@ import pandera.polars as pa
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from schemas.features import FEATURES
 from schemas.sources import Column, Kind, Source
-from transforms.features import FEATURES
 
 # --- reference data: the closed list of credential types ------------------------------------------------
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from flows.reference import ruleset_for
-from transforms.classify import classify
+from reference import ruleset_for
+from transforms.business_types import business_types
 
 CATEGORY_CREDENTIAL = {
     "知名": ("商标品牌知名", "县"),
@@ -63,7 +63,7 @@ def _businesses(inbox: Path, province: str) -> pl.DataFrame:
     """Registered businesses with their intended type: uscc, operator, county, industry, status, type."""
     truth = inbox.parent / f"{inbox.name}.truth" / "facts.parquet"
     facts = pl.read_parquet(truth)
-    typed = classify(facts.lazy(), ruleset_for(province)).collect().select("business_key", "business_type")
+    typed = business_types(facts.lazy(), ruleset_for(province)).collect().select("business_key", "business_type")
     registration = pl.read_csv(inbox / "registration.csv", infer_schema=False, encoding="utf8-lossy")
     columns = {
         "统一社会信用代码": "uscc",

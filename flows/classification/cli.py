@@ -30,10 +30,8 @@ Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="the
 
 def _run(step, province: str | None, year: int | None, home: Path, inbox: Path | None, day, standards) -> None:
     from flows.classification.cycle_data import CycleMissing
-    from flows.context import secret_from_environment
-    from flows.errors import PipelineStop
-    from flows.lock import HomeBusy
-    from flows.warehouse import WarehouseBusy
+    from flows.errors import HomeBusy, PipelineStop, WarehouseBusy
+    from flows.secret import secret_from_environment
     from schemas.classification import StandardError
 
     name = "getihu classify" + (" review" if step.__name__ == "run_review" else "")

@@ -22,15 +22,15 @@ from flows.classification.report import render_report
 from flows.classification.standards import load_standards
 from flows.classification.store import all_applications, previous_state, save_state
 from flows.classification.warehouse import publish_classification
-from flows.context import warehouse_path
-from flows.lock import home_lock
-from flows.publish import recover_cycle_folder, replace_folder
-from flows.reference import industries, province_regions, regions
+from flows.home import warehouse_path
+from flows.stages.publish import recover_cycle_folder, replace_folder
+from flows.storage.lock import home_lock
+from reference import industries, province_regions, regions
 from schemas.classification import CANDIDATE, CANDIDATES, DECISIONS, RECOGNISED
 from transforms.classification import frames
 from transforms.classification.review import yearly_review
 from transforms.classification.round import classification_round
-from transforms.rows import Context
+from transforms.validate import Context
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from prefect import flow
 from prefect.schedules import Cron
 
 from flows.classification.commands import run_review, run_round
-from flows.context import now_in_china, secret_from_environment
+from flows.home import now_in_china
+from flows.secret import secret_from_environment
 
 ROUND_CRON = "0 2 16 8 *"
 REVIEW_CRON = "0 2 8 8 *"

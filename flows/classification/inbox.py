@@ -19,12 +19,13 @@ import polars as pl
 
 from flows.errors import InputError
 from flows.readers import FORMATS, InboxConfig, InboxFile, opened
+from schemas.accepted import value_columns
 from schemas.classification import CLASSIFICATION_SOURCES, RECOMMENDED
 from schemas.sources import Source
+from schemas.work_files import QUARANTINE_SCHEMA
 from transforms.headers import HeaderError, mapped_headers
 from transforms.personal import Keyer
-from transforms.rows import (
-    QUARANTINE_SCHEMA,
+from transforms.validate import (
     Context,
     checked,
     conflict_entries,
@@ -32,7 +33,6 @@ from transforms.rows import (
     key_text_columns,
     rule_entries,
     valid_rows,
-    value_columns,
 )
 
 FOLDER = "classification"

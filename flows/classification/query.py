@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console, Group
 from rich.table import Table
 
-from flows.warehouse import open_read_only
+from flows.storage.warehouse import open_read_only
 
 
 def recognition_record(warehouse: Path, province: str, uscc: str | None) -> Group | None:

@@ -7,7 +7,7 @@ from collections import Counter
 import polars as pl
 from markupsafe import Markup, escape
 
-from flows.charts import Series, bar_chart, stacked_bar_chart
+from flows.report.charts import Series, bar_chart, stacked_bar_chart
 from schemas.classification import REASONS
 
 _STYLE = (

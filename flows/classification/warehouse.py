@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import warehouse as typing_warehouse
+from flows.storage import warehouse as typing_warehouse
 
 TABLES = ("applications", "recognitions", "recognition_events")
 VIEWS = ("recognitions_valid",)

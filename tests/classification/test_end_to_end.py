@@ -14,7 +14,7 @@ import pytest
 from flows.classification.commands import run_review, run_round
 from flows.classification.query import recognition_record
 from flows.classification.store import previous_state
-from flows.context import Cycle
+from flows.home import Cycle
 from flows.stages import execute
 from synth.classification import write_classification
 from synth.generate import generate

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from flows.classification.inbox import read_classification_inbox
-from transforms.rows import Context
+from transforms.validate import Context
 
 SECRET = b"test-secret-inbox"
 CONTEXT = Context(as_of=dt.date(2025, 11, 30), province="41", regions=("410102",), sections={"62": "H"})
