@@ -87,3 +87,26 @@ def review(
     from flows.classification.commands import run_review
 
     _run(run_review, province, year, home, inbox, review_on, standards)
+
+
+@classify_app.command("generate")
+def generate_inbox(
+    province: Annotated[str, typer.Option(help="two-digit province code of the generated province")],
+    year: Annotated[int, typer.Option(help="the year of the generated cycle inbox")],
+    inbox: Annotated[Path, typer.Option(help="the generated cycle inbox (getihu generate --out)")],
+    seed: Annotated[int, typer.Option(help="same seed and inputs: the same files")] = 0,
+    home: Annotated[
+        Path | None, typer.Option(help="a home whose register (earlier rounds) the later years' files follow")
+    ] = None,
+) -> None:
+    """Write a classification inbox (<inbox>/classification/) for a generated province, truth beside it.
+
+    Run it after `getihu generate` and before `getihu run`: it adds planted penalties and second businesses of
+    applicants' operators to the cycle inbox too.
+    """
+    from flows.classification.store import previous_state
+    from synth.classification import write_classification
+
+    register = previous_state(home, province, year, "review")[0] if home is not None else None
+    truth = write_classification(inbox, province, year, seed, register)
+    typer.echo(f"wrote {inbox / 'classification'}/; planted cases in {truth}/cases.csv")
