@@ -18,6 +18,9 @@ app = typer.Typer(
 )
 
 
+app.add_typer(__import__("flows.classification.cli", fromlist=["classify_app"]).classify_app)  # 名特优新
+
+
 @app.callback()
 def _commands() -> None:
     """Sub-commands stay sub-commands even while only one exists (typer would otherwise flatten the CLI)."""
@@ -93,6 +96,7 @@ def query(
         typer.echo(f"getihu query: no business has the USCC or 注册号 {text!r} or a name containing it.", err=True)
         raise typer.Exit(1)
     Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup))
+    __import__("flows.classification.query", fromlist=["_"]).print_recognitions(warehouse_path(home), lookup)
 
 
 @app.command()
