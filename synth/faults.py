@@ -240,8 +240,14 @@ def inject(
     picks: list[tuple[int, str, str]] = []  # (position, column name, rule)
     for rule in forced:  # the first row (in a random order) where the rule can apply
         for position in rng.permutation(eligible).tolist():
+            # a small source may have a single touchable row: it may then break several columns (a duplicate breaks
+            # the whole row, so it shares it with nothing)
+            taken = {name for p, name, r in picks if p == position}
+            if (rule == DUPLICATE and taken) or any(r == DUPLICATE for p, _, r in picks if p == position):
+                continue
             candidates = _applicable(source, frame.row(position, named=True), [p for p in pairs if p[1] == rule])
-            if candidates and position not in {p for p, _, _ in picks}:
+            candidates = [c for c in candidates if c[0] not in taken]
+            if candidates:
                 picks.append((position, *candidates[rng.integers(0, len(candidates))]))
                 break
     free = np.setdiff1d(eligible, [p for p, _, _ in picks])
