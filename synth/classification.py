@@ -17,7 +17,7 @@ the cycle runs, as the departments would deliver them:
   the round or review must give (``expect``) or must not (``expect_not``).
 
 Repairs dated after the application cannot be delivered: the cycle's penalty extract stops at 31 July and
-quarantines later dates (``date_after_cycle``); that boundary is covered by the unit tests.
+quarantines later dates (``date_after_extraction``); that boundary is covered by the unit tests.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def _shift(day: dt.date, years: int) -> dt.date:
 def _businesses(inbox: Path, province: str) -> pl.DataFrame:
     """Registered businesses with their intended type: uscc, operator, county, industry, status, type."""
     truth = inbox.parent / f"{inbox.name}.truth" / "facts.parquet"
-    facts = pl.read_parquet(truth)
+    # the truth has no business the generator could not match (every legacy row carries its 注册号), and a business
+    # established after D is not typed in that cycle
+    facts = pl.read_parquet(truth).filter(~pl.col("established_after_as_of")).with_columns(unmatchable=pl.lit(False))
     typed = business_types(facts.lazy(), ruleset_for(province)).collect().select("business_key", "business_type")
     registration = pl.read_csv(inbox / "registration.csv", infer_schema=False, encoding="utf8-lossy")
     columns = {
@@ -93,7 +95,11 @@ def write_classification(
     businesses = _businesses(inbox, province)
     as_of = dt.date(year, 7, 31)
     active = businesses.filter(pl.col("status").is_in(["存续", "在营", "开业", "在册"]))
-    pool = active.filter(pl.col("business_type").is_in(["成长型", "发展型"]))
+    # the planted penalty cases need applicants without penalties of their own in the cycle's extract
+    penalised = pl.read_csv(inbox / "penalty.csv", infer_schema=False)["统一社会信用代码"].drop_nulls()
+    pool = active.filter(
+        pl.col("business_type").is_in(["成长型", "发展型"]) & ~pl.col("uscc").is_in(penalised.implode())
+    )
     survival = active.filter(pl.col("business_type") == "生存型")
     ineligible = businesses.filter(pl.col("business_type") == "不符合分型条件")
     n = max(int(pool.height * share), 16)

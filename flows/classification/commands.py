@@ -57,7 +57,7 @@ def out_folder(home: Path, province: str, year: int) -> Path:
 def _inputs(home: Path, province: str, year: int, inbox: Path | None, secret: bytes, day: dt.date):
     folder = (inbox or home / "inbox" / province / str(year)) / FOLDER
     context = Context(
-        as_of=day,
+        extracted_on=day,
         province=province,
         regions=tuple(province_regions(province)["region_code"]),
         sections=dict(industries().select("division", "section").iter_rows()),

@@ -11,7 +11,7 @@ from flows.classification.inbox import read_classification_inbox
 from transforms.validate import Context
 
 SECRET = b"test-secret-inbox"
-CONTEXT = Context(as_of=dt.date(2025, 11, 30), province="41", regions=("410102",), sections={"62": "H"})
+CONTEXT = Context(extracted_on=dt.date(2025, 11, 30), province="41", regions=("410102",), sections={"62": "H"})
 USCC = "92410102MA6GWHJ5HN"
 GOOD_ID = "410329196011121610"
 BAD_ID = "410329196011121611"
