@@ -93,3 +93,8 @@ def write_manifest(folder: Path, manifest: dict) -> None:
 
 def as_last_year(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("判定日期").dt.offset_by("-1y"))
+
+
+def typed(package: Path) -> int:
+    """Businesses a package's cycle typed (a business established after D is not typed: rules.md v2, Terms)."""
+    return sum(json.loads((package / "manifest.json").read_text(encoding="utf-8"))["counts"].values())

@@ -10,7 +10,8 @@ import pytest
 from flows.national.assemble import assemble, inbox_dir
 from schemas.codes import USCC_ALPHABET
 from schemas.national import CHECKS
-from tests.national.conftest import as_last_year, edit_manifest, receive, rewrite_submission
+from schemas.terms import report_year
+from tests.national.conftest import as_last_year, edit_manifest, receive, rewrite_submission, typed
 
 
 def statuses(assembly) -> dict[str, tuple[str, list[str]]]:
@@ -37,10 +38,10 @@ def test_on_time_packages_are_accepted_and_the_other_provinces_missing(tmp_path,
         assert {"directory", "directory_latest", "cycles", "transitions", "submissions", "duplicates"} <= names
         assert con.execute("SELECT count(*) FROM submissions").fetchone() == (31,)
         rows = con.execute("SELECT province, count(*) FROM directory_latest GROUP BY ALL ORDER BY 1").fetchall()
-    assert rows == [("32", 300), ("41", 300)]
+    assert rows == [(p, typed(packages[p])) for p in ("32", "41")]
     # the generator's designed cases hold one business registered in Nanjing in every province: counted once
     assert assembly.duplicates["uscc"].unique().to_list() == ["92320102MAFP5526UA"]
-    assert assembly.counts.drop("province").sum_horizontal().sum() == 599
+    assert assembly.counts.drop("province").sum_horizontal().sum() == typed(packages["32"]) + typed(packages["41"]) - 1
     report = (assembly.folder / "report.html").read_text(encoding="utf-8")
     assert "全国个体工商户名录" in report and "<svg" in report and "未报送" in report
 
@@ -204,7 +205,10 @@ def test_an_as_of_before_30_june_is_late_and_one_of_another_year_refused(tmp_pat
         rewrite_submission(
             inbox / province, lambda f, d=as_of: f.with_columns(pl.lit(dt.date.fromisoformat(d)).alias("判定日期"))
         )
-        edit_manifest(inbox / province, lambda m, d=as_of: m.update({"as_of": d}))
+        edit_manifest(
+            inbox / province,
+            lambda m, d=as_of: m.update({"as_of": d, "report_year": report_year(dt.date.fromisoformat(d))}),
+        )
     found = statuses(assemble(tmp_path, 2025))
     assert found["32"] == ("late", ["as_of_window"])
     assert found["41"] == ("refused", ["as_of_year"])
@@ -216,7 +220,8 @@ def last_year(home, packages):
     for province in packages:
         rewrite_submission(inbox / province, as_last_year)
         edit_manifest(
-            inbox / province, lambda m, p=province: m.update({"as_of": "2024-07-31", "cycle_id": f"{p}-20240731"})
+            inbox / province,
+            lambda m, p=province: m.update({"as_of": "2024-07-31", "cycle_id": f"{p}-20240731", "report_year": 2023}),
         )
     assembly = assemble(home, 2024)
     assert statuses(assembly)["41"] == ("accepted", [])
@@ -238,12 +243,13 @@ def test_a_refused_province_keeps_last_year_s_rows(tmp_path, packages):
             "SELECT status, kept_cycle_id FROM submissions WHERE year = 2025 AND province = '41'"
         ).fetchone()
         moved = con.execute("SELECT count(*) FROM transitions WHERE cycle_id = '32-20250731'").fetchone()[0]
-    assert latest == [("32", "32-20250731", 300), ("41", "41-20240731", 300)]
+    assert latest == [("32", "32-20250731", typed(packages["32"])), ("41", "41-20240731", typed(packages["41"]))]
     assert kept == ("refused", "41-20240731")
-    assert moved >= 300  # 32 compared with its 2024 cycle
+    assert moved >= typed(packages["32"])  # 32 compared with its 2024 cycle
     # the business both hold is counted in 32, whose cycle is the later one
     assert assembly.duplicates.filter(pl.col("counted"))["province"].to_list() == ["32"]
-    assert assembly.counts.filter(pl.col("province") == "41").drop("province").sum_horizontal().item() == 299
+    counted_41 = assembly.counts.filter(pl.col("province") == "41").drop("province").sum_horizontal().item()
+    assert counted_41 == typed(packages["41"]) - 1
 
 
 def test_a_province_refused_after_being_accepted_loses_this_year_s_rows(tmp_path, packages):
