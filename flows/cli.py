@@ -36,6 +36,9 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+app.add_typer(__import__("flows.classification.cli", fromlist=["classify_app"]).classify_app)  # 名特优新
+
+
 @app.callback()
 def _commands(
     version: Annotated[
@@ -43,6 +46,11 @@ def _commands(
     ] = False,
 ) -> None:
     """个体工商户分型：生成模拟省份数据、运行一省的年度分型周期、查询一户的分型结果。"""
+
+
+from flows.national.cli import national_app  # noqa: E402
+
+app.add_typer(national_app, name="national")
 
 
 @app.command()
@@ -62,6 +70,12 @@ def generate(
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="判定日期（默认 Y 年 7 月 31 日）"),
     ] = None,
+    department_names: Annotated[
+        bool,
+        typer.Option(
+            help="按部门的习惯命名专利和严重违法失信名单文件（如 专利.csv），并在 inbox.toml 的 [files] 中映射"
+        ),
+    ] = False,
 ) -> None:
     """按各部门报送的样子（extracts.md）生成一个模拟省份一个周期的收件目录。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -70,7 +84,9 @@ def generate(
     from synth.world import Plan
 
     try:
-        plan = Plan(province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None)
+        plan = Plan(
+            province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None, department_names
+        )
         with Progress(
             TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
         ) as progress:
@@ -111,6 +127,7 @@ def query(
         typer.echo(f"getihu query：没有统一社会信用代码或注册号为“{text}”、或名称含“{text}”的个体工商户。", err=True)
         raise typer.Exit(1)
     Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup, page, everything))
+    __import__("flows.classification.query", fromlist=["_"]).print_recognitions(warehouse_path(home), lookup)
 
 
 @app.command()
@@ -130,8 +147,21 @@ def run(
         typer.Option(metavar="文件", help="用这个分型标准文件代替本省已备案的标准；不是已备案的标准时须加 --draft"),
     ] = None,
     quarantine_threshold: Annotated[
-        float, typer.Option(metavar="比例", help="一个来源被隔离的行超过这个比例时停止运行（默认 0.05，即 5%）")
-    ] = 0.05,
+        float | None,
+        typer.Option(
+            metavar="比例",
+            help="一个来源被隔离的行超过这个比例（0 到 1）且超过隔离行数下限时停止运行；对所有来源生效"
+            "（默认按 inbox.toml 中该来源的 quarantine_threshold，否则 0.05，即 5%）",
+        ),
+    ] = None,
+    quarantine_minimum: Annotated[
+        int | None,
+        typer.Option(
+            metavar="行数",
+            help="一个来源被隔离的行不超过这个数时不停止运行；对所有来源生效"
+            "（默认按 inbox.toml 中该来源的 quarantine_minimum，否则 20）",
+        ),
+    ] = None,
     draft: Annotated[
         bool,
         typer.Option(
@@ -157,7 +187,16 @@ def run(
         check_province(province)  # before the secret: a province name is the likelier slip
         secret = secret_from_environment()
         cycle = cycle_for(
-            province, as_of.date() if as_of else None, year, home, inbox, ruleset, secret, quarantine_threshold, draft
+            province,
+            as_of.date() if as_of else None,
+            year,
+            home,
+            inbox,
+            ruleset,
+            secret,
+            quarantine_threshold,
+            quarantine_minimum,
+            draft,
         )
         ruleset_for(cycle.province, cycle.ruleset)  # a missing or broken standard stops the run before it starts
         if not cycle.inbox_dir.is_dir():
@@ -178,6 +217,7 @@ def run(
                 inbox=str(inbox) if inbox else None,
                 ruleset=str(ruleset) if ruleset else None,
                 quarantine_threshold=cycle.quarantine_threshold,
+                quarantine_minimum=cycle.quarantine_minimum,
                 draft=cycle.draft,
             )
     except (GetihuError, RulesetError) as e:
@@ -208,7 +248,7 @@ def run(
 def cycles(
     home: Annotated[Path, typer.Option(metavar="目录", help="存放 warehouse.duckdb 的主目录")] = Path("data"),
 ) -> None:
-    """列出主目录中已发布的周期（含草稿）：判定日期、类型（年度、加开、草稿）、分型标准和各类户数。"""
+    """列出主目录中已发布的周期（含草稿）：判定日期、类型（年度分型、临时分型、草稿）、分型标准和各类户数。"""
     from flows.cycles import cycles_table, published_cycles
     from flows.errors import GetihuError
 

@@ -35,7 +35,6 @@ from prefect.utilities.callables import parameter_schema  # noqa: E402
 
 from flows.errors import ConfigurationError  # noqa: E402
 from flows.home import (  # noqa: E402
-    DEFAULT_QUARANTINE_THRESHOLD,
     DRAFT_SUFFIX,
     Cycle,
     StageResult,
@@ -58,7 +57,14 @@ PARAMETER_HELP = {
     "home": "主目录：存放收件目录、数据仓库、发布结果和工作文件的目录",
     "inbox": "收件目录：各部门报送文件所在目录；留空则为 <主目录>/inbox/<省>/<年>/",
     "ruleset": "分型标准文件：留空则用本省已备案的标准（data/rulesets/<省>.toml）；其他文件须勾选草稿",
-    "quarantine_threshold": "隔离比例上限：一个来源被隔离的行超过这个比例时停止运行（0.05 即 5%）",
+    "quarantine_threshold": (
+        "隔离比例上限：一个来源被隔离的行超过这个比例、且行数超过隔离行数下限时停止运行（0.05 即 5%）；"
+        "留空则按 inbox.toml 中该来源的 quarantine_threshold，否则为 5%"
+    ),
+    "quarantine_minimum": (
+        "隔离行数下限：一个来源被隔离的行不超过这个数时不停止运行；"
+        "留空则按 inbox.toml 中该来源的 quarantine_minimum，否则为 20"
+    ),
     "draft": (
         "草稿：按未备案的分型标准试算，周期编号以 -draft 结尾，结果只写入 <主目录>/drafts/，不替换正式周期，不报送"
     ),
@@ -134,12 +140,22 @@ def run_cycle(
     home: str,
     inbox: str | None,
     ruleset: str | None,
-    quarantine_threshold: float,
+    quarantine_threshold: float | None,
+    quarantine_minimum: int | None,
     draft: bool,
 ) -> dict:
     """The body of every cycle flow: the stages as tasks, then the artifact."""
     cycle = cycle_for(
-        province, as_of, year, Path(home), inbox, ruleset, secret_from_environment(), quarantine_threshold, draft
+        province,
+        as_of,
+        year,
+        Path(home),
+        inbox,
+        ruleset,
+        secret_from_environment(),
+        quarantine_threshold,
+        quarantine_minimum,
+        draft,
     )
     record = execute(cycle, run_as_task)
     create_markdown_artifact(
@@ -158,10 +174,11 @@ def typing_cycle(
     home: str = "data",
     inbox: str | None = None,
     ruleset: str | None = None,
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+    quarantine_threshold: float | None = None,
+    quarantine_minimum: int | None = None,
     draft: bool = False,
 ) -> dict:
-    return run_cycle(province, as_of, year, home, inbox, ruleset, quarantine_threshold, draft)
+    return run_cycle(province, as_of, year, home, inbox, ruleset, quarantine_threshold, quarantine_minimum, draft)
 
 
 CYCLE_SUMMARY = (
@@ -182,10 +199,11 @@ def province_flow(province: str):
         home: str = "data",
         inbox: str | None = None,
         ruleset: str | None = None,
-        quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+        quarantine_threshold: float | None = None,
+        quarantine_minimum: int | None = None,
         draft: bool = False,
     ) -> dict:
-        return run_cycle(province, as_of, year, home, inbox, ruleset, quarantine_threshold, draft)
+        return run_cycle(province, as_of, year, home, inbox, ruleset, quarantine_threshold, quarantine_minimum, draft)
 
     name = f"typing_cycle_{province}"
     cycle_of_province.__name__ = cycle_of_province.__qualname__ = name  # the deployment's entrypoint

@@ -13,9 +13,8 @@ from rich.table import Table
 from flows.errors import QueryError
 from flows.home import DRAFT_SUFFIX, DRAFTS, warehouse_path
 from flows.storage.warehouse import open_read_only
+from schemas.terms import CYCLE_KIND_LABELS
 from schemas.vocabulary import MOVEMENTS, SHOWN_TYPES, TYPE_RANK
-
-KIND_LABELS = {"yearly": "年度", "extra": "加开", "draft": "草稿"}
 
 _CYCLES_SQL = """
     SELECT province, cycle_id, as_of,
@@ -59,7 +58,7 @@ def cycles_table(cycles: pl.DataFrame) -> Table:
         table.add_row(
             row["cycle_id"],
             f"{row['as_of']:%Y-%m-%d}",
-            KIND_LABELS.get(row["cycle_kind"], row["cycle_kind"]),
+            CYCLE_KIND_LABELS.get(row["cycle_kind"], row["cycle_kind"]),
             row["ruleset"],
             *(f"{n:,}" for n in counts),
             f"{row['quarantined']:,}",

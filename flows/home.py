@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.errors import ConfigurationError
+from schemas.terms import DRAFT, cycle_kind, report_year, yearly_as_of
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
 
@@ -15,13 +16,15 @@ CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
-#: Share of a source's rows that may be quarantined before the run stops (extracts.md, "Bad input").
+#: A source stops the run when its quarantined share exceeds the threshold AND it has more quarantined rows than
+#: the minimum (extracts.md v2, "Bad input"); both per source in inbox.toml, both on the command line.
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
+DEFAULT_QUARANTINE_MINIMUM = 20
 
 
 def default_as_of(year: int) -> dt.date:
     """The yearly cycle's judgment date: 31 July, after the annual-report period (rules.md, Terms)."""
-    return dt.date(year, 7, 31)
+    return yearly_as_of(year)
 
 
 def now_in_china() -> dt.datetime:
@@ -34,8 +37,8 @@ def cycle_as_of(as_of: dt.date | None, year: int | None, today: dt.date) -> dt.d
         return default_as_of(year if year is not None else today.year)
     if year is not None and year != as_of.year:
         raise ConfigurationError(
-            f"--year {year} 与 --as-of {as_of:%Y-%m-%d} 不一致：周期年度就是判定日期所在的年份（其上一年度为 "
-            f"{as_of.year - 1} 年）。请只给其中一个，或给出一致的两个。"
+            f"--year {year} 与 --as-of {as_of:%Y-%m-%d} 不一致：周期年度就是判定日期所在的年份（其报告年度为 "
+            f"{report_year(as_of)} 年）。请只给其中一个，或给出一致的两个。"
         )
     return as_of
 
@@ -62,7 +65,10 @@ class Cycle:
     secret: bytes = field(repr=False)
     inbox: Path | None = None  # default: <home>/inbox/<P>/<Y>/
     ruleset: Path | None = None  # default: data/rulesets/<P>.toml
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD
+    #: --quarantine-threshold / --quarantine-minimum: when given, for every source (over inbox.toml's per-source
+    #: values); None: inbox.toml's value for the source, else the default.
+    quarantine_threshold: float | None = None
+    quarantine_minimum: int | None = None
     draft: bool = False  # a trial under a ruleset other than the filed one: published under <home>/drafts/ only
 
     @property
@@ -70,15 +76,19 @@ class Cycle:
         return self.as_of.year
 
     @property
-    def cycle_id(self) -> str:
-        return f"{self.province}-{self.as_of:%Y%m%d}" + (DRAFT_SUFFIX if self.draft else "")
+    def report_year(self) -> int:
+        """``R``, the year every "上一年度" means (rules.md, Terms): Y-1 from 30 June, Y-2 before."""
+        return report_year(self.as_of)
 
     @property
-    def kind(self) -> str:
-        """``yearly`` (31 July), ``extra`` (any other as-of date) or ``draft`` (never published as either)."""
-        if self.draft:
-            return "draft"
-        return "yearly" if self.as_of == default_as_of(self.year) else "extra"
+    def cycle_kind(self) -> str:
+        """``yearly`` on 31 July, ``extra`` on any other as-of date (outputs.md, manifest); ``draft`` for a draft,
+        which is never published as either (outputs.md v2)."""
+        return DRAFT if self.draft else cycle_kind(self.as_of)
+
+    @property
+    def cycle_id(self) -> str:
+        return f"{self.province}-{self.as_of:%Y%m%d}" + (DRAFT_SUFFIX if self.draft else "")
 
     @property
     def published_home(self) -> Path:
@@ -131,7 +141,8 @@ def cycle_for(
     inbox: str | Path | None,
     ruleset: str | Path | None,
     secret: bytes,
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+    quarantine_threshold: float | None = None,
+    quarantine_minimum: int | None = None,
     draft: bool = False,
 ) -> Cycle:
     """The cycle ``getihu run`` and the flow's parameters describe.
@@ -140,10 +151,12 @@ def cycle_for(
     without it the run is refused, so a trial can never replace the official cycle nor claim the filed version.
     """
     check_province(province)
-    if not 0.0 <= quarantine_threshold <= 1.0:
+    if quarantine_threshold is not None and not 0.0 <= quarantine_threshold <= 1.0:
         raise ConfigurationError(
             f"--quarantine-threshold {quarantine_threshold}：应为 0 到 1 之间的比例（默认 0.05，即 5%）"
         )
+    if quarantine_minimum is not None and quarantine_minimum < 0:
+        raise ConfigurationError(f"--quarantine-minimum {quarantine_minimum}：应为 0 或更大的整数（行数，默认 20）")
     if ruleset is not None and not draft and not is_filed_ruleset(province, Path(ruleset)):
         raise ConfigurationError(
             f"--ruleset {ruleset}：不是本省已备案的分型标准（data/rulesets/{province}.toml），用它运行只能是草稿。"
@@ -161,6 +174,7 @@ def cycle_for(
         inbox=Path(inbox) if inbox is not None else None,
         ruleset=Path(ruleset) if ruleset is not None else None,
         quarantine_threshold=quarantine_threshold,
+        quarantine_minimum=quarantine_minimum,
         draft=draft,
     )
 

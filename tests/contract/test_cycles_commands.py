@@ -27,7 +27,10 @@ def test_cycles_lists_each_cycle_with_its_kind(home):
     assert found.select("cycle_id", "cycle_kind").rows() == [("41-20240731", "yearly"), ("41-20250930", "extra")]
     result = CliRunner().invoke(app, ["cycles", "--home", str(home)], env={"COLUMNS": "200"})
     assert (
-        result.exit_code == 0 and "41-20250930" in result.output and "加开" in result.output and "年度" in result.output
+        result.exit_code == 0
+        and "41-20250930" in result.output
+        and "临时分型" in result.output
+        and "年度分型" in result.output
     )
 
 

@@ -33,7 +33,11 @@ def test_the_filed_ruleset_given_as_a_file_is_not_a_draft(tmp_path):
     copy = tmp_path / "41.toml"
     copy.write_bytes((RULESETS_DIR / "41.toml").read_bytes())
     cycle = cycle_for("41", LATER, None, tmp_path, None, copy, SECRET)
-    assert (cycle.cycle_id, cycle.kind, cycle.out_dir) == ("41-20250731", "yearly", tmp_path / "out/41/41-20250731")
+    assert (cycle.cycle_id, cycle.cycle_kind, cycle.out_dir) == (
+        "41-20250731",
+        "yearly",
+        tmp_path / "out/41/41-20250731",
+    )
 
 
 def test_a_draft_may_not_claim_the_filed_version(tmp_path):

@@ -108,9 +108,12 @@ from flows.home import cycle_for
 from flows.secret import secret_from_environment
 from flows.stages import execute
 
-def typing_cycle(province, as_of, home, inbox, ruleset, quarantine_threshold, year=None, draft=False):
+def typing_cycle(
+    province, as_of, home, inbox, ruleset, quarantine_threshold, quarantine_minimum=None, year=None, draft=False
+):
     secret = secret_from_environment()
-    cycle = cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, quarantine_threshold, draft)
+    limits = (quarantine_threshold, quarantine_minimum)
+    cycle = cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, *limits, draft)
     return execute(cycle).to_json()
 
 flows.cycle.typing_cycle = typing_cycle
