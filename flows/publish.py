@@ -24,6 +24,7 @@ import pandera.errors
 
 from flows import warehouse
 from flows.context import Cycle, StageResult, now_in_china
+from flows.objections.packages import carry_corrections
 from flows.readers import sha256_of
 from flows.report import ReportFacts, render_report
 from flows.stage_files import CycleFiles, StageFileError, read_cycle_files, schema_problems
@@ -189,6 +190,7 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
     )
     (building / "report.html").write_text(render_report(facts), encoding="utf-8")
 
+    carry_corrections(folder, building)  # corrections packages sent for this cycle stay with it
     replace_folder(building, folder)
     warehouse.replace_published(built, cycle.warehouse)
     return StageResult(

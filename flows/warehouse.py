@@ -83,6 +83,7 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "criteria_failed": "未满足的基础条件代码（STATUS、ANNUAL_REPORT、ABNORMAL、SERIOUS、TAX_ABNORMAL、SUSPENDED）",
         "ruleset_id": "分型标准编号",
         "ruleset_version": "分型标准版本",
+        "amended": "已因异议更正分型结果（见 amendments 表；directory_latest 显示更正后的结果）",
     },
     "features": FEATURE_LABELS,
     "cycles": {
@@ -384,6 +385,14 @@ def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str],
         con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {_literal(comment)}")
 
 
+def _objection_tables(con: duckdb.DuckDBPyConnection, home: Path) -> None:
+    """Hook: the objection tables and the amended views (flows/objections/warehouse_tables.py), so that every
+    publish carries the amendments over; a home without objections is left as it is."""
+    from flows.objections.warehouse_tables import add_objection_tables  # it imports this module
+
+    add_objection_tables(con, home)
+
+
 def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, files: dict[str, Path]) -> None:
     """Write the complete next warehouse to ``target``: ``previous``'s other cycles and this cycle's rows.
 
@@ -406,6 +415,7 @@ def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, file
             _replace_cycle_rows(con, table, entry.cycle_id, existing)
         for view in VIEWS:
             con.execute(f"CREATE OR REPLACE VIEW {view} AS {_VIEW_SQL[view]}")
+        _objection_tables(con, target.parent)
         _add_comments(con, carried_comments)
         con.execute("CHECKPOINT")
     finally:
