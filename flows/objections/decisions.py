@@ -8,7 +8,6 @@ directory and puts both into the warehouse — the published cycle folder's file
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import polars as pl

@@ -50,7 +50,9 @@ COLUMN_COMMENTS = {
         "grounds": "异议理由",
         "materials": "材料",
         "origin": "来源：objection.csv 的文件与行号，或 web",
-        "status": "状态：received 待受理、accepted 已受理、refused 不予受理、decided 已决定、amended 已更正、replied 已答复",
+        "status": (
+            "状态：received 待受理、accepted 已受理、refused 不予受理、decided 已决定、amended 已更正、replied 已答复"
+        ),
         "refusal": "不予受理原因：UNKNOWN_BUSINESS、UNKNOWN_CYCLE、LATE、DUPLICATE",
         "intake_due": "受理期限（收到后5个工作日）",
         "accepted_on": "受理日期",
