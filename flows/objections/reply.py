@@ -21,69 +21,12 @@ from flows.objections.store import StoreError, objection_dir
 from flows.reference import province_regions
 from schemas.objections import DEFAULT_PERIODS, REFUSAL_LABELS, Decision, Event, Refusal, Status
 
-_TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
-    """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<title>{{ title }}（{{ o.objection_no }}）</title>
-<style>
-@page { size: A4; margin: 25mm 22mm 22mm 22mm; }
-body { font-family: "STSong-Light", "SimSun", "Songti SC", "Noto Serif CJK SC", serif; font-size: 12pt;
-       line-height: 1.7; color: #000; }
-h1 { font-size: 18pt; text-align: center; margin: 0 0 4mm 0; }
-p.no { text-align: center; margin: 0 0 8mm 0; }
-table { border-collapse: collapse; width: 100%; margin: 3mm 0; }
-th, td { border: 0.5pt solid #000; padding: 1.5mm 2mm; font-size: 10.5pt; vertical-align: top; }
-th { background: #eee; }
-td.changed { font-weight: bold; }
-p.sign { text-align: right; margin-top: 12mm; }
-tr { page-break-inside: avoid; }
-</style>
-</head>
-<body>
-<h1>{{ title }}</h1>
-<p class="no">异议编号：{{ o.objection_no }}</p>
-<p>{{ o.filed_by or "申诉人" }}：</p>
-<p>{{ received }}，本局收到你对{{ o.name or "你户" }}（统一社会信用代码 {{ o.uscc }}）
-判定日期为 {{ o.as_of }} 的个体工商户分型结果提出的异议{% if o.claimed_type %}，主张分型为“{{ o.claimed_type }}”{% endif %}。
-{% if o.grounds %}你提出的理由是：{{ o.grounds }}。{% endif %}现答复如下：</p>
-{% if refused %}
-<p>经审查，{{ refusal_label }}，根据个体工商户分型异议处理的有关规定，本局决定不予受理。</p>
-{% else %}
-<p>本局受理后，按照判定日期 {{ o.as_of }} 和当期分型标准（{{ ruleset }}），以当期数据及有关部门确认的更正材料，
-对你户重新进行了分型判定。</p>
-{% if o.decision == "调整" %}
-<p><b>决定：调整。</b>你户该期分型结果由“{{ o.type_before }}”调整为“{{ o.type_after }}”。
-更正结果已报送个体工商户名录{% if package %}（更正包 {{ package }}）{% endif %}。</p>
-{% else %}
-<p><b>决定：维持。</b>经重新判定，你户该期分型结果仍为“{{ o.type_before }}”，予以维持。</p>
-{% endif %}
-<p>理由：{{ o.decision_reasons }}</p>
-<p>你户在判定日期的有关情况如下（仅为你户本身的数据）：</p>
-<table>
-<tr><th>项目</th><th>原判定</th><th>重新判定</th></tr>
-{% for f in features %}
-<tr><td>{{ f.label }}</td><td>{{ f.before_text }}</td><td{% if f.changed %} class="changed"{% endif %}>{{ f.after_text }}</td></tr>
-{% endfor %}
-</table>
-<table>
-<tr><th></th><th>原判定</th><th>重新判定</th></tr>
-<tr><td>分型结果</td><td>{{ c.type_before }}</td><td>{{ c.type_after }}</td></tr>
-<tr><td>满足的分型条件</td><td>{{ codes(c.conditions_met_before) }}</td><td>{{ codes(c.conditions_met_after) }}</td></tr>
-<tr><td>未满足的基础条件</td><td>{{ codes(c.criteria_failed_before) }}</td><td>{{ codes(c.criteria_failed_after) }}</td></tr>
-</table>
-{% if corrections %}
-<p>所依据的更正材料：{% for r in corrections %}{{ r.confirmed_by }}{{ r.confirmation_no }}{% if not loop.last %}；{% endif %}{% endfor %}。</p>
-{% endif %}
-{% endif %}
-<p>如对本答复不服，可以自收到本答复之日起{{ review_days }}日内依法申请行政复议，或者自收到本答复之日起{{ lawsuit_months }}个月内依法向人民法院提起行政诉讼。</p>
-<p>特此答复。</p>
-<p class="sign">{{ office }}<br>{{ today }}</p>
-</body>
-</html>
-"""
-)
+_TEMPLATE = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+).get_template("reply.html.j2")
 
 
 def _day(text: str | None) -> str:
