@@ -259,5 +259,8 @@ def _run_summary(cycle, record: dict):
     return heading, table, lines
 
 
+app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="objection")  # 异议处理
+
+
 def main() -> None:
     app()
