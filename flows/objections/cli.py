@@ -100,8 +100,10 @@ def list_(home: Home = Path("data")) -> None:
     with _desk(home, secret=False) as desk:
         rows = listing(desk)
     table = Table()
-    for header in ("异议编号", "状态", "统一社会信用代码", "名称", "周期", "下一期限", "逾期"):
-        table.add_column(header)
+    table.add_column("异议编号", no_wrap=True, min_width=max([len(r["objection_no"]) for r, _ in rows] + [4]))
+    table.add_column("状态", no_wrap=True)
+    for header in ("统一社会信用代码", "名称", "周期", "下一期限", "逾期"):
+        table.add_column(header, overflow="fold")
     for row, late in rows:
         upcoming = next_deadline(row)
         table.add_row(

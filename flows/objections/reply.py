@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import jinja2
@@ -100,7 +101,9 @@ def html_to_pdf(html: str) -> bytes:
         pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     out = io.BytesIO()
     # xhtml2pdf takes the first font family only: the CID font, which every PDF reader in China can show
-    result = pisa.CreatePDF(html.replace('"STSong-Light", "SimSun"', '"STSong-Light"'), dest=out, encoding="utf-8")
+    # and would draw the <title> in Helvetica: the PDF goes without it
+    source = re.sub(r"<title>.*?</title>", "", html.replace('"STSong-Light", "SimSun"', '"STSong-Light"'))
+    result = pisa.CreatePDF(source, dest=out, encoding="utf-8")
     if result.err:
         raise RuntimeError(f"xhtml2pdf could not render the letter ({result.err} errors)")
     return out.getvalue()
