@@ -17,6 +17,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from flows.objections.warehouse_tables import AMENDED_DIRECTORY, business_amendments, has_amendments
 from flows.reference import regions
 from flows.warehouse import FEATURE_LABELS, open_read_only
 from schemas.outputs import REASON_SEPARATOR
@@ -49,6 +50,7 @@ class Lookup:
     matches: pl.DataFrame
     history: pl.DataFrame | None = None  # one row per cycle, oldest first
     features: pl.DataFrame | None = None  # one row per cycle, oldest first
+    amendments: pl.DataFrame | None = None  # types changed after objections, oldest first
 
 
 def _code_form(text: str) -> str:
@@ -64,9 +66,11 @@ def find_businesses(con: duckdb.DuckDBPyConnection, text: str) -> pl.DataFrame:
 
 
 def business_history(con: duckdb.DuckDBPyConnection, province: str, business_key: str) -> pl.DataFrame:
+    """The business's type in every cycle, as amended after objections where it was (``amendments``)."""
+    directory = f"({AMENDED_DIRECTORY})" if has_amendments(con) else "directory"
     return con.sql(
         "SELECT cycle_id, as_of, business_type, reasons, ruleset_id, ruleset_version "
-        "FROM directory WHERE province = $province AND business_key = $key ORDER BY as_of",
+        f"FROM {directory} WHERE province = $province AND business_key = $key ORDER BY as_of",
         params={"province": province, "key": business_key},
     ).pl()
 
@@ -93,6 +97,7 @@ def look_up(warehouse: Path, text: str) -> Lookup:
             matches=matches,
             history=business_history(con, province, key),
             features=business_features(con, province, key),
+            amendments=business_amendments(con, province, key),
         )
 
 
@@ -160,4 +165,19 @@ def business_record(lookup: Lookup) -> Group:
     for name in [c for c in lookup.features.columns if c != "cycle_id"]:
         label = FEATURE_LABELS.get(name, name)
         features.add_row(label, *(_shown(v) for v in lookup.features[name].to_list()))
-    return Group(header, history, features)
+    if lookup.amendments is None or lookup.amendments.is_empty():
+        return Group(header, history, features)
+    amended = Table(title="分型更正（异议处理）", title_justify="left")
+    for column in ("周期", "更正前", "更正后", "更正后依据", "异议编号", "更正日期", "更正包"):
+        amended.add_column(column, overflow="fold")
+    for row in lookup.amendments.iter_rows(named=True):
+        amended.add_row(
+            row["cycle_id"],
+            row["type_before"],
+            row["type_after"],
+            _shown(row["reasons_after"]),
+            row["objection_no"],
+            row["amended_on"].isoformat(),
+            _shown(row["package"]),
+        )
+    return Group(header, history, amended, features)

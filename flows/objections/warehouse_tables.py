@@ -260,3 +260,21 @@ def refresh_warehouse(home: Path, purpose: str = "getihu objection") -> None:
         finally:
             con.close()
         warehouse.replace_published(built, published)
+
+
+def has_amendments(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.sql(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'amendments' AND database_name = current_database()"
+    ).fetchall()
+    return bool(found[0][0])
+
+
+def business_amendments(con: duckdb.DuckDBPyConnection, province: str, business_key: str) -> pl.DataFrame | None:
+    """A business's amendments, oldest first (``getihu query``); None in a warehouse without the table."""
+    if not has_amendments(con):
+        return None
+    return con.sql(
+        "SELECT cycle_id, type_before, type_after, reasons_after, objection_no, amended_on, package "
+        "FROM amendments WHERE province = $province AND business_key = $key ORDER BY amendment_id",
+        params={"province": province, "key": business_key},
+    ).pl()

@@ -7,11 +7,13 @@ import json
 
 import duckdb
 import pytest
+from rich.console import Console
 
 from flows.objections.decisions import decide
 from flows.objections.desk import accept, attach, import_objections, run_rejudgment
 from flows.objections.packages import verify_package
 from flows.objections.store import Store, StoreError
+from flows.query import business_record, look_up
 from schemas.objections import Decision
 from tests.inbox import uscc, write_csv
 from tests.objections.support import desk_for, objection_row, tax_correction_rows
@@ -99,3 +101,21 @@ def test_the_decision_follows_the_rejudgment_not_the_claim(home, tmp_path):
         decide(desk, "YY-1", Decision.MAINTAIN, "理由", "王五")
     with Store(home) as store:
         assert store.get("YY-3")["decision"] == "维持" and store.amendments() == []
+
+
+def test_query_shows_the_amended_type_and_its_history(home, tmp_path):
+    desk, _ = accepted(home, tmp_path, [objection_row("YY-1", 1)])
+    attach(desk, "YY-1", [write_csv(tmp_path / "in" / "tax_payment.csv", tax_correction_rows())], "王五")
+    run_rejudgment(desk, "YY-1", "王五")
+    decide(desk, "YY-1", Decision.ADJUST, "税务部门确认上年度实缴税款2万元", "王五")
+    lookup = look_up(home / "warehouse.duckdb", uscc(1))
+    assert lookup.history["business_type"].to_list() == ["发展型"]
+    assert lookup.amendments.select("type_before", "type_after", "objection_no").rows() == [
+        ("生存型", "发展型", "YY-1")
+    ]
+    console = Console(width=200, record=True)
+    console.print(business_record(lookup))
+    text = console.export_text()
+    assert "分型更正" in text and "corrections-001" in text
+    untouched = look_up(home / "warehouse.duckdb", uscc(3))
+    assert untouched.history["business_type"].to_list() == ["成长型"] and untouched.amendments.is_empty()
