@@ -24,6 +24,7 @@ import pandera.errors
 
 from flows import warehouse
 from flows.context import Cycle, StageResult, now_in_china
+from flows.objections.figures import cycle_figures
 from flows.objections.packages import carry_corrections
 from flows.readers import sha256_of
 from flows.report import ReportFacts, render_report
@@ -187,6 +188,7 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
         publish_seconds=time.monotonic() - began,
         previous_cycle_id=previous_cycle,
         transitions=transitions,
+        objections=cycle_figures(cycle.home, cycle.cycle_id),
     )
     (building / "report.html").write_text(render_report(facts), encoding="utf-8")
 

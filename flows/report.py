@@ -90,6 +90,7 @@ class ReportFacts:
     publish_seconds: float
     previous_cycle_id: str | None
     transitions: pl.DataFrame  # this cycle's rows of the warehouse view ``transitions``
+    objections: dict | None = None  # flows.objections.figures.cycle_figures; None: no objection store in the home
 
 
 def _type_rows(frame: pl.DataFrame, label: str) -> list[tuple[str, list[int]]]:
@@ -286,5 +287,6 @@ def render_report(facts: ReportFacts) -> str:
             linkage=_linkage_section(facts.files.linkage),
             quarantine=_quarantine_section(facts.files),
             timings=_timings_section(facts),
+            objections=facts.objections,
         )
     )

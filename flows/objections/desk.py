@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import polars as pl
 
 from flows.context import Cycle, now_in_china, warehouse_path
 from flows.objections import deadlines
+from flows.objections.figures import overdue, summarise
 from flows.objections.reading import read_small_file, rules_context
 from flows.objections.rejudge import RejudgeError, rejudge
 from flows.objections.store import Store, StoreError, as_date, objection_dir, store_dir
@@ -331,18 +331,6 @@ def run_rejudgment(desk: Desk, objection_no: str, handler: str, ruleset: Path | 
 # --- state, deadlines, figures --------------------------------------------------------------------------
 
 
-def overdue(row, today: dt.date) -> list[Deadline]:
-    """The deadlines of an objection that have passed without their step being done."""
-    late = []
-    if row["status"] == Status.RECEIVED and today > as_date(row["intake_due"]):
-        late.append(Deadline.INTAKE)
-    if row["status"] == Status.ACCEPTED and row["decision_due"] and today > as_date(row["decision_due"]):
-        late.append(Deadline.DECISION)
-    if row["decision"] == Decision.ADJUST and not row["amended_on"] and today > as_date(row["correction_due"]):
-        late.append(Deadline.CORRECTION)
-    return late
-
-
 def next_deadline(row) -> tuple[str, dt.date] | None:
     if row["status"] == Status.RECEIVED:
         return DEADLINE_LABELS[Deadline.INTAKE], as_date(row["intake_due"])
@@ -370,28 +358,10 @@ def listing(desk: Desk) -> list[tuple[object, list[Deadline]]]:
 
 
 def figures(desk: Desk, province: str | None = None) -> dict:
-    """The handlers' summary (objections.md, "Outputs and tables"): received, accepted, refused by reason,
-    decided by decision, overdue, median working days from acceptance to decision."""
-    today = desk.today()
+    """The handlers' summary over every objection (of one province)."""
     with desk.store() as store:
         rows = [r for r in store.all() if province is None or r["province"] == province]
-    refused: dict[str, int] = {}
-    decided: dict[str, int] = {}
-    days = []
-    for r in rows:
-        if r["refusal"]:
-            refused[r["refusal"]] = refused.get(r["refusal"], 0) + 1
-        if r["decision"]:
-            decided[r["decision"]] = decided.get(r["decision"], 0) + 1
-            days.append(deadlines.working_days_between(as_date(r["accepted_on"]), as_date(r["decided_on"])))
-    return {
-        "received": len(rows),
-        "accepted": sum(1 for r in rows if r["accepted_on"]),
-        "refused": refused,
-        "decided": decided,
-        "overdue": sum(1 for r in rows if overdue(r, today)),
-        "median_working_days_to_decide": statistics.median(days) if days else None,
-    }
+    return summarise(rows, desk.today())
 
 
 __all__ = [

@@ -76,6 +76,8 @@ def test_a_whole_objection_and_a_rerun_of_the_cycle(home, tmp_path, monkeypatch)
     run_cycle(home, home / "inbox" / "41" / "2025")  # the same inputs again
     assert data_digests(folder) == before
     assert (folder / "corrections-001" / "corrections.csv").is_file()  # carried into the rerun's folder
+    report = (folder / "report.html").read_text(encoding="utf-8")  # the rerun says so
+    assert "异议处理" in report and "本期已更正分型结果 1 户" in report and "调整 1 件" in report
     assert verify_package(folder / "corrections-001") == []  # same inputs, same publication time: same manifest
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         row = con.execute(
