@@ -188,6 +188,22 @@ def import_objections(desk: Desk, path: Path, handler: str, received_on: dt.date
     return result
 
 
+def file_from_web(desk: Desk, record: dict[str, str], handler: str) -> ImportResult:
+    """One objection from the directory's web desk, its fields named by the headers of ``objection.csv``:
+    checked by the same readers and row rules as the module's export (it is read as a one-row file, which is
+    removed at once: the clear phone number is never kept)."""
+    import csv
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "objection-web.csv"
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=list(record))
+            writer.writeheader()
+            writer.writerow(record)
+        return import_objections(desk, path, handler)
+
+
 def _expect(row, *statuses: Status) -> None:
     if row["status"] not in statuses:
         allowed = "、".join(s.value for s in statuses)

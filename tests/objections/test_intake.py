@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from flows.objections.desk import accept, import_objections, listing, refuse
+from flows.objections.desk import accept, file_from_web, import_objections, listing, refuse
 from flows.objections.store import Store, StoreError, store_path
 from schemas.objections import Refusal, Status
 from tests.inbox import write_csv
@@ -137,3 +137,12 @@ def test_concurrent_writers_all_land(home, tmp_path):
         notes = [e for e in store.events("YY-1") if e["kind"] == "note"]
         assert len(notes) == 160
         assert store.con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_single_objection_from_the_web_desk_takes_the_same_rules(home):
+    desk, _ = desk_for(home)
+    result = file_from_web(desk, objection_row("WEB-1", 3), "网上受理")
+    assert result.filed == ["WEB-1"]
+    bad = file_from_web(desk, objection_row("WEB-2", 3, 判定日期="31/07/2025"), "网上受理")
+    assert not bad.filed and bad.quarantine["rule"].to_list() == ["date_format"]
+    assert status_of(home, "WEB-1")["phone_masked"] == "138****5678"
