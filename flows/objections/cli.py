@@ -296,3 +296,19 @@ def summary(home: Home = Path("data"), province: Annotated[str | None, typer.Opt
     typer.echo("决定：" + ("、".join(f"{k} {v} 件" for k, v in f["decided"].items()) or "无"))
     median = f["median_working_days_to_decide"]
     typer.echo(f"受理至决定用时中位数：{median} 个工作日" if median is not None else "受理至决定用时中位数：无")
+
+
+@app.command()
+def generate(
+    province: Annotated[str, typer.Option(help="two-digit province code of the generated cycle")],
+    as_of: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="the cycle's as-of date")],
+    out: Annotated[Path, typer.Option(help="where objection.csv, corrections/ and truth.csv go")],
+    home: Home = Path("data"),
+    per_kind: Annotated[int, typer.Option(help="objections of each kind")] = 2,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """为生成的分型周期写一份异议导出（objection.csv）、更正材料和真值（truth.csv），供测试与演示。"""
+    from synth.objections import objection_export
+
+    written = objection_export(home, province, as_of.date(), out, per_kind, seed)
+    typer.echo(f"objection.csv, corrections/ and truth.csv in {written}")
