@@ -15,6 +15,7 @@ from decimal import Decimal
 import polars as pl
 
 from schemas.objections import Refusal
+from transforms.link import LINKED, TAX_IDENTITY, tax_identity
 from transforms.rows import _duplicate_key
 
 #: Which sources feed which feature: a changed feature is traced to the corrections of these sources.
@@ -111,6 +112,44 @@ def corrected(accepted: pl.LazyFrame, corrections: pl.DataFrame, source) -> pl.L
     key = _duplicate_key(source) if source.key else []
     kept = accepted.join(rows.select(key).unique(), on=key, how="anti", nulls_equal=True) if key else accepted
     return pl.concat([kept, rows], how="vertical")
+
+
+_BY_USCC = ("annual_report", "abnormal_list", "serious_list", "suspension", "penalty")
+_BY_TAX_IDENTITY = ("taxpayer", "tax_abnormal", "tax_payment")
+_BY_RECORD = {"trademark": "trademark_no", "patent": "application_no"}
+
+
+def business_slice(
+    tables: Mapping[str, pl.LazyFrame], links: pl.LazyFrame, business_key: str
+) -> tuple[dict[str, pl.LazyFrame], pl.LazyFrame]:
+    """The rows of every source and of the linkage table that can reach one business's features: its
+    registration, the rows carrying its USCC, and the tax identities, trademarks and patents linked to it.
+    ``transforms.features`` computes the same features from these as from the whole tables (every fact is per
+    business), only without reading the rest of the province (re-judgment of one business at a time)."""
+    registration = tables["registration"].filter(pl.col("business_key") == business_key)
+    mine = links.filter((pl.col("business_key") == business_key) & (pl.col("status") == LINKED))
+    usccs = registration.select("uscc").filter(pl.col("uscc").is_not_null())
+    sliced = dict(tables)
+    sliced["registration"] = registration
+    for name in _BY_USCC:
+        sliced[name] = tables[name].join(usccs, on="uscc", how="semi")
+    sliced["social_security"] = tables["social_security"].join(
+        usccs.select(employer_uscc="uscc"), on="employer_uscc", how="semi"
+    )
+    identities = mine.filter(pl.col("source") == TAX_IDENTITY).select("record")
+    for name in _BY_TAX_IDENTITY:
+        sliced[name] = (
+            tables[name]
+            .with_columns(
+                _record=tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix"))
+            )
+            .join(identities, left_on="_record", right_on="record", how="semi")
+            .drop("_record")
+        )
+    for name, column in _BY_RECORD.items():
+        records = mine.filter(pl.col("source") == name).select(pl.col("record").alias(column))
+        sliced[name] = tables[name].join(records, on=column, how="semi")
+    return sliced, mine
 
 
 def _plain(value: object) -> object:

@@ -30,7 +30,7 @@ from transforms.classify import DIRECTORY_DETAILS, directory, reason_labels
 from transforms.classify import classify as classify_businesses
 from transforms.features import FEATURES, features_from_facts, source_facts
 from transforms.link import linkage
-from transforms.objections import Typed, comparison, corrected
+from transforms.objections import Typed, business_slice, comparison, corrected
 
 #: The sources ``transforms.link.linkage`` reads.
 LINKAGE_INPUTS = frozenset({"registration", "taxpayer", "tax_abnormal", "tax_payment", "trademark", "patent"})
@@ -94,8 +94,9 @@ def type_business(
     cycle: Cycle, tables: dict[str, pl.LazyFrame], business_key: str, ruleset: Ruleset, links: pl.LazyFrame
 ) -> tuple[Typed, dict]:
     """One business typed by the cycle's transforms: its features row, result and directory row."""
-    registration = tables["registration"].filter(pl.col("business_key") == business_key)
-    facts = source_facts({**tables, "registration": registration}, links, cycle.as_of)
+    sliced, links = business_slice(tables, links, business_key)
+    registration = sliced["registration"]
+    facts = source_facts(sliced, links, cycle.as_of)
     features = features_from_facts(facts).collect(engine="in-memory")
     if features.height != 1:
         raise RejudgeError(f"{cycle.cycle_id}: 主体 {business_key} 在本期登记注册信息中有 {features.height} 行")
