@@ -125,31 +125,29 @@ def business_slice(
     """The rows of every source and of the linkage table that can reach one business's features: its
     registration, the rows carrying its USCC, and the tax identities, trademarks and patents linked to it.
     ``transforms.features`` computes the same features from these as from the whole tables (every fact is per
-    business), only without reading the rest of the province (re-judgment of one business at a time)."""
-    registration = tables["registration"].filter(pl.col("business_key") == business_key)
-    mine = links.filter((pl.col("business_key") == business_key) & (pl.col("status") == LINKED))
-    usccs = registration.select("uscc").filter(pl.col("uscc").is_not_null())
+    business), only without reading the rest of the province (re-judgment of one business at a time).
+
+    The business's USCC and linked records are looked up first, so that every other table is filtered by
+    literal values, which Parquet scans push down to their row groups."""
+    registration = tables["registration"].filter(pl.col("business_key") == business_key).collect()
+    mine = links.filter((pl.col("business_key") == business_key) & (pl.col("status") == LINKED)).collect()
+    usccs = registration["uscc"].drop_nulls().to_list()
     sliced = dict(tables)
-    sliced["registration"] = registration
+    sliced["registration"] = registration.lazy()
     for name in _BY_USCC:
-        sliced[name] = tables[name].join(usccs, on="uscc", how="semi")
-    sliced["social_security"] = tables["social_security"].join(
-        usccs.select(employer_uscc="uscc"), on="employer_uscc", how="semi"
-    )
-    identities = mine.filter(pl.col("source") == TAX_IDENTITY).select("record")
+        sliced[name] = tables[name].filter(pl.col("uscc").is_in(usccs))
+    sliced["social_security"] = tables["social_security"].filter(pl.col("employer_uscc").is_in(usccs))
+    identities = mine.filter(pl.col("source") == TAX_IDENTITY)["record"].to_list()
+    keys = [record.split("/")[0] for record in identities]
     for name in _BY_TAX_IDENTITY:
-        sliced[name] = (
-            tables[name]
-            .with_columns(
-                _record=tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix"))
-            )
-            .join(identities, left_on="_record", right_on="record", how="semi")
-            .drop("_record")
+        sliced[name] = tables[name].filter(
+            (pl.col("taxpayer_uscc").is_in(identities) | pl.col("taxpayer_key").is_in(keys))
+            & tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix")).is_in(identities)
         )
     for name, column in _BY_RECORD.items():
-        records = mine.filter(pl.col("source") == name).select(pl.col("record").alias(column))
-        sliced[name] = tables[name].join(records, on=column, how="semi")
-    return sliced, mine
+        records = mine.filter(pl.col("source") == name)["record"].to_list()
+        sliced[name] = tables[name].filter(pl.col(column).is_in(records))
+    return sliced, mine.lazy()
 
 
 def _plain(value: object) -> object:

@@ -60,6 +60,8 @@ class Rejudgment:
 
 def load_corrections(cycle: Cycle, files: list[tuple[str, Path]]) -> list[Correction]:
     """Read the objection's correction files (source, path) as validate would, under the cycle's date rules."""
+    if not files:
+        return []
     context = rules_context(cycle.province, cycle.as_of)
     loaded = []
     for source, path in files:
@@ -116,17 +118,16 @@ def type_business(
     )
 
 
-def published(warehouse: Path, cycle_id: str, business_key: str) -> tuple[Typed, dict]:
-    """The business as the cycle published it (warehouse ``directory`` and ``features``)."""
-    with open_read_only(warehouse) as con:
-        row = con.execute(
-            "SELECT * FROM directory WHERE cycle_id = ? AND business_key = ?", [cycle_id, business_key]
-        ).fetchone()
-        names = [d[0] for d in con.description]
-        features = con.execute(
-            "SELECT * FROM features WHERE cycle_id = ? AND business_key = ?", [cycle_id, business_key]
-        ).fetchone()
-        feature_names = [d[0] for d in con.description]
+def published(con, cycle_id: str, business_key: str) -> tuple[Typed, dict]:
+    """The business as the cycle published it (warehouse ``directory`` and ``features``), on an open connection."""
+    row = con.execute(
+        "SELECT * FROM directory WHERE cycle_id = ? AND business_key = ?", [cycle_id, business_key]
+    ).fetchone()
+    names = [d[0] for d in con.description]
+    features = con.execute(
+        "SELECT * FROM features WHERE cycle_id = ? AND business_key = ?", [cycle_id, business_key]
+    ).fetchone()
+    feature_names = [d[0] for d in con.description]
     if row is None or features is None:
         raise RejudgeError(f"{cycle_id}: 已发布的名录中没有主体 {business_key}")
     row = dict(zip(names, row, strict=True))
@@ -160,8 +161,9 @@ def rejudge(cycle: Cycle, business_key: str, correction_files: list[tuple[str, P
         raise RejudgeError(f"{cycle.accepted_dir}: 本期的接收数据不在，无法重新判定（需要该期运行时的工作目录）")
     with open_read_only(cycle.warehouse) as con:
         found = con.execute("SELECT ruleset_sha256 FROM cycles WHERE cycle_id = ?", [cycle.cycle_id]).fetchone()
-    if found is None:
-        raise RejudgeError(f"{cycle.cycle_id}: 没有已发布的这一期")
+        if found is None:
+            raise RejudgeError(f"{cycle.cycle_id}: 没有已发布的这一期")
+        before, _ = published(con, cycle.cycle_id, business_key)
     ruleset = cycle_ruleset_checked(cycle, found[0])
     corrections = load_corrections(cycle, correction_files)
     tables = corrected_tables(cycle, corrections)
@@ -172,7 +174,6 @@ def rejudge(cycle: Cycle, business_key: str, correction_files: list[tuple[str, P
     else:
         links = pl.scan_parquet(cycle_links)
     after, row = type_business(cycle, tables, business_key, ruleset, links)
-    before, _ = published(cycle.warehouse, cycle.cycle_id, business_key)
     records = [r for c in corrections for r in c.records]
     compared = comparison(before, after, FEATURE_LABELS, reason_labels(ruleset), records)
     return Rejudgment(before, after, row, json.loads(json.dumps(compared, ensure_ascii=False, default=str)))
