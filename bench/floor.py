@@ -2,7 +2,7 @@
 
 CSV and Parquet files are read by DuckDB (``count(*)`` and ``count()`` of every column, so no column is skipped
 and Parquet row counts are not taken from the file's metadata). What DuckDB cannot read here is read the way the
-pipeline must read it too: GB18030 files are transcoded first (``flows.transcode``; DuckDB has no GB18030
+pipeline must read it too: GB18030 files are transcoded first (``flows.readers.transcode``; DuckDB has no GB18030
 decoder on these machines), ``.xlsx`` files are read by ``polars.read_excel`` (DuckDB needs its ``excel``
 extension, which cannot be downloaded here).
 """
@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from flows.readers import csv_encoding, inbox_files
-from flows.transcode import transcode
+from flows.readers.transcode import transcode
 
 
 def read_once(inbox: Path, scratch: Path) -> dict:

@@ -30,7 +30,7 @@ SECRET = "flow-overhead benchmark key"
 DIRECT = """
 import datetime as dt, os, sys
 from pathlib import Path
-from flows.context import Cycle
+from flows.home import Cycle
 from flows.stages import execute
 secret = os.environ["GETIHU_SECRET"].encode()
 execute(Cycle(province="41", as_of=dt.date(2025, 7, 31), home=Path(sys.argv[1]), secret=secret))

@@ -10,7 +10,7 @@ RSS is that step's own. Steps, all in one run so the ratios compare like with li
 2. baseline: DuckDB ``CREATE TABLE AS SELECT * FROM read_csv(...)`` of every CSV file of the UTF-8 copy;
 3. ingest + validate of the UTF-8 copy: the same bytes as the baseline;
 4. ingest + validate of the inbox as delivered (GB18030 included);
-5. transcoding alone of the GB18030 files (``flows.transcode``);
+5. transcoding alone of the GB18030 files (``flows.readers.transcode``);
 6. ingest + validate of the Parquet inbox, and DuckDB's bare ``read_parquet`` of it.
 """
 
@@ -54,9 +54,9 @@ def _megabytes(paths: list[Path]) -> float:
 
 
 def step_stages(inbox: str, home: str) -> dict:
-    from flows.context import Cycle
-    from flows.ingest import ingest
-    from flows.validate import validate
+    from flows.home import Cycle
+    from flows.stages.ingest import ingest
+    from flows.stages.validate import validate
 
     shutil.rmtree(home, ignore_errors=True)
     # threshold 1: a benchmark measures throughput, whatever share a faulty province quarantines
@@ -95,7 +95,7 @@ def step_duckdb(files: list[str], reader: str) -> dict:
 
 
 def step_transcode(files: list[str], scratch: str) -> dict:
-    from flows.transcode import transcode
+    from flows.readers.transcode import transcode
 
     start = time.perf_counter()
     for file in files:
@@ -121,7 +121,7 @@ def run_step(name: str, **kwargs) -> dict:
 def utf8_copy(inbox: Path, dest: Path) -> list[Path]:
     """The inbox with every CSV in UTF-8; returns the GB18030 files it transcoded."""
     from flows.readers import csv_encoding
-    from flows.transcode import transcode
+    from flows.readers.transcode import transcode
 
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)

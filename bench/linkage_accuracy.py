@@ -22,9 +22,10 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.codes import normalised_code, resident_id_problem
-from transforms.keys import person_keys
-from transforms.link import LINKED, TAX_IDENTITY, TAX_SOURCES, tax_identity
+from schemas.codes import normalised_code, resident_id_problem
+from schemas.vocabulary import TAX_SOURCES
+from transforms.keys import person_key
+from transforms.link import LINKED, TAX_IDENTITY, tax_identity
 
 
 def keyed_tax_records(truth: pl.DataFrame, secret: bytes) -> pl.DataFrame:
@@ -37,7 +38,7 @@ def keyed_tax_records(truth: pl.DataFrame, secret: bytes) -> pl.DataFrame:
         resident_id=pl.when(is_person).then(pl.col("code").str.head(18)),
         taxpayer_suffix=pl.when(is_person & (pl.col("code").str.len_chars() > 18)).then(pl.col("code").str.slice(18)),
     )
-    tax = tax.with_columns(taxpayer_key=person_keys(tax["resident_id"], secret))
+    tax = tax.with_columns(taxpayer_key=person_key(pl.col("resident_id"), secret))
     identity = tax_identity(pl.col("taxpayer_uscc"), pl.col("taxpayer_key"), pl.col("taxpayer_suffix"))
     return tax.select(
         source=pl.lit(TAX_IDENTITY), record=identity, business_key="business_key", attributable="attributable"

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 import psutil
 
-from flows.context import Cycle
+from flows.home import Cycle
 from flows.objections.rejudge import rejudge
 from flows.stages import execute
 from synth.generate import generate

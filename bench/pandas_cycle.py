@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from bench.sql_cycle import NEEDED
 from flows.readers import InboxFile, csv_encoding, inbox_files
-from flows.reference import province_regions
+from reference import province_regions
 from schemas.sources import SOURCES, Kind
 
 IN_FORCE = "存续"

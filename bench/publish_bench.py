@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 
 from bench.run import _gb, cycle_for, measure
-from flows.warehouse import TABLES
+from flows.storage.warehouse import TABLES
 
 
 def earlier_cycles(warehouse: Path, cycle_id: str, as_of: dt.date, count: int) -> None:
@@ -67,7 +67,7 @@ def scaled_cycle(home: Path, scaled: Path, times: int) -> None:
 
 
 def child(spec: dict) -> dict:
-    from flows.publish import publish
+    from flows.stages.publish import publish
 
     cycle = cycle_for(Path(spec["home"]), Path(spec["home"]) / "inbox")
     if spec["variant"] == "seed":

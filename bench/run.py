@@ -117,31 +117,35 @@ def tree_rss(process: psutil.Process) -> int:
 
 
 def cycle_for(home: Path, inbox: Path):
-    from flows.context import Cycle
+    from flows.home import Cycle
 
     return Cycle(province=PROVINCE, as_of=AS_OF, home=home, secret=SECRET, inbox=inbox)
 
 
 def stage_functions() -> dict:
-    from flows.ingest import ingest
-    from flows.publish import publish
-    from flows.typing_stages import classify, features, link
-    from flows.validate import validate
+    from flows.stages.business_types import type_businesses
+    from flows.stages.features import features
+    from flows.stages.ingest import ingest
+    from flows.stages.link import link
+    from flows.stages.publish import publish
+    from flows.stages.validate import validate
 
-    return {"ingest": ingest, "validate": validate, "link": link, "features": features, "type": classify,
+    return {"ingest": ingest, "validate": validate, "link": link, "features": features, "type": type_businesses,
             "publish": publish}  # fmt: skip
 
 
 def write_run_record(cycle, started_at: dt.datetime, stages: list[dict]) -> None:
     """``run.json`` as the flow writes it before publish (docs/architecture.md, "Files between stages")."""
-    record = {"cycle_id": cycle.cycle_id, "province": cycle.province, "as_of": cycle.as_of.isoformat(),
-              "started_at": started_at.isoformat(), "finished_at": None, "stages": stages}  # fmt: skip
-    (cycle.work_dir / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    from flows.stages import write_run_record as write
+    from schemas.work_files import RunRecord, StageTime
+
+    times = [StageTime(s["stage"], s["seconds"], s["rows"]) for s in stages]
+    write(RunRecord(cycle.cycle_id, cycle.province, cycle.as_of, started_at, times), cycle)
 
 
 def run_pipeline(inbox: Path, home: Path) -> dict:
     """Every stage in sequence on a fresh home: seconds, rows and peak RSS of each."""
-    from flows.publish import now_in_china
+    from flows.stages.publish import now_in_china
 
     shutil.rmtree(home, ignore_errors=True)
     cycle = cycle_for(home, inbox)

@@ -3,7 +3,7 @@
 What it does — the work that decides a business's type, done the direct way:
 
 - reads the columns the rules need from every file of the inbox: CSV in UTF-8 with ``read_csv``; GB18030 CSV
-  transcoded first (``flows.transcode``: DuckDB here has no GB18030 decoder, design.md); ``.xlsx`` through
+  transcoded first (``flows.readers.transcode``: DuckDB here has no GB18030 decoder, design.md); ``.xlsx`` through
   ``polars.read_excel`` (DuckDB needs its ``excel`` extension, which these machines cannot download); Parquet with
   ``read_parquet``. Money in 万元 is converted by the unit in each file's header; dates in the three styles of
   extracts.md;
@@ -25,8 +25,8 @@ import polars as pl
 
 from bench.typing_bench import features_and_typing_sql
 from flows.readers import InboxFile, csv_encoding, inbox_files
-from flows.reference import province_regions
-from flows.transcode import transcode
+from flows.readers.transcode import transcode
+from reference import province_regions
 from schemas.sources import SOURCES, Column, Kind
 
 #: Sources read in full into a table: the others (large, read once or twice) stay views over their files.

@@ -7,7 +7,7 @@ stage) and ``linkage.parquet`` (the link stage is run first, and timed, if it is
 its own process, so its peak RSS is its own (``os.wait4``):
 
 - ``floor``: read every column the work reads, once, and do nothing else;
-- ``getihu``: the features and type stages (``flows.typing_stages``), writing features + directory;
+- ``getihu``: the features and type stages (``flows.stages.business_types``), writing features + directory;
 - ``duckdb``: one hand-written SQL query doing the same work, writing the directory with the features.
 
 The DuckDB result is then compared business by business with getihu's: a figure for a wrong answer is no
@@ -28,9 +28,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import typing_stages
-from flows.context import Cycle, default_as_of
-from schemas.extracts import empty_accepted
+from flows.home import Cycle, default_as_of
+from flows.stages.business_types import type_businesses
+from flows.stages.features import features as features_stage
+from flows.stages.link import link as link_stage
+from flows.storage import work_files
+from schemas.accepted import empty_accepted
 
 # Columns the features + typing work reads, per accepted table (what the floor reads).
 READ = {
@@ -237,8 +240,8 @@ def run_floor(cycle: Cycle) -> dict:
 
 
 def run_getihu(cycle: Cycle) -> dict:
-    features = typing_stages.features(cycle)
-    typed = typing_stages.classify(cycle)
+    features = features_stage(cycle)
+    typed = type_businesses(cycle)
     return {"rows": features.rows | typed.rows}
 
 
@@ -255,7 +258,7 @@ def accepted_views(connection: duckdb.DuckDBPyConnection, cycle: Cycle) -> None:
 
 
 def run_duckdb(cycle: Cycle, out: Path) -> dict:
-    linkage = f"read_parquet('{cycle.work_dir / typing_stages.LINKAGE_FILE}')"
+    linkage = f"read_parquet('{cycle.work_dir / work_files.LINKAGE_FILE}')"
     sql = features_and_typing_sql(linkage, cycle.province, cycle.as_of)
     connection = duckdb.connect()
     accepted_views(connection, cycle)
@@ -271,7 +274,7 @@ def child(args: argparse.Namespace) -> None:
     elif args.variant == "getihu":
         result = run_getihu(cycle)
     elif args.variant == "link":
-        result = {"rows": typing_stages.link(cycle).rows}
+        result = {"rows": link_stage(cycle).rows}
     else:
         result = run_duckdb(cycle, cycle.work_dir / "directory_duckdb.parquet")
     print(json.dumps(result | {"seconds": time.perf_counter() - start}))

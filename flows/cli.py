@@ -69,23 +69,19 @@ def query(
 ) -> None:
     """A business by USCC, 注册号 or name: its type in every cycle, the reasons and the feature values behind them."""
     # imported here so that `getihu --help` and the other commands do not load DuckDB and Polars first
-    from flows.context import warehouse_path
-    from flows.query import QueryError, business_record, look_up, match_list
-    from flows.warehouse import WarehouseError
+    from flows.errors import GetihuError
+    from flows.home import warehouse_path
+    from flows.query import business_record, look_up, match_list
 
     try:
         lookup = look_up(warehouse_path(home), text)
-    except (QueryError, WarehouseError) as e:
+    except GetihuError as e:
         typer.echo(f"getihu query: {e}", err=True)
         raise typer.Exit(1) from None
     if lookup.matches.is_empty():
         typer.echo(f"getihu query: no business has the USCC or 注册号 {text!r} or a name containing it.", err=True)
         raise typer.Exit(1)
     Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup))
-
-
-#: Exit codes of ``getihu run`` besides 0: what the person at the terminal can do about it differs.
-EXIT_UNEXPECTED, EXIT_INPUT, EXIT_BUSY, EXIT_STORAGE = 1, 2, 3, 4
 
 
 @app.command()
@@ -107,12 +103,11 @@ def run(
     """The whole cycle as a Prefect flow: ingest, validate, link, features, type, publish."""
     import os
 
-    from flows.context import DEVELOPMENT_SECRET, cycle_for, secret_from_environment
-    from flows.errors import PipelineStop, storage_refusal
-    from flows.lock import HomeBusy
-    from flows.reference import ruleset_for
-    from flows.stage_files import StageFileError
-    from flows.warehouse import WarehouseBusy, WarehouseError
+    from flows.errors import EXIT_STORAGE, EXIT_UNEXPECTED, GetihuError, PipelineStop, exit_code_of, storage_refusal
+    from flows.home import cycle_for
+    from flows.secret import DEVELOPMENT_SECRET, secret_from_environment
+    from flows.terminal import kept_for_a_developer, quiet_prefect, run_summary
+    from reference import ruleset_for
     from schemas.ruleset import RulesetError
 
     console = Console(stderr=True)
@@ -127,7 +122,7 @@ def run(
             raise PipelineStop(f"{cycle.inbox_dir}: no such inbox folder (give --inbox, or put the extracts there)")
         if secret == DEVELOPMENT_SECRET.encode():
             console.print("[yellow]GETIHU_SECRET is the development key: fine for a demo, never for real data.[/]")
-        _quiet_prefect(home)
+        quiet_prefect(home)
         if not os.environ.get("PREFECT_API_URL"):
             console.print("Starting a temporary Prefect server (about 20 s; set PREFECT_API_URL to use a running one).")
         from flows.cycle import typing_cycle
@@ -142,15 +137,9 @@ def run(
                 ruleset=str(ruleset) if ruleset else None,
                 quarantine_threshold=cycle.quarantine_threshold,
             )
-    except (PipelineStop, RulesetError) as e:
+    except (GetihuError, RulesetError) as e:
         typer.echo(f"getihu run: {e}", err=True)
-        raise typer.Exit(EXIT_INPUT) from None
-    except (HomeBusy, WarehouseBusy) as e:
-        typer.echo(f"getihu run: {e}", err=True)
-        raise typer.Exit(EXIT_BUSY) from None
-    except (StageFileError, WarehouseError) as e:
-        typer.echo(f"getihu run: {e}", err=True)
-        raise typer.Exit(EXIT_UNEXPECTED) from None
+        raise typer.Exit(exit_code_of(e)) from None
     except Exception as e:
         if refusal := storage_refusal(e):
             typer.echo(
@@ -161,11 +150,11 @@ def run(
             raise typer.Exit(EXIT_STORAGE) from None
         typer.echo(
             f"getihu run: stopped by an unexpected error ({type(e).__name__}: {e}). Nothing new was published; "
-            f"the previous results are intact. {_kept_for_a_developer(cycle, home)}",
+            f"the previous results are intact. {kept_for_a_developer(cycle, home)}",
             err=True,
         )
         raise typer.Exit(EXIT_UNEXPECTED) from None
-    heading, table, lines = _run_summary(cycle, record)
+    heading, table, lines = run_summary(cycle, record)
     typer.echo(heading)
     Console().print(table)
     for line in lines:
@@ -184,8 +173,8 @@ def serve(
     """
     import os
 
-    from flows.context import secret_from_environment
-    from flows.errors import PipelineStop
+    from flows.errors import EXIT_INPUT, PipelineStop
+    from flows.secret import secret_from_environment
 
     if not os.environ.get("PREFECT_API_URL"):
         typer.echo(
@@ -199,64 +188,9 @@ def serve(
         raise typer.Exit(EXIT_INPUT) from None
     from prefect import serve as prefect_serve
 
-    from flows.deploy import deployments
+    from flows.cycle import deployments
 
     prefect_serve(*deployments(province, home.resolve()))
-
-
-def _kept_for_a_developer(cycle, home: Path) -> str:
-    """Write the current exception's traceback to ``error.log``; say where, or why it could not be kept."""
-    import traceback
-
-    log = (cycle.work_dir if cycle else home / "work") / "error.log"
-    try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-    except OSError as e:
-        return f"The details for a developer could not be kept in {log} ({e.strerror})."
-    return f"The details for a developer are in {log}."
-
-
-def _quiet_prefect(home: Path) -> None:
-    """Prefect settings for a run from the terminal, before prefect is imported; the user's own settings win.
-
-    The terminal shows the run's own progress and one-paragraph messages, so Prefect's console handler only
-    passes what is critical (its API still receives every log); its home defaults into the run's home, and
-    its server neither phones home (there is no network) nor gives up after its default 20 s start-up.
-    """
-    import os
-
-    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(home.resolve() / "work" / "prefect")))
-    prefect_home.mkdir(parents=True, exist_ok=True)  # prefect does not create a nested home
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-
-
-def _run_summary(cycle, record: dict):
-    """What ``getihu run`` ends with: a heading, counts by type, and lines with the time taken and the paths."""
-    import json
-
-    from rich.table import Table
-
-    manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
-    ruleset = manifest["ruleset"]
-    heading = f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {ruleset['id']}-{ruleset['version']}"
-    table = Table()
-    table.add_column("分型结果")
-    table.add_column("户数", justify="right")
-    for business_type, count in manifest["counts"].items():
-        table.add_row(business_type, f"{count:,}")
-    table.add_row("合计", f"{sum(manifest['counts'].values()):,}", style="bold")
-    seconds = sum(stage["seconds"] for stage in record["stages"])
-    lines = [
-        f"stages took {seconds:,.1f} s",
-        f"submission  {cycle.out_dir / 'submission.csv'}",
-        f"report      {cycle.out_dir / 'report.html'}",
-        f"warehouse   {cycle.warehouse}",
-    ]
-    return heading, table, lines
 
 
 app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="objection")  # 异议处理

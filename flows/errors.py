@@ -9,9 +9,20 @@ from pathlib import Path
 #: The machine refusing to store something: a full disk or quota, a read-only file system, no permission.
 STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
+#: Exit codes of ``getihu run`` besides 0: what the person at the terminal can do about it differs.
+EXIT_UNEXPECTED, EXIT_INPUT, EXIT_BUSY, EXIT_STORAGE = 1, 2, 3, 4
 
-class PipelineStop(Exception):
+
+class GetihuError(Exception):
+    """Every error a user gets as one paragraph; ``exit_code`` is what ``getihu run`` exits with."""
+
+    exit_code = EXIT_UNEXPECTED
+
+
+class PipelineStop(GetihuError):
     """The run stops before anything is published; the message says why and what was expected."""
+
+    exit_code = EXIT_INPUT
 
 
 class InputError(PipelineStop):
@@ -49,3 +60,34 @@ def storage_refusal(error: BaseException) -> str | None:
             return text
         error = error.__cause__ or error.__context__
     return None
+
+
+class HomeBusy(GetihuError):
+    """Another run held the home's lock for longer than this run was willing to wait."""
+
+    exit_code = EXIT_BUSY
+
+
+class StageFileError(GetihuError):
+    """A file between stages is missing or not what docs/architecture.md says; the message says which and why."""
+
+
+class WarehouseError(GetihuError):
+    """The published warehouse cannot be read or replaced; the message says why and what to do."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another program holds the published warehouse open read-write: what it writes would be lost in the swap."""
+
+    exit_code = EXIT_BUSY
+
+
+def exit_code_of(error: BaseException) -> int:
+    """The exit code for a user-facing error; a ruleset that does not parse (schemas.ruleset) is an input error."""
+    from schemas.ruleset import RulesetError
+
+    return EXIT_INPUT if isinstance(error, RulesetError) else getattr(error, "exit_code", EXIT_UNEXPECTED)
+
+
+class QueryError(GetihuError):
+    """The query cannot be answered (no warehouse, empty text); the message says why."""

@@ -17,11 +17,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from flows.errors import QueryError
 from flows.objections.warehouse_tables import AMENDED_DIRECTORY, business_amendments, has_amendments
-from flows.reference import regions
-from flows.warehouse import FEATURE_LABELS, open_read_only
+from flows.storage.warehouse import FEATURE_LABELS, open_read_only
+from reference import regions
+from schemas.codes import normalised_code
 from schemas.outputs import REASON_SEPARATOR
-from transforms.codes import normalised_code
+from schemas.vocabulary import ruleset_name
 
 #: Most matches listed for a name; more means the name is too common to pick one from a list.
 MAX_LISTED = 20
@@ -36,10 +38,6 @@ _LATEST_OF_MATCHES = """
     QUALIFY row_number() OVER (PARTITION BY d.province, d.business_key ORDER BY d.as_of DESC) = 1
     ORDER BY d.province, d.business_key
 """
-
-
-class QueryError(Exception):
-    """The query cannot be answered (no warehouse, empty text); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,7 @@ def business_record(lookup: Lookup) -> Group:
             row["as_of"].isoformat(),
             row["business_type"],
             _shown(row["reasons"]),
-            f"{row['ruleset_id']}-{row['ruleset_version']}",
+            ruleset_name(row["ruleset_id"], row["ruleset_version"]),
         )
     features = Table(title="特征值（判定日期口径）", title_justify="left")
     features.add_column("特征")

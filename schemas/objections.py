@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from schemas.ruleset import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL
 from schemas.sources import Column, Kind, Source
+from schemas.vocabulary import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL
 
 #: Types an operator may claim (主张分型): any type the cycle can give.
 CLAIMABLE_TYPES = (SURVIVAL, GROWTH, DEVELOPMENT, INELIGIBLE)

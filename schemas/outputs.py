@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from schemas.stage_files import BUSINESS_TYPES
+from schemas.vocabulary import BUSINESS_TYPES
 
 #: submission.csv / submission.parquet — canonical name (or derived value) → header, in contract order.
 SUBMISSION_HEADERS: dict[str, str] = {

@@ -22,13 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from transforms.features import FEATURES
+from schemas.features import FEATURES
+from schemas.vocabulary import TYPE_RANK, ruleset_name
 
-SURVIVAL, GROWTH, DEVELOPMENT = "生存型", "成长型", "发展型"
-INELIGIBLE = "不符合分型条件"
-#: The four results from lowest to highest: 发展型 > 成长型 > 生存型 (rules.md §2), and below them the
-#: business that is not typed at all; a move up or down between two cycles compares these ranks too.
-TYPE_RANK = {INELIGIBLE: 0, SURVIVAL: 1, GROWTH: 2, DEVELOPMENT: 3}
 BOUNDS = ("at_least", "above", "at_most", "below")
 
 
@@ -182,7 +178,7 @@ class Ruleset(_Strict):
     @property
     def name(self) -> str:
         """``<id>-<version>``, as 分型标准 prints it."""
-        return f"{self.id}-{self.version}"
+        return ruleset_name(self.id, self.version)
 
     @model_validator(mode="after")
     def _codes_notes_and_tiers(self) -> Ruleset:

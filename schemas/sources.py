@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import polars as pl
+
 
 class Kind(StrEnum):
     """How a column's text is normalised and checked."""
@@ -538,3 +540,37 @@ def header_for(column: Column, unit: str = "元") -> str:
             raise ValueError(f"unknown money unit {unit!r}; expected one of {sorted(MONEY_UNITS)}")
         return f"{column.header}（{unit}）"
     return column.header
+
+
+MONEY = pl.Decimal(18, 2)
+
+
+KEY_LENGTH = 32  # hex characters
+
+
+def uscc_name(column: Column) -> str:
+    """Where an ID that turned out to be a USCC is kept in clear (``taxpayer_id`` → ``taxpayer_uscc``)."""
+    return column.name.removesuffix("_id") + "_uscc"
+
+
+def suffix_name(column: Column) -> str:
+    return column.name.removesuffix("_id") + "_suffix"
+
+
+def rule_name(column: Column) -> str:
+    return f"{column.name}_rule"
+
+
+def masked_name(column: Column) -> str:
+    return f"{column.name}_masked"
+
+
+def kept_columns(column: Column) -> tuple[str, ...]:
+    """The columns that carry a personal identifier downstream, in place of ``column.name``."""
+    if column.kind is Kind.RESIDENT_ID:
+        return (column.key_name,)
+    if column.kind is Kind.TAXPAYER_ID:
+        return (uscc_name(column), column.key_name, suffix_name(column))
+    if column.kind is Kind.PARTY_ID:
+        return (uscc_name(column), column.key_name)
+    raise ValueError(f"{column.name} is not a personal identifier")

@@ -1,8 +1,8 @@
 """Millions of valid codes at once: USCCs, resident IDs, 注册号 and patent application numbers.
 
-The check characters follow ``transforms.codes`` (same alphabets and weights); this module only computes
+The check characters follow ``schemas.codes`` (same alphabets and weights); this module only computes
 them over whole numpy arrays, because the scalar functions there cost microseconds per code and the
-generator makes tens of millions. ``tests/test_generate_codes.py`` proves both agree.
+generator makes tens of millions. ``tests/unit/test_generate_codes.py`` proves both agree.
 
 Codes are built as ``(n, width)`` byte matrices and turned into a Polars string column in one step.
 Every code that must be unique is derived from a unique number through :func:`scramble`, a bijection,
@@ -16,7 +16,7 @@ import math
 import numpy as np
 import polars as pl
 
-from transforms.codes import RESIDENT_ID_CHECK_CHARS, RESIDENT_ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
+from schemas.codes import RESIDENT_ID_CHECK_CHARS, RESIDENT_ID_WEIGHTS, USCC_ALPHABET, USCC_WEIGHTS
 
 _USCC_BYTES = np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)
 _USCC_VALUE = np.full(256, -1, dtype=np.int64)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from schemas.codes import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 from schemas.sources import RULES, SOURCES, Column, Kind
 from synth import vocab
 from synth.layout import LAYOUTS, columns, date_style, headers
-from transforms.codes import USCC_ALPHABET, resident_id_check_char, uscc_check_char
 
 _RULES_BY_KIND: dict[Kind, tuple[str, ...]] = {
     Kind.USCC: ("uscc_format", "uscc_check"),

@@ -24,9 +24,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.context import CHINA_TIME, warehouse_path
+from schemas.codes import uscc_check_char
 from schemas.objections import CONFIRMATION_NO, CONFIRMED_BY
-from transforms.codes import uscc_check_char
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 OBJECTION_HEADERS = (
     "异议编号",
@@ -55,7 +56,7 @@ def objection_export(home: Path, province: str, as_of: dt.date, out: Path, per_k
     cycle_id = f"{province}-{as_of:%Y%m%d}"
     work = home / "work" / province / cycle_id
     rng = random.Random(seed)
-    with duckdb.connect(str(warehouse_path(home)), read_only=True) as con:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         published_at = con.execute("SELECT published_at FROM cycles WHERE cycle_id = ?", [cycle_id]).fetchone()[0]
     published = published_at.astimezone(CHINA_TIME).date()
     directory = pl.read_parquet(work / "directory.parquet").filter(pl.col("uscc").is_not_null())

@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from flows.reference import province_regions
+from reference import province_regions
 from synth import vocab
 
 #: Businesses generated together; fixed, because the chunk number seeds each chunk's random draws.

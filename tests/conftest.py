@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.context import DEVELOPMENT_SECRET, SECRET_VARIABLE
+from flows.secret import DEVELOPMENT_SECRET, SECRET_VARIABLE
 from flows.stages import execute
 from synth.generate import generate
 from synth.world import Plan
-from tests.faults import LATER, copy_of, cycle_of, generated_inboxes, home_with_earlier_cycle
+from tests.support.faults import LATER, copy_of, cycle_of, generated_inboxes, home_with_earlier_cycle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ def real_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fault_inboxes(tmp_path_factory):
-    """Generated inboxes of province 41 for 2024 and 2025 (tests/faults.py)."""
+    """Generated inboxes of province 41 for 2024 and 2025 (tests/support/faults.py)."""
     return generated_inboxes(tmp_path_factory.mktemp("fault-inboxes"))
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/report_screenshot.py [--report out/41/41-20250731/report.html] [--out report.png]
 
-Without ``--report`` it publishes two cycles of the small test fixture (tests/stage_fixture.py) in a
+Without ``--report`` it publishes two cycles of the small test fixture (tests/support/stage_fixture.py) in a
 temporary home and shoots the second one's report, which has every section filled. Needs Debian's
 ``chromium`` and a CJK font (``apt-get install -y chromium fonts-noto-cjk``); the test suite does not.
 Chromium gets no network and a fresh profile, so the shot also shows that the page needs nothing
@@ -26,8 +26,8 @@ TILE_HEIGHT = 1300
 def fixture_report(home: Path) -> Path:
     """Publish the fixture's 2024 and 2025 cycles under ``home``; return the 2025 report."""
     sys.path.insert(0, str(ROOT))
-    from flows.publish import publish
-    from tests.stage_fixture import Fixture, write_cycle
+    from flows.stages.publish import publish
+    from tests.support.stage_fixture import Fixture, write_cycle
 
     publish(write_cycle(home, Fixture(as_of=dt.date(2024, 7, 31), started_at="2024-08-01T02:00:00+08:00")))
     later = Fixture().with_types(

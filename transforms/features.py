@@ -9,69 +9,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
 
 import polars as pl
 
+from schemas.features import DEFAULTS, FEATURES
+from schemas.sources import MONEY
 from transforms.link import IN_FORCE, LINKED, TAX_IDENTITY, tax_identity
-from transforms.normalise import MONEY
 
 SUSPENSION_MAXIMUM_YEARS = 3  # 《市场主体登记管理条例》第三十条: 歇业的期限最长不得超过3年
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    dtype: pl.DataType
-    meaning: str
-
-    @property
-    def numeric(self) -> bool:
-        return self.dtype.is_numeric()
-
-
-FEATURES: dict[str, Feature] = {
-    f.name: f
-    for f in (
-        Feature(
-            "years_established", pl.Int32(), "whole calendar years n with 成立日期 ≤ D minus n years (29 Feb → 28 Feb)"
-        ),
-        Feature("status_active", pl.Boolean(), "登记状态 is 存续"),
-        Feature("annual_report_filed", pl.Boolean(), "report for Y-1 filed on or before D, or established in Y"),
-        Feature("on_abnormal_list", pl.Boolean(), "经营异常名录 in force on D"),
-        Feature("on_serious_list", pl.Boolean(), "严重违法失信名单 in force on D"),
-        Feature("tax_abnormal", pl.Boolean(), "非正常户 in force on D (linked records only)"),
-        Feature("suspended", pl.Boolean(), "歇业 in force on D and within 3 years of its start"),
-        Feature("seasonal", pl.Boolean(), "季节性经营"),
-        Feature("tax_paid_prev_year", MONEY, "net 实缴金额 with 入库日期 in Y-1, refunds included; 0 with no records"),
-        Feature("general_taxpayer", pl.Boolean(), "一般纳税人 on D"),
-        Feature("insured_incl_operator", pl.Int32(), "distinct persons with a 单位缴纳 record in Y-1"),
-        Feature("insured_excl_operator", pl.Int32(), "the same, the operator excluded"),
-        Feature(
-            "employees_prev_year", pl.Int32(), "annual report Y-1: 从业人数 − 1, never below 0; null without a report"
-        ),
-        Feature("sales_prev_year", MONEY, "annual report Y-1 sales, yuan; null without a report"),
-        Feature("valid_trademarks", pl.Int32(), "trademarks valid on D, linked to the business or its operator"),
-        Feature("valid_patents", pl.Int32(), "patents valid on D, linked to the business or its operator"),
-    )
-}
-
-#: Value of a feature for a business with no record behind it. Annual-report figures stay null: "no report"
-#: is not "zero employees", and a ruleset condition on them is then simply not met.
-DEFAULTS: dict[str, object] = {
-    "annual_report_filed": False,
-    "on_abnormal_list": False,
-    "on_serious_list": False,
-    "tax_abnormal": False,
-    "suspended": False,
-    "seasonal": False,
-    "tax_paid_prev_year": 0,
-    "general_taxpayer": False,
-    "insured_incl_operator": 0,
-    "insured_excl_operator": 0,
-    "valid_trademarks": 0,
-    "valid_patents": 0,
-}
 
 
 # --- dates -----------------------------------------------------------------------------------------------
@@ -300,8 +245,3 @@ def features_from_facts(facts: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
         )
         .sort("business_key")
     )
-
-
-def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key."""
-    return features_from_facts(source_facts(sources, linkage, as_of))

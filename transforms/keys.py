@@ -11,7 +11,8 @@ import hashlib
 
 import polars as pl
 
-KEY_LENGTH = 32  # hex characters
+from schemas.sources import KEY_LENGTH
+
 _BLOCK = 64  # SHA-256 block size in bytes
 
 
@@ -42,15 +43,7 @@ def _keys_of_each(ids: pl.Series, secret: bytes) -> pl.Series:
     return pl.Series(ids.name, [key_of(v) for v in ids.cast(pl.String).cast(pl.Binary).to_list()], dtype=pl.String)
 
 
-def person_keys(ids: pl.Series, secret: bytes) -> pl.Series:
-    """The key of every ID in ``ids`` (nulls stay null), computing each distinct ID once."""
-    _pads(secret)
-    distinct = ids.cast(pl.String).drop_nulls().unique()
-    lookup = pl.DataFrame({"id": distinct, "key": _keys_of_each(distinct, secret)})
-    frame = pl.DataFrame({"id": ids.cast(pl.String)})
-    return frame.join(lookup, on="id", how="left", maintain_order="left")["key"].alias(ids.name)
-
-
 def person_key(ids: pl.Expr, secret: bytes) -> pl.Expr:
     """Expression form for distinct values (a lookup's): each value is keyed, repeats again."""
+    _pads(secret)  # an empty secret is refused now, not inside a batch
     return ids.map_batches(lambda s: _keys_of_each(s, secret), return_dtype=pl.String)

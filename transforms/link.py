@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.codes import half_width
+from schemas.codes import half_width
+from schemas.vocabulary import TAX_ROWS, TAX_SOURCES
+from schemas.work_files import LINKAGE_SCHEMA
 
-TAX_SOURCES = ("taxpayer", "tax_abnormal", "tax_payment")
 TAX_IDENTITY = "taxpayer"  # the linkage source of tax identities
 IN_FORCE = "存续"  # 登记状态 of a business in force
 
 LINKED, UNLINKED, AMBIGUOUS = "linked", "unlinked", "ambiguous"
-ROUTES = ("uscc", "operator_id", "name")  # in the order they are tried
 DETAILS: dict[str, str] = {
     "business_name": "linked: the holder's name is the 名称 of exactly one business of the province",
     "operator_name": "linked: the holder's name is that of exactly one operator in the county of the address",
@@ -45,21 +45,7 @@ DETAILS: dict[str, str] = {
     "no_county_in_address": "no business has this 名称, and no address names one county of the province",
     "no_name_match": "no business has this 名称, and no operator of this name has a business in the county",
 }
-TAX_ROWS = tuple(f"{source}_rows" for source in TAX_SOURCES)
 
-LINKAGE_SCHEMA = pl.Schema(
-    {
-        "source": pl.String(),  # taxpayer (a tax identity), trademark or patent
-        "record": pl.String(),  # tax identity / 注册号 / 申请号
-        "business_key": pl.String(),  # null unless linked
-        "route": pl.String(),  # null unless linked
-        "status": pl.String(),
-        "candidates": pl.List(pl.String()),  # ambiguous: every business it could be, sorted; else empty
-        "holder_no": pl.Int16(),  # 1-based position among a patent's holders; 1 otherwise
-        "detail": pl.String(),  # a key of DETAILS: which name route, or why not linked
-        **{rows: pl.Int64() for rows in TAX_ROWS},  # tax identities: rows of each tax source; else null
-    }
-)
 LINKAGE_KEY = ("source", "record", "holder_no", "business_key")
 
 
@@ -376,21 +362,3 @@ def linkage(sources: dict[str, pl.LazyFrame], regions: pl.DataFrame) -> pl.LazyF
             link_patents(sources["patent"], registration, regions),
         ]
     ).sort(*LINKAGE_KEY, nulls_last=True)
-
-
-def linkage_counts(linkage_table: pl.LazyFrame) -> pl.LazyFrame:
-    """Per source and outcome (a route, ``unlinked`` or ``ambiguous``): how many records, and for tax identities
-    how many rows of each tax source they carry (rules.md §3, "Linkage is measured").
-
-    A record (a patent: each of its holders) counts once even when it reaches several businesses.
-    """
-    per_record = linkage_table.group_by("source", "record", "holder_no").agg(
-        pl.col("status", "route", *TAX_ROWS).first()
-    )
-    outcome = pl.when(pl.col("status") == LINKED).then(pl.col("route")).otherwise(pl.col("status"))
-    return (
-        per_record.group_by("source", outcome.alias("outcome"))
-        .agg(pl.len().cast(pl.Int64).alias("records"), *(pl.col(rows).sum() for rows in TAX_ROWS))
-        .with_columns(pl.when(pl.col("source") == TAX_IDENTITY).then(pl.col(rows)).alias(rows) for rows in TAX_ROWS)
-        .sort("source", "outcome")
-    )

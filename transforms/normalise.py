@@ -2,7 +2,7 @@
 
 Normalising and checking are separate steps, so a column's text is normalised once however many checks
 read it: :func:`normalised` gives the form a kind is checked on (:func:`normalised_text` for free text and
-enumerations, ``transforms.codes.normalised_code`` — half-width, upper case, stripped — for everything
+enumerations, ``schemas.codes.normalised_code`` — half-width, upper case, stripped — for everything
 else), and each kind's function takes that form and returns a :class:`Checked`: the typed value and the
 name of the first rule of ``schemas.sources.RULES`` the value breaks (null when it is valid or empty). The
 value of a broken cell is meaningless; callers null it. Whether an empty value is allowed is the caller's
@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from schemas.sources import Kind
-from transforms.codes import normalised_code, normalised_codes, uscc_problem
+from schemas.codes import normalised_code, normalised_codes, uscc_problem
+from schemas.sources import MONEY, Kind
 
-MONEY = pl.Decimal(18, 2)
 # Delivered amounts are parsed with room for 万元 fractions (1.234567 万元 = 12345.67 元) before rounding to fen.
 _MONEY_PARSED = pl.Decimal(30, 8)
 
@@ -54,7 +53,7 @@ def normalised(kind: Kind, raw: pl.Expr) -> pl.Expr:
 
 
 def normalised_values(kind: Kind, raw: pl.Series) -> pl.Series:
-    """:func:`normalised` of a Series, codes through the fast path of ``transforms.codes.normalised_codes``."""
+    """:func:`normalised` of a Series, codes through the fast path of ``schemas.codes.normalised_codes``."""
     if kind in TEXT_KINDS:
         return raw.to_frame().select(normalised_text(pl.col(raw.name))).to_series()
     return normalised_codes(raw)

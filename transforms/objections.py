@@ -2,7 +2,7 @@
 enter a cycle's accepted tables, and the before/after comparison a handler reads.
 
 Nothing here types a business: re-judgment calls the cycle's own transforms (``transforms.link``,
-``transforms.features``, ``transforms.classify``) on the corrected tables (``flows.objections.rejudge``).
+``transforms.features``, ``transforms.business_types``) on the corrected tables (``flows.objections.rejudge``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from decimal import Decimal
 import polars as pl
 
 from schemas.objections import Refusal
+from schemas.ruleset import Ruleset
+from schemas.vocabulary import CRITERIA_LABELS, MIN_AGE, NO_CONDITION
 from transforms.link import LINKED, TAX_IDENTITY, tax_identity
-from transforms.rows import _duplicate_key
+from transforms.validate import _duplicate_key
 
 #: Which sources feed which feature: a changed feature is traced to the corrections of these sources.
 FEATURE_SOURCES: dict[str, tuple[str, ...]] = {
@@ -53,6 +55,18 @@ BUSINESS_COLUMN: dict[str, str] = {
     "social_security": "employer_uscc",
     "trademark": "holder_uscc",
 }
+
+
+def reason_labels(ruleset: Ruleset) -> dict[str, str]:
+    """Every code a directory's reasons can hold under ``ruleset``, with its Chinese label (for the handler)."""
+    return (
+        dict(CRITERIA_LABELS)
+        | {c.code: c.label for c in ruleset.conditions}
+        | {
+            MIN_AGE: f"未满足成长型、发展型的共同要求：{ruleset.requirement.label}",
+            NO_CONDITION: "未满足成长型、发展型的任一条件",
+        }
+    )
 
 
 def masked_phone(phone: pl.Expr) -> pl.Expr:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.sources import Column, Kind
-from transforms.codes import normalised_code, resident_id_problem, uscc_problem
+from schemas.codes import normalised_code, resident_id_problem, uscc_problem
+from schemas.sources import Column, Kind, masked_name, rule_name, suffix_name, uscc_name
 from transforms.keys import person_key
 
 _MASK_KEEP_HEAD, _MASK_KEEP_TAIL = 6, 2
@@ -33,34 +33,6 @@ def masked(code: pl.Expr) -> pl.Expr:
         .then(code.str.head(_MASK_KEEP_HEAD) + stars + code.str.tail(_MASK_KEEP_TAIL))
         .otherwise(pl.lit("").str.pad_end(length, "*"))
     )
-
-
-def uscc_name(column: Column) -> str:
-    """Where an ID that turned out to be a USCC is kept in clear (``taxpayer_id`` → ``taxpayer_uscc``)."""
-    return column.name.removesuffix("_id") + "_uscc"
-
-
-def suffix_name(column: Column) -> str:
-    return column.name.removesuffix("_id") + "_suffix"
-
-
-def rule_name(column: Column) -> str:
-    return f"{column.name}_rule"
-
-
-def masked_name(column: Column) -> str:
-    return f"{column.name}_masked"
-
-
-def kept_columns(column: Column) -> tuple[str, ...]:
-    """The columns that carry a personal identifier downstream, in place of ``column.name``."""
-    if column.kind is Kind.RESIDENT_ID:
-        return (column.key_name,)
-    if column.kind is Kind.TAXPAYER_ID:
-        return (uscc_name(column), column.key_name, suffix_name(column))
-    if column.kind is Kind.PARTY_ID:
-        return (uscc_name(column), column.key_name)
-    raise ValueError(f"{column.name} is not a personal identifier")
 
 
 def _forms(column: Column, code: pl.Expr, secret: bytes) -> list[pl.Expr]:

@@ -10,11 +10,12 @@ import polars as pl
 
 from schemas.outputs import PUBLIC_HEADERS, QUARANTINE_HEADERS, REASON_SEPARATOR, SUBMISSION_HEADERS
 from schemas.sources import SOURCES
+from schemas.vocabulary import RULESET_LABEL_SEPARATOR
 
 
 def ruleset_label(ruleset_id: pl.Expr, ruleset_version: pl.Expr) -> pl.Expr:
     """分型标准 as printed in the submission: ``<id>-<version>``, e.g. ``HA-2025.1``."""
-    return pl.concat_str([ruleset_id, ruleset_version], separator="-")
+    return pl.concat_str([ruleset_id, ruleset_version], separator=RULESET_LABEL_SEPARATOR)
 
 
 def submission_rows(directory: pl.LazyFrame) -> pl.LazyFrame:

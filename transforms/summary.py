@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.ruleset import TYPE_RANK
-from schemas.stage_files import BUSINESS_TYPES, LINK_ROUTES, LINKED_SOURCES
-
-#: Outcomes of a linkage record, in the order the report shows them: linked by each route, then not.
-LINK_OUTCOMES = (*LINK_ROUTES, "unlinked", "ambiguous")
+from schemas.vocabulary import BUSINESS_TYPES, LINK_OUTCOMES, LINKED_SOURCES, TYPE_RANK
 
 
 def counts_of(frame: pl.DataFrame, by: list[str], column: str, values: tuple[str, ...]) -> pl.DataFrame:

@@ -35,11 +35,11 @@ def _desk(home: Path, secret: bool = True) -> Iterator[object]:
     from flows.objections.desk import Desk
     from flows.objections.rejudge import RejudgeError
     from flows.objections.store import StoreError
-    from flows.warehouse import WarehouseError
+    from flows.storage.warehouse import WarehouseError
 
     try:
         if secret:
-            from flows.context import secret_from_environment
+            from flows.secret import secret_from_environment
 
             key = secret_from_environment()
         else:

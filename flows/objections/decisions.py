@@ -17,9 +17,9 @@ from flows.objections.desk import Desk, _expect
 from flows.objections.packages import write_package
 from flows.objections.store import StoreError
 from flows.objections.warehouse_tables import refresh_warehouse
-from flows.warehouse import open_read_only
+from flows.storage.warehouse import open_read_only
 from schemas.objections import Decision, Event, Status
-from transforms.classify import DIRECTORY_COLUMNS
+from schemas.work_files import DIRECTORY_COLUMNS
 
 
 def _rejudgment_in_force(store, objection_no: str):

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.context import Cycle, now_in_china, warehouse_path
+from flows.home import Cycle, now_in_china, warehouse_path
 from flows.objections import deadlines
 from flows.objections.figures import overdue, summarise
 from flows.objections.reading import read_small_file, rules_context
 from flows.objections.rejudge import RejudgeError, rejudge
 from flows.objections.store import Store, StoreError, as_date, objection_dir, store_dir
 from flows.readers import sha256_of, source_of
-from flows.warehouse import open_read_only
+from flows.storage.warehouse import open_read_only
 from schemas.objections import (
     CONFIRMATION_NO,
     CONFIRMED_BY,

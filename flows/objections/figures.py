@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from flows.context import now_in_china
+from flows.home import now_in_china
 from flows.objections import deadlines
 from flows.objections.store import as_date, store_path
 from schemas.objections import Deadline, Decision, Status

@@ -1,7 +1,7 @@
 """One small delivered file — ``objection.csv`` or a confirmed correction — read by the cycle's own readers and
 checked by the cycle's own row rules: the same encodings, header aliases, normalisation, keyed personal IDs and
 quarantine entries as an extract going through ingest and validate (``flows.readers``, ``transforms.headers``,
-``transforms.personal``, ``transforms.rows``). Only the raw layer is skipped: these files are a few rows.
+``transforms.personal``, ``transforms.validate``). Only the raw layer is skipped: these files are a few rows.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from pathlib import Path
 import polars as pl
 
 from flows.errors import InputError
-from flows.ingest import _targets, raw_columns
 from flows.readers import InboxConfig, InboxFile, opened, sha256_of
-from flows.reference import industries, province_regions
-from schemas.extracts import empty_accepted
+from flows.stages.ingest import _targets
+from flows.storage.raw import raw_columns
+from reference import industries, province_regions
+from schemas.accepted import empty_accepted
 from schemas.sources import SOURCES, Kind, Source
+from schemas.work_files import QUARANTINE_SCHEMA
 from transforms.headers import HeaderError, HeaderMap, mapped_headers
 from transforms.personal import Keyer
-from transforms.rows import QUARANTINE_SCHEMA, Context, checked, factor_name, rule_entries, valid_rows
+from transforms.validate import Context, checked, factor_name, rule_entries, valid_rows
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Re-judgment (objections.md, "The procedure" 2): the business typed again as of the cycle's ``D``, under the
 cycle's ruleset, from the cycle's accepted tables (``work/<P>/<cycle_id>/accepted/*.parquet``) plus the confirmed
 corrections of the objection, by the cycle's own transforms — ``transforms.link.linkage``,
-``transforms.features.source_facts`` / ``features_from_facts`` and ``transforms.classify.classify`` /
-``directory``, exactly as ``flows.typing_stages`` calls them. There is no second implementation.
+``transforms.features.source_facts`` / ``features_from_facts`` and ``transforms.business_types.business_types``
+/ ``directory``, exactly as ``flows.stages`` calls them. There is no second implementation.
 
 Linkage looks at the whole province (a name or an operator may match several businesses), so it runs on the
 whole corrected tables; when no correction touches a source linkage reads, the cycle's own ``linkage.parquet``
@@ -17,20 +17,22 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.context import Cycle
+from flows.home import Cycle
 from flows.objections.reading import read_small_file, rules_context
 from flows.readers import sha256_of
-from flows.reference import province_regions, ruleset_file, ruleset_for
-from flows.typing_stages import LINKAGE_FILE, accepted_tables
-from flows.warehouse import FEATURE_LABELS, open_read_only
+from flows.storage.warehouse import FEATURE_LABELS, open_read_only
+from flows.storage.work_files import LINKAGE_FILE, accepted_tables
+from reference import province_regions, ruleset_file, ruleset_for
+from schemas.features import FEATURES
 from schemas.objections import CONFIRMATION_NO, CONFIRMED_BY
 from schemas.ruleset import Ruleset
 from schemas.sources import SOURCES
-from transforms.classify import DIRECTORY_DETAILS, directory, reason_labels
-from transforms.classify import classify as classify_businesses
-from transforms.features import FEATURES, features_from_facts, source_facts
+from schemas.work_files import DIRECTORY_DETAILS
+from transforms.business_types import business_types as classify_businesses
+from transforms.business_types import directory
+from transforms.features import features_from_facts, source_facts
 from transforms.link import linkage
-from transforms.objections import Typed, business_slice, comparison, corrected
+from transforms.objections import Typed, business_slice, comparison, corrected, reason_labels
 
 #: The sources ``transforms.link.linkage`` reads.
 LINKAGE_INPUTS = frozenset({"registration", "taxpayer", "tax_abnormal", "tax_payment", "trademark", "patent"})

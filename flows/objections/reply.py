@@ -19,7 +19,7 @@ import jinja2
 
 from flows.objections.desk import Desk, _expect
 from flows.objections.store import StoreError, objection_dir
-from flows.reference import province_regions
+from reference import province_regions
 from schemas.objections import DEFAULT_PERIODS, REFUSAL_LABELS, Decision, Event, Refusal, Status
 
 _TEMPLATE = jinja2.Environment(
@@ -65,7 +65,7 @@ def letter_html(desk: Desk, objection_no: str) -> str:
     office = f"{names[0]}市场监督管理局" if len(names) else "省级市场监督管理局"
     ruleset = ""
     if desk.warehouse.exists() and o["cycle_id"]:
-        from flows.warehouse import open_read_only
+        from flows.storage.warehouse import open_read_only
 
         with open_read_only(desk.warehouse) as con:
             found = con.execute(

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flows.context import now_in_china
+from flows.home import now_in_china
 from schemas.objections import Event
 
 STORE_FILE = "objections.sqlite3"

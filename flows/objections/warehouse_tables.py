@@ -21,10 +21,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import warehouse
-from flows.context import warehouse_path
-from flows.lock import home_lock
+from flows.home import warehouse_path
 from flows.objections.store import store_path
+from flows.storage import warehouse
+from flows.storage.lock import home_lock
 
 OBJECTION_TABLES = ("objections", "objection_events", "amendments")
 

@@ -1,7 +1,7 @@
 """Writes the bad-input corpus beside this script: ``python -m tests.corpus.make_corpus``.
 
 Each case is a folder holding the files a department delivered (cases.toml says what must become of them); the
-test adds a valid ``registration.csv`` to a case that has none. Rows are built from ``tests.inbox`` so every
+test adds a valid ``registration.csv`` to a case that has none. Rows are built from ``tests.support.inbox`` so every
 code is valid and the only thing wrong with a case is what its name says. The output is committed: the bytes
 are what the tests read, and this script says how they were made.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 
-from tests.inbox import csv_bytes, registration_row, valid_row
+from tests.support.inbox import csv_bytes, registration_row, valid_row
 
 HERE = Path(__file__).parent
 

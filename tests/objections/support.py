@@ -17,11 +17,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from flows.context import Cycle
+from flows.home import Cycle
 from flows.objections.desk import Desk
-from flows.publish import publish
 from flows.stages import execute
-from tests.inbox import AS_OF, registration_row, uscc, valid_row, write_csv
+from flows.stages.publish import publish
+from tests.support.inbox import AS_OF, registration_row, uscc, valid_row, write_csv
 
 SECRET = b"test-secret-not-for-production"
 PUBLISHED = dt.datetime(2025, 8, 1, 2, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))

@@ -15,8 +15,8 @@ from flows.objections.packages import verify_package
 from flows.objections.store import Store, StoreError
 from flows.query import business_record, look_up
 from schemas.objections import Decision
-from tests.inbox import uscc, write_csv
 from tests.objections.support import desk_for, objection_row, tax_correction_rows
+from tests.support.inbox import uscc, write_csv
 
 CYCLE = "41-20250731"
 

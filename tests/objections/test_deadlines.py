@@ -7,8 +7,8 @@ import datetime as dt
 from flows.objections import deadlines
 from flows.objections.desk import accept, import_objections
 from flows.objections.store import Store
-from tests.inbox import write_csv
 from tests.objections.support import desk_for, objection_row
+from tests.support.inbox import write_csv
 
 D = dt.date
 

@@ -10,10 +10,10 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.context import SECRET_VARIABLE
 from flows.objections.packages import verify_package
-from tests.inbox import resident_id, uscc, write_csv
+from flows.secret import SECRET_VARIABLE
 from tests.objections.support import SECRET, objection_row, run_cycle, tax_correction_rows
+from tests.support.inbox import resident_id, uscc, write_csv
 
 PHONE = "13812345678"
 CYCLE = "41-20250731"

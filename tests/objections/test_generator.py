@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from flows.context import Cycle
+from flows.home import Cycle
 from flows.objections.decisions import decide
 from flows.objections.desk import Desk, accept, attach, import_objections, run_rejudgment
 from flows.objections.rejudge import rejudge

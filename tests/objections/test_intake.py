@@ -11,8 +11,8 @@ import pytest
 from flows.objections.desk import accept, file_from_web, import_objections, listing, refuse
 from flows.objections.store import Store, StoreError, store_path
 from schemas.objections import Refusal, Status
-from tests.inbox import write_csv
 from tests.objections.support import desk_for, objection_row
+from tests.support.inbox import write_csv
 
 PHONE = "13812345678"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from flows.context import Cycle
+from flows.home import Cycle
 from flows.objections.desk import accept, attach, import_objections, run_rejudgment
 from flows.objections.rejudge import RejudgeError, rejudge
 from flows.objections.store import StoreError
-from flows.reference import ruleset_file
-from tests.inbox import AS_OF, uscc, write_csv
+from reference import ruleset_file
+from schemas.features import FEATURES
 from tests.objections.support import (
     SECRET,
     abnormal_correction_rows,
@@ -21,7 +21,7 @@ from tests.objections.support import (
     tax_correction_rows,
     write_inbox,
 )
-from transforms.features import FEATURES
+from tests.support.inbox import AS_OF, uscc, write_csv
 
 CONFIRMATION = ("确认部门", "确认文号")
 

@@ -1,0 +1,132 @@
+"""What every stage of a cycle is told: which province, which as-of date, where things live."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.errors import ConfigurationError
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
+
+
+#: The repository: a key file inside it could be committed.
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+#: Share of a source's rows that may be quarantined before the run stops (extracts.md, "Bad input").
+DEFAULT_QUARANTINE_THRESHOLD = 0.05
+
+
+def default_as_of(year: int) -> dt.date:
+    """The yearly cycle's judgment date: 31 July, after the annual-report period (rules.md, Terms)."""
+    return dt.date(year, 7, 31)
+
+
+def now_in_china() -> dt.datetime:
+    return dt.datetime.now(CHINA_TIME).replace(microsecond=0)
+
+
+def cycle_as_of(as_of: dt.date | None, year: int | None, today: dt.date) -> dt.date:
+    """``--as-of`` defaults to 31 July of ``--year``, and ``--year`` to the as-of year (or this year)."""
+    if as_of is None:
+        return default_as_of(year if year is not None else today.year)
+    if year is not None and year != as_of.year:
+        raise ConfigurationError(
+            f"--year {year} and --as-of {as_of:%Y-%m-%d} disagree: a cycle's year is the year of its as-of date "
+            f"(its previous year, 上一年度, is {as_of.year - 1}). Give one of them, or both agreeing."
+        )
+    return as_of
+
+
+def warehouse_path(home: Path) -> Path:
+    """The published warehouse of a home, shared by every province's cycles."""
+    return home / "warehouse.duckdb"
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One judgment cycle of one province. Paths follow docs/architecture.md, "Home layout"."""
+
+    province: str
+    as_of: dt.date
+    home: Path
+    secret: bytes = field(repr=False)
+    inbox: Path | None = None  # default: <home>/inbox/<P>/<Y>/
+    ruleset: Path | None = None  # default: data/rulesets/<P>.toml
+    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD
+
+    @property
+    def year(self) -> int:
+        return self.as_of.year
+
+    @property
+    def cycle_id(self) -> str:
+        return f"{self.province}-{self.as_of:%Y%m%d}"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.inbox if self.inbox is not None else self.home / "inbox" / self.province / str(self.year)
+
+    @property
+    def raw_db(self) -> Path:
+        """The province's raw layer, kept between runs so an unchanged file is not loaded twice."""
+        return self.home / "work" / self.province / "raw.duckdb"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work" / self.province / self.cycle_id
+
+    @property
+    def accepted_dir(self) -> Path:
+        return self.work_dir / "accepted"
+
+    def accepted(self, source: str) -> Path:
+        return self.accepted_dir / f"{source}.parquet"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.home / "out" / self.province / self.cycle_id
+
+    @property
+    def warehouse(self) -> Path:
+        return warehouse_path(self.home)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What a stage reports back to the flow: what it wrote and how many rows, for the cycle record."""
+
+    stage: str
+    outputs: tuple[Path, ...]
+    rows: dict[str, int]  # e.g. {"registration": 1000} or {"businesses": 1000}
+
+
+def cycle_for(
+    province: str,
+    as_of: dt.date | None,
+    year: int | None,
+    home: Path,
+    inbox: str | Path | None,
+    ruleset: str | Path | None,
+    secret: bytes,
+    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+) -> Cycle:
+    """The cycle ``getihu run`` and the flow's parameters describe."""
+    if not (len(province) == 2 and province.isascii() and province.isdigit()):  # isdigit alone takes "４１"
+        raise ConfigurationError(f"--province {province!r}: expected the two-digit province code, e.g. 41 or 23")
+    if not 0.0 <= quarantine_threshold <= 1.0:
+        raise ConfigurationError(
+            f"--quarantine-threshold {quarantine_threshold}: expected a share from 0 to 1 (default 0.05 = 5%)"
+        )
+    today = now_in_china().date()
+    return Cycle(
+        province=province,
+        as_of=cycle_as_of(as_of, year, today),
+        home=home,
+        secret=secret,
+        inbox=Path(inbox) if inbox is not None else None,
+        ruleset=Path(ruleset) if ruleset is not None else None,
+        quarantine_threshold=quarantine_threshold,
+    )

@@ -1,0 +1,451 @@
+"""Reading an inbox: which file is which source, the optional ``inbox.toml``, and each file as text batches.
+
+Every reader yields the same thing: batches of all-String columns named ``_c0``, ``_c1``, ... in header order,
+plus ``_line`` (1-based line of the record in its file, the header being line 1; for a record that spans
+several lines because of a quoted line break, the line it starts on counts as one), and the header row as
+delivered. Blank records (every cell empty) are dropped: they hold nothing to lose.
+
+A file that cannot be read raises :class:`flows.errors.InputError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+import polars as pl
+
+from flows.errors import InputError
+from flows.readers.transcode import Undecodable, transcode
+from schemas.sources import SOURCES
+
+FORMATS = ("csv", "xlsx", "parquet")
+CONFIG_FILE = "inbox.toml"
+BATCH_ROWS = 1_000_000
+_SNIFF_BYTES = 1 << 16
+_BOM = b"\xef\xbb\xbf"
+_OTHER_DELIMITERS = {"\t": "tabs", ";": "semicolons", "；": "semicolons", "|": "vertical bars"}
+_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030"}
+_MAGIC = {
+    b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip archive",
+    b"PAR1": "a Parquet file",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+}
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    source: str
+    path: Path
+    name: str  # relative to the inbox: the file as the data owners know it
+    format: str
+
+
+@dataclass(frozen=True)
+class InboxConfig:
+    """``inbox.toml``: per source, a forced CSV encoding and extra header aliases (canonical name -> headers)."""
+
+    encodings: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    batches: Iterator[pl.DataFrame]
+    encoding: str | None  # CSV only
+
+
+def source_of(name: str) -> str | None:
+    """The source a file name belongs to: ``<source>*.<ext>``, the longest source name winning."""
+    stem, _, ext = name.rpartition(".")
+    if ext.lower() not in FORMATS:
+        return None
+    matches = [s for s in SOURCES if stem.startswith(s)]
+    return max(matches, key=len, default=None)
+
+
+def inbox_files(inbox: Path) -> list[InboxFile]:
+    """Every file of the inbox that stands for a source, sorted by source order, then name."""
+    if not inbox.is_dir():
+        raise InputError(inbox, "the inbox folder does not exist; expected a folder with the cycle's extracts")
+    order = list(SOURCES)
+    files = [
+        InboxFile(source, _confined(inbox, path), path.name, path.suffix.lower().lstrip("."))
+        for path in inbox.iterdir()
+        if path.is_file() and (source := source_of(path.name)) is not None
+    ]
+    return sorted(files, key=lambda f: (order.index(f.source), f.name))
+
+
+def _confined(inbox: Path, path: Path) -> Path:
+    """``path``, once it is sure to be in the inbox: a symbolic link out of it would read what nobody delivered."""
+    if not path.resolve().is_relative_to(inbox.resolve()):
+        raise InputError(
+            path,
+            f"is a symbolic link to {path.resolve()}, outside the inbox; put the delivered file itself in the inbox",
+        )
+    return path
+
+
+def inbox_config(inbox: Path) -> InboxConfig:
+    """The optional ``inbox.toml``::
+
+    [tax_payment]
+    encoding = "gb18030"
+    aliases = { amount_yuan = ["入库税额"] }
+    """
+    path = inbox / CONFIG_FILE
+    if not path.exists():
+        return InboxConfig()
+    _confined(inbox, path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(path, f"is not valid TOML ({error})") from None
+    encodings: dict[str, str] = {}
+    aliases: dict[str, dict[str, tuple[str, ...]]] = {}
+    for source, settings in data.items():
+        if source not in SOURCES or not isinstance(settings, dict):
+            raise InputError(path, f"[{source}] is not a source; expected one of {', '.join(SOURCES)}")
+        unknown = set(settings) - {"encoding", "aliases"}
+        if unknown:
+            raise InputError(path, f"[{source}] has unknown settings {sorted(unknown)}; expected encoding, aliases")
+        if "encoding" in settings:
+            encoding = str(settings["encoding"]).lower()
+            if encoding not in _ENCODINGS:
+                raise InputError(path, f"[{source}] encoding “{encoding}”: expected utf-8, gb18030 or gbk")
+            encodings[source] = _ENCODINGS[encoding]
+        columns = {c.name for c in SOURCES[source].columns}
+        for column, headers in settings.get("aliases", {}).items():
+            if column not in columns:
+                raise InputError(
+                    path, f"[{source}] aliases: {column} is not a column; expected one of {sorted(columns)}"
+                )
+            if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+                raise InputError(path, f"[{source}] aliases.{column}: expected a list of headers")
+            aliases.setdefault(source, {})[column] = tuple(headers)
+    return InboxConfig(encodings=encodings, aliases=aliases)
+
+
+def format_problem(path: Path, fmt: str) -> str | None:
+    """Why ``path`` is not a readable ``fmt`` file, judged from its first and last bytes; None if it may be."""
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty; expected a header row and records"
+    with path.open("rb") as stream:
+        head = stream.read(_SNIFF_BYTES)
+        stream.seek(max(0, size - 4))
+        tail = stream.read(4)
+    looks_like = next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
+    if fmt == "xlsx" and not head.startswith(b"PK\x03\x04"):
+        return f"is not an Excel workbook (.xlsx); it looks like {looks_like or 'text'}"
+    if fmt == "parquet" and not (head.startswith(b"PAR1") and tail == b"PAR1"):
+        return f"is not a Parquet file; it looks like {looks_like or 'text'}"
+    if fmt == "csv":
+        if looks_like:
+            return f"is not a CSV text file; it looks like {looks_like}"
+        if b"\x00" in head:
+            return "is not a CSV text file: it contains NUL bytes (binary data, or UTF-16 text)"
+        if not head.strip():
+            return "the file is empty; expected a header row and records"
+    return None
+
+
+def csv_encoding(path: Path, forced: str | None) -> str:
+    """``utf-8``, ``utf-8-sig`` or ``gb18030``: forced by configuration, or judged from the header line.
+
+    Contract headers are Chinese, so the header line alone tells UTF-8 from GB18030; a bad byte further
+    down is then reported with its own line when the file is read. A UTF-8 BOM does not decide: some tools put
+    one before GBK text, and :func:`csv_table` skips it whatever the encoding.
+    """
+    with path.open("rb") as stream:
+        head = stream.read(_SNIFF_BYTES)
+    header = head.removeprefix(_BOM).split(b"\n", 1)[0]
+    encoding = forced or next((e for e in ("utf-8", "gb18030") if _decodes(header, e)), None)
+    if encoding is None:
+        raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
+    if encoding == "utf-8" and head.startswith(_BOM):
+        return "utf-8-sig"
+    return encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _undecodable_message(expected: str) -> str:
+    return f"has bytes that are not {expected} text; expected a CSV file in UTF-8 or GB18030/GBK"
+
+
+def _first_bad_line(path: Path, encoding: str) -> int | None:
+    with path.open("rb") as stream:
+        for number, line in enumerate(stream, start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _csv_headers(path: Path, shown: Path) -> list[str]:
+    """The header row of a UTF-8 file, parsed as CSV (quoted headers included)."""
+    with path.open("rb") as stream:
+        first = stream.readline()
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(shown, _undecodable_message("UTF-8"), line=1) from None
+    try:
+        header = next(csv.reader([line]), None)
+    except csv.Error:
+        raise InputError(shown, "has lines that end in CR alone; expected LF or CRLF line ends", line=1) from None
+    if not header or not any(h.strip() for h in header):
+        raise InputError(shown, "has no header row; expected the Chinese column names on line 1", line=1)
+    other = next((name for mark, name in _OTHER_DELIMITERS.items() if len(header) == 1 and mark in header[0]), None)
+    if other:
+        raise InputError(shown, f"separates its fields with {other}; expected commas (a CSV file)", line=1)
+    return header
+
+
+def _malformed_line(path: Path, width: int) -> tuple[int | None, str]:
+    """Where and how a file Polars could not parse breaks the CSV format (its error does not say where)."""
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        reader = csv.reader(stream, strict=True)
+        try:
+            next(reader, None)
+            for record in reader:
+                if len(record) > width:
+                    return reader.line_num, f"has more fields than the {width} columns of its header"
+        except csv.Error:
+            return reader.line_num, "has a quoted field that is never closed; expected every quote to be closed"
+    return None, "cannot be read as CSV"
+
+
+def _positional(batch: pl.DataFrame) -> pl.DataFrame:
+    """Drop records with every cell empty; ``_line`` as Int64 first."""
+    cells = [c for c in batch.columns if c != "_line"]
+    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c) == "") for c in cells)
+    return batch.filter(~blank).select(pl.col("_line").cast(pl.Int64), *cells)
+
+
+def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]:
+    frame = pl.scan_csv(
+        path,
+        has_header=True,
+        new_columns=[f"_c{i}" for i in range(width)],
+        infer_schema=False,
+        row_index_name="_line",
+        row_index_offset=2,
+        encoding="utf8",
+        raise_if_empty=False,
+    )
+    try:
+        for batch in frame.collect_batches(chunk_size=BATCH_ROWS):
+            yield _positional(batch)
+    except pl.exceptions.ComputeError as error:
+        if "utf-8" in str(error):
+            raise InputError(shown, _undecodable_message("UTF-8"), line=_first_bad_line(path, "utf-8")) from None
+        # Polars' message quotes the record, which may hold a resident ID: it is not repeated
+        line, problem = _malformed_line(path, width)
+        raise InputError(shown, problem, line=line) from None
+
+
+@contextmanager
+def csv_table(path: Path, forced_encoding: str | None, scratch: Path) -> Iterator[Table]:
+    """A CSV file as a :class:`Table`; a GB18030 file is first transcoded to UTF-8 under ``scratch``."""
+    encoding = csv_encoding(path, forced_encoding)
+    readable = path
+    if encoding == "gb18030":
+        readable = scratch / f"{path.name}.utf-8"
+        with path.open("rb") as stream:
+            bom = stream.read(len(_BOM)) == _BOM
+        try:
+            transcode(path, encoding, readable, skip=len(_BOM) if bom else 0)
+        except Undecodable as error:
+            raise InputError(path, _undecodable_message("GB18030"), line=error.line) from None
+    try:
+        headers = _csv_headers(readable, path)
+        yield Table(headers, _utf8_batches(readable, path, len(headers)), encoding)
+    finally:
+        if readable != path:
+            readable.unlink(missing_ok=True)
+
+
+_MIDNIGHT = " 00:00:00"  # a date exported as a date-time: `2024-03-01 00:00:00`
+_DATE_AT_MIDNIGHT = r"^\d{4}-\d{2}-\d{2} 00:00:00$"
+
+
+def _without_midnight(text: pl.Series) -> pl.Series:
+    """``2024-03-01 00:00:00`` as ``2024-03-01``; the regular expression runs on the few values that end so."""
+    candidates = text.str.ends_with(_MIDNIGHT).fill_null(False).arg_true()
+    if not len(candidates):
+        return text
+    dates = text.gather(candidates)
+    return text.scatter(
+        candidates,
+        pl.select(pl.when(dates.str.contains(_DATE_AT_MIDNIGHT)).then(dates.str.head(10)).otherwise(dates)).to_series(),
+    )
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Typed cells (.xlsx, .parquet) as the text a department would have exported.
+
+    Dates as ``YYYY-MM-DD``; whole floats without ``.0`` (Excel stores every number as a float);
+    booleans as ``1``/``0``.
+    """
+    exprs = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date:
+            exprs.append(col.dt.strftime("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S"))
+        elif dtype.is_float():
+            whole = col.is_finite() & (col == col.round(0)) & (col.abs() < 2**53)
+            exprs.append(pl.when(whole).then(col.cast(pl.Int64).cast(pl.String)).otherwise(col.cast(pl.String)))
+        elif dtype == pl.Boolean:
+            exprs.append(col.cast(pl.Int8).cast(pl.String))
+        else:
+            exprs.append(col.cast(pl.String))
+    text = frame.select(e.alias(n) for e, n in zip(exprs, frame.columns, strict=True))
+    return text.with_columns(_without_midnight(text[name]) for name in text.columns)
+
+
+def _numbered(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Batches of a sheet or Parquet file (``_line`` first) as positional text columns."""
+    for batch in batches:
+        text = _as_text(batch.drop("_line"))
+        text = text.rename({old: f"_c{i}" for i, old in enumerate(text.columns)})
+        yield _positional(text.with_columns(batch["_line"]))
+
+
+def _sliced(frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    frame = frame.with_row_index("_line", offset=2)
+    for offset in range(0, max(frame.height, 1), BATCH_ROWS):
+        yield frame.slice(offset, BATCH_ROWS)
+
+
+_NS = {
+    "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+}
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_SHOWN_RANGES = 5
+
+
+def _first_sheet(book: zipfile.ZipFile) -> str:
+    """The zip member of a workbook's first sheet (the one ``read_excel(sheet_id=1)`` reads)."""
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    first = workbook.find("main:sheets/main:sheet", _NS)
+    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    target = next(r.get("Target", "") for r in rels if r.get("Id") == first.get(f"{{{_NS['r']}}}id"))
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def merged_cells(path: Path) -> list[str]:
+    """The merged ranges (``A1:M1``) of a workbook's first sheet, read from its XML as a stream: Excel lists them
+    after the cells, and neither fastexcel nor a read-only openpyxl reports them. A merged cell keeps its value in
+    its first cell only, so the others would read as empty."""
+    with zipfile.ZipFile(path) as book, book.open(_first_sheet(book)) as sheet:
+        ranges: list[str] = []
+        tail = b""
+        while block := sheet.read(1 << 20):
+            block = tail + block
+            cut = block.rfind(b"<")  # an element cut by the block boundary is searched in the next block
+            ranges += [m.decode() for m in _MERGE_CELL.findall(block, 0, cut if cut > 0 else len(block))]
+            tail = block[cut:] if cut > 0 else b""
+        ranges += [m.decode() for m in _MERGE_CELL.findall(tail)]
+    return ranges
+
+
+@contextmanager
+def xlsx_table(path: Path) -> Iterator[Table]:
+    """The first sheet of a workbook; its first row is the header."""
+    try:
+        header_row = pl.read_excel(
+            path,
+            sheet_id=1,
+            has_header=False,
+            read_options={"n_rows": 1},
+            drop_empty_rows=False,
+            drop_empty_cols=False,
+            raise_if_empty=False,
+        )
+        frame = pl.read_excel(
+            path,
+            sheet_id=1,
+            infer_schema_length=None,
+            drop_empty_rows=False,
+            drop_empty_cols=False,
+            raise_if_empty=False,
+        )
+    except Exception as error:  # fastexcel raises its own error types for every kind of broken workbook
+        raise InputError(path, f"cannot be read as an Excel workbook: {str(error).splitlines()[0]}") from None
+    if header_row.height == 0:
+        raise InputError(path, "the first sheet is empty; expected a header row and records", line=1)
+    merged = merged_cells(path)
+    if merged:
+        raise InputError(
+            path,
+            f"the first sheet has merged cells ({', '.join(merged[:_SHOWN_RANGES])}); expected the header on row 1 "
+            "and one value in every cell: unmerge the cells, fill in their values and delete any title rows",
+        )
+    headers = ["" if v is None else str(v) for v in header_row.row(0)]
+    yield Table(headers, _numbered(_sliced(frame)), None)
+
+
+def _parquet_problem(error: Exception) -> str:
+    return f"cannot be read as Parquet: {str(error).splitlines()[0]}"
+
+
+def _parquet_batches(path: Path) -> Iterator[pl.DataFrame]:
+    """The rows of a Parquet file in batches of ``BATCH_ROWS``, ``_line`` first (the header counts as line 1)."""
+    rows = pl.scan_parquet(path).with_row_index("_line", offset=2)
+    try:
+        yield from rows.collect_batches(chunk_size=BATCH_ROWS)
+    except Exception as error:  # a file damaged past its footer fails only when its pages are read
+        raise InputError(path, _parquet_problem(error)) from None
+
+
+@contextmanager
+def parquet_table(path: Path) -> Iterator[Table]:
+    try:
+        headers = list(pl.read_parquet_schema(path))
+    except Exception as error:  # pyarrow/polars raise many error types for a damaged file
+        raise InputError(path, _parquet_problem(error)) from None
+    yield Table(headers, _numbered(_parquet_batches(path)), None)
+
+
+@contextmanager
+def opened(file: InboxFile, config: InboxConfig, scratch: Path) -> Iterator[Table]:
+    """``file`` as a :class:`Table`, after checking it is the format its extension says."""
+    problem = format_problem(file.path, file.format)
+    if problem:
+        raise InputError(file.path, problem)
+    if file.format == "csv":
+        with csv_table(file.path, config.encodings.get(file.source), scratch) as table:
+            yield table
+    elif file.format == "xlsx":
+        with xlsx_table(file.path) as table:
+            yield table
+    else:
+        with parquet_table(file.path) as table:
+            yield table
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()

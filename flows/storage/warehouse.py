@@ -1,0 +1,457 @@
+"""The analysts' warehouse ``<home>/warehouse.duckdb`` (outputs.md, "The warehouse"), replaced atomically.
+
+A run never writes into the file an analyst may hold open. It builds the whole new state in a sibling
+file — a byte copy of the published file, in which this cycle's rows replace any earlier run of the same
+cycle — and then renames it over the published one. ``rename(2)`` is atomic: a run killed at any point
+leaves either the old file or the new one. Copying the file carries the earlier cycles over at the speed of
+the disk; rewriting their rows cost 12 s for three earlier cycles of a million businesses (BENCHMARKS.md).
+
+What an open session sees (DuckDB 2.0, measured in tests/contract/test_warehouse.py): a connection opened before
+the swap keeps reading the old file (its inode stays alive while open) and is not disturbed; a new
+connection from another process sees the new state. Inside one Python process DuckDB reuses an open
+database instance for the same path, so a *new* connection there sees the old state until every
+connection to the path has been closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.errors import WarehouseBusy, WarehouseError
+from schemas.features import FEATURES
+from schemas.vocabulary import MOVEMENTS, TYPE_RANK
+
+#: The tables. A cycle's rows are written by one statement each, so they are stored together.
+TABLES = ("cycles", "directory", "features", "quarantine", "linkage")
+VIEWS = ("directory_latest", "transitions")
+
+
+TABLE_COMMENTS: dict[str, str] = {
+    "directory": "个体工商户名录：每期每户一行——主体键、区划、行业、分型结果、分型依据、分型标准、周期",
+    "directory_latest": "各省最新一期（判定日期最晚）的名录，列同 directory",
+    "features": "分型特征：每期每户一行，规则所用的全部特征值（判定日期口径）",
+    "cycles": "分型周期：每期一行——省份、判定日期、分型标准、各类户数、输入文件校验和、运行时间",
+    "quarantine": "隔离记录：各期被隔离的每一行——来源、文件、行号、列、报送值（个人信息已遮蔽）、规则",
+    "linkage": "数据关联：每个商标、专利和纳税人身份关联到的主体及途径，或未关联的原因",
+    "transitions": "分型变动：每户本期分型结果与本省上一期的对比",
+}
+
+#: Columns with the same meaning in every table.
+_SHARED_COLUMNS: dict[str, str] = {
+    "province": "省级行政区划代码（两位，如 41）",
+    "cycle_id": "周期编号：省份-判定日期（如 41-20250731）",
+    "as_of": "判定日期",
+    "business_key": "主体键：统一社会信用代码，无统一社会信用代码时为注册号",
+}
+
+#: Chinese labels of the features (docs/architecture.md, "Features"); also the labels ``getihu query`` prints.
+FEATURE_LABELS: dict[str, str] = {f.name: f.label for f in FEATURES.values()}
+
+COLUMN_COMMENTS: dict[str, dict[str, str]] = {
+    "directory": {
+        "uscc": "统一社会信用代码（仅有注册号时为空）",
+        "reg_no": "注册号（旧15位登记号）",
+        "name": "名称（字号名称，可为空）",
+        "region_code": "行政区划代码（县级，6位）",
+        "industry_code": "行业代码（GB/T 4754-2017，按登记所填）",
+        "business_type": "分型结果：生存型、成长型、发展型或不符合分型条件",
+        "reasons": "分型依据：满足的分型条件代码，或未满足的基础条件代码",
+        "conditions_met": "满足的分型标准条件代码（如 发展①、成长A）",
+        "criteria_failed": "未满足的基础条件代码（STATUS、ANNUAL_REPORT、ABNORMAL、SERIOUS、TAX_ABNORMAL、SUSPENDED）",
+        "ruleset_id": "分型标准编号",
+        "ruleset_version": "分型标准版本",
+        "amended": "已因异议更正分型结果（见 amendments 表；directory_latest 显示更正后的结果）",
+    },
+    "features": FEATURE_LABELS,
+    "cycles": {
+        "ruleset_id": "分型标准编号",
+        "ruleset_version": "分型标准版本",
+        "ruleset_sha256": "分型标准文件的 SHA-256",
+        "ruleset_file": "分型标准文件名",
+        "businesses": "参与分型的主体户数",
+        "survival": "生存型户数",
+        "growth": "成长型户数",
+        "development": "发展型户数",
+        "ineligible": "不符合分型条件户数",
+        "quarantined": "隔离行数（全部来源合计）",
+        "missing_sources": "本期未报送的数据来源",
+        "inputs": "输入文件：来源、文件名、SHA-256、行数、接收行数、隔离行数",
+        "outputs": "发布文件：文件名、SHA-256、行数（同 manifest.json）",
+        "started_at": "本期运行开始时间",
+        "published_at": "发布时间（即 manifest.json 的 generated_at）",
+        "stages": "各阶段耗时（秒）与行数",
+    },
+    "quarantine": {
+        "source": "数据来源（如 registration、tax_payment）",
+        "file": "文件（相对收件目录）",
+        "line": "行号（表头为第1行）",
+        "column": "列（报送的中文表头）",
+        "value": "报送值（个人证件号码已遮蔽）",
+        "rule": "违反的规则名",
+    },
+    "linkage": {
+        "source": "来源：trademark 商标、patent 专利、taxpayer 纳税人身份",
+        "record": "记录键：商标注册号、专利申请号或纳税人身份的键（不含明文身份证件号码）",
+        "business_key": "关联到的主体键；未关联或多个候选时为空",
+        "route": "关联途径：uscc 统一社会信用代码、operator_id 经营者证件、name 名称",
+        "status": "结果：linked 已关联、unlinked 未关联、ambiguous 多个候选（不猜测，不计入任何主体）",
+        "candidates": "多个候选时的候选主体键",
+        "holder_no": "权利人序号：专利的第几个专利权人（各自关联）；其他记录为 1",
+        "detail": "说明：名称途径关联的依据（名称或经营者姓名），或未关联、多个候选的原因",
+        "taxpayer_rows": "纳税人身份：纳税人信息中的行数（商标、专利为空）",
+        "tax_abnormal_rows": "纳税人身份：非正常户中的行数（商标、专利为空）",
+        "tax_payment_rows": "纳税人身份：税款入库明细中的行数（商标、专利为空）",
+    },
+    "transitions": {
+        "as_of": "本期判定日期",
+        "cycle_id": "本期周期编号",
+        "previous_cycle_id": "本省上一期周期编号",
+        "previous_type": "上一期分型结果（新增主体为空）",
+        "business_type": "本期分型结果（退出主体为空）",
+        "movement": "变动：" + "、".join(MOVEMENTS),
+    },
+}
+COLUMN_COMMENTS["directory_latest"] = COLUMN_COMMENTS["directory"]
+
+
+@dataclass(frozen=True)
+class CycleEntry:
+    """The ``cycles`` row of one cycle."""
+
+    province: str
+    cycle_id: str
+    as_of: dt.date
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    ruleset_file: str
+    type_counts: dict[str, int]
+    quarantined: int
+    missing_sources: list[str]
+    inputs: list[dict]  # source, file, sha256, rows, accepted, quarantined
+    outputs: list[dict]  # name, sha256, rows
+    started_at: dt.datetime
+    published_at: dt.datetime
+    stages: list[dict]  # stage, seconds, rows (name -> count)
+
+
+def _rank(column: str) -> str:
+    cases = " ".join(f"WHEN '{t}' THEN {r}" for t, r in TYPE_RANK.items())
+    return f"CASE {column} {cases} END"
+
+
+_VIEW_SQL = {
+    "directory_latest": """
+        SELECT d.* FROM directory d
+        JOIN (SELECT province, arg_max(cycle_id, as_of) AS cycle_id FROM cycles GROUP BY province) latest
+          ON d.province = latest.province AND d.cycle_id = latest.cycle_id
+    """,
+    "transitions": f"""
+        WITH sequence AS (
+            SELECT province, cycle_id, as_of,
+                   lag(cycle_id) OVER (PARTITION BY province ORDER BY as_of) AS previous_cycle_id
+            FROM cycles
+        ),
+        now AS (
+            SELECT s.*, d.business_key, d.business_type
+            FROM directory d JOIN sequence s ON d.cycle_id = s.cycle_id
+            WHERE s.previous_cycle_id IS NOT NULL
+        ),
+        before AS (
+            SELECT s.*, d.business_key, d.business_type AS previous_type
+            FROM directory d JOIN sequence s ON d.cycle_id = s.previous_cycle_id
+        )
+        SELECT coalesce(now.province, before.province) AS province,
+               coalesce(now.cycle_id, before.cycle_id) AS cycle_id,
+               coalesce(now.as_of, before.as_of) AS as_of,
+               coalesce(now.previous_cycle_id, before.previous_cycle_id) AS previous_cycle_id,
+               coalesce(now.business_key, before.business_key) AS business_key,
+               before.previous_type,
+               now.business_type,
+               CASE
+                   WHEN before.previous_type IS NULL THEN '新增'
+                   WHEN now.business_type IS NULL THEN '退出'
+                   WHEN {_rank("now.business_type")} > {_rank("before.previous_type")} THEN '上升'
+                   WHEN {_rank("now.business_type")} < {_rank("before.previous_type")} THEN '下降'
+                   ELSE '不变'
+               END AS movement
+        FROM now FULL JOIN before ON now.cycle_id = before.cycle_id AND now.business_key = before.business_key
+    """,
+}
+
+_CYCLE_ROW_SQL = """
+    CREATE TEMP TABLE incoming_cycles AS SELECT
+        $province::VARCHAR AS province,
+        $cycle_id::VARCHAR AS cycle_id,
+        $as_of::DATE AS as_of,
+        $ruleset_id::VARCHAR AS ruleset_id,
+        $ruleset_version::VARCHAR AS ruleset_version,
+        $ruleset_sha256::VARCHAR AS ruleset_sha256,
+        $ruleset_file::VARCHAR AS ruleset_file,
+        $businesses::BIGINT AS businesses,
+        $survival::BIGINT AS survival,
+        $growth::BIGINT AS growth,
+        $development::BIGINT AS development,
+        $ineligible::BIGINT AS ineligible,
+        $quarantined::BIGINT AS quarantined,
+        $missing_sources::VARCHAR[] AS missing_sources,
+        $inputs::STRUCT(source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, accepted BIGINT,
+                        quarantined BIGINT)[] AS inputs,
+        $outputs::STRUCT(name VARCHAR, sha256 VARCHAR, rows BIGINT)[] AS outputs,
+        $started_at::TIMESTAMPTZ AS started_at,
+        $published_at::TIMESTAMPTZ AS published_at,
+        $stages::STRUCT(stage VARCHAR, seconds DOUBLE, rows MAP(VARCHAR, BIGINT))[] AS stages
+"""
+
+
+def _cycle_row_parameters(entry: CycleEntry) -> dict:
+    counts = entry.type_counts
+    return {
+        "province": entry.province,
+        "cycle_id": entry.cycle_id,
+        "as_of": entry.as_of,
+        "ruleset_id": entry.ruleset_id,
+        "ruleset_version": entry.ruleset_version,
+        "ruleset_sha256": entry.ruleset_sha256,
+        "ruleset_file": entry.ruleset_file,
+        "businesses": sum(counts.values()),
+        "survival": counts["生存型"],
+        "growth": counts["成长型"],
+        "development": counts["发展型"],
+        "ineligible": counts["不符合分型条件"],
+        "quarantined": entry.quarantined,
+        "missing_sources": entry.missing_sources,
+        "inputs": entry.inputs,
+        "outputs": entry.outputs,
+        "started_at": entry.started_at.isoformat(),
+        "published_at": entry.published_at.isoformat(),
+        "stages": entry.stages,
+    }
+
+
+def building_path(warehouse: Path) -> Path:
+    """Where the next state of ``warehouse`` is built: beside it, so the final rename stays on one filesystem."""
+    return warehouse.with_name(warehouse.name + ".building")
+
+
+def _wal(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def _remove_database(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _wal(path).unlink(missing_ok=True)
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _merge_stale_wal(warehouse: Path) -> None:
+    # A client that opened the warehouse read-write and died leaves a WAL; after the swap DuckDB would replay
+    # it against the new file. Checkpointing merges it into the old file first.
+    if not _wal(warehouse).exists():
+        return
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.Error as e:
+        raise WarehouseError(
+            f"{warehouse}: a write-ahead log {_wal(warehouse).name} is present and the file is held open "
+            f"read-write by another program ({e}). Close that program and rerun."
+        ) from None
+
+
+#: How the building connection runs. DuckDB streams the stage files in and writes as it goes, so a memory bound
+#: costs no time and keeps publish beside the rest of a large cycle (its default is 80% of the machine). Rows need
+#: not keep their file order: at ten million businesses, keeping it made DuckDB write the tables twice (48 s, a
+#: 1.2 GB file, against 32 s and 0.74 GB).
+BUILD_CONFIG = {"memory_limit": "2GB", "preserve_insertion_order": False}
+
+
+def _connect_building(target: Path, previous: Path | None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to ``target``: a byte copy of the published warehouse ``previous``, or a new one."""
+    if previous is None:
+        return duckdb.connect(str(target), config=BUILD_CONFIG)
+    shutil.copyfile(previous, target)
+    try:
+        return duckdb.connect(str(target), config=BUILD_CONFIG)
+    except duckdb.Error as e:
+        _remove_database(target)
+        raise WarehouseError(
+            f"{previous}: the published warehouse cannot be read to carry its earlier cycles over ({e}). "
+            "Restore it from a backup, or move it away to start a new warehouse."
+        ) from None
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    return [(name, dtype) for name, dtype, *_ in con.execute(f"DESCRIBE {relation}").fetchall()]
+
+
+def _replace_cycle_rows(con: duckdb.DuckDBPyConnection, table: str, cycle_id: str, existing: set[str]) -> None:
+    """``table`` with its rows of ``cycle_id`` replaced by ``incoming_<table>``.
+
+    A table whose columns differ from the incoming rows' (a column added or retyped since it was written) is
+    rebuilt from its other cycles and the incoming rows, by column name: earlier cycles get NULL in a new column.
+    Rows are deleted only when other cycles' rows stay beside them: deleting costs about half a second per million
+    rows, a table of this cycle alone is simply replaced.
+    """
+    incoming = f"incoming_{table}"
+    if table not in existing:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM {incoming}")
+        return
+    this, others = con.execute(
+        f"SELECT count(*) FILTER (cycle_id = $c), count(*) FILTER (cycle_id <> $c) FROM {table}", {"c": cycle_id}
+    ).fetchone()
+    if sorted(_columns(con, table)) != sorted(_columns(con, incoming)):
+        con.execute(f"ALTER TABLE {table} RENAME TO earlier_{table}")
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM earlier_{table} WHERE cycle_id <> $cycle_id "
+            f"UNION ALL BY NAME SELECT * FROM {incoming}",
+            {"cycle_id": cycle_id},
+        )
+        con.execute(f"DROP TABLE earlier_{table}")
+    elif others == 0:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {incoming}")
+    else:
+        if this:
+            con.execute(f"DELETE FROM {table} WHERE cycle_id = $cycle_id", {"cycle_id": cycle_id})
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}")
+
+
+def _incoming_views(con: duckdb.DuckDBPyConnection, entry: CycleEntry, files: dict[str, Path]) -> None:
+    """``incoming_<table>``: this cycle's rows of each table, from its stage file, led by province and cycle."""
+    tag = f"{_literal(entry.province)} AS province, {_literal(entry.cycle_id)} AS cycle_id"
+    rest = "COLUMNS(lambda c: c NOT IN ('province', 'cycle_id'))"
+    for table, path in files.items():
+        con.execute(
+            f"CREATE TEMP VIEW incoming_{table} AS SELECT {tag}, {rest} FROM read_parquet({_literal(str(path))})"
+        )
+
+
+def _comment_for(table: str, column: str, carried: dict[tuple[str, str], str]) -> str:
+    comment = COLUMN_COMMENTS[table].get(column) or _SHARED_COLUMNS.get(column) or carried.get((table, column))
+    if not comment:
+        raise WarehouseError(
+            f"warehouse column {table}.{column} has no Chinese comment; add one in flows/storage/warehouse.py"
+        )
+    return comment
+
+
+def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str], str]) -> None:
+    # only the warehouse's own tables and views: a table someone else added is carried over as it is
+    columns = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND list_contains($names, table_name) ORDER BY table_name, column_index",
+        {"names": [*TABLES, *VIEWS]},
+    ).fetchall()
+    for name in (*TABLES, *VIEWS):
+        kind = "VIEW" if name in VIEWS else "TABLE"
+        con.execute(f"COMMENT ON {kind} {name} IS {_literal(TABLE_COMMENTS[name])}")
+    for table, column in columns:
+        comment = _comment_for(table, column, carried)
+        con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {_literal(comment)}")
+
+
+def _objection_tables(con: duckdb.DuckDBPyConnection, home: Path) -> None:
+    """Hook: the objection tables and the amended views (flows/objections/warehouse_tables.py), so that every
+    publish carries the amendments over; a home without objections is left as it is."""
+    from flows.objections.warehouse_tables import add_objection_tables  # it imports this module
+
+    add_objection_tables(con, home)
+
+
+def build_warehouse(target: Path, previous: Path | None, entry: CycleEntry, files: dict[str, Path]) -> None:
+    """Write the complete next warehouse to ``target``: ``previous``'s other cycles and this cycle's rows.
+
+    ``files`` holds the parquet file of this cycle's rows of every table but ``cycles`` (which comes from
+    ``entry``); DuckDB reads them itself, streaming, and tags each row with its province and cycle.
+    """
+    _remove_database(target)
+    con = _connect_building(target, previous)
+    try:
+        existing = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        carried_comments = {
+            (t, c): comment
+            for t, c, comment in con.execute(
+                "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE comment IS NOT NULL"
+            ).fetchall()
+        }
+        con.execute(_CYCLE_ROW_SQL, _cycle_row_parameters(entry))
+        _incoming_views(con, entry, files)
+        for table in TABLES:
+            _replace_cycle_rows(con, table, entry.cycle_id, existing)
+        for view in VIEWS:
+            con.execute(f"CREATE OR REPLACE VIEW {view} AS {_VIEW_SQL[view]}")
+        _objection_tables(con, target.parent)
+        _add_comments(con, carried_comments)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _refuse_if_held_read_write(warehouse: Path) -> None:
+    # A read-write client holds DuckDB's lock on the file, so a read-only open fails; read-only clients do not.
+    # Swapping the file under such a client would lose what it writes from then on (into the replaced file).
+    try:
+        duckdb.connect(str(warehouse), read_only=True).close()
+    except duckdb.Error as e:
+        if "lock" not in str(e).lower():
+            return  # not held: whatever else is wrong is reported when the file is copied and opened
+        raise WarehouseBusy(
+            f"{warehouse}: held open read-write by another program ({e}). Publishing replaces the file, so what "
+            "that program writes would be lost: close it and run again (analysts open the warehouse read-only, "
+            "which never blocks a run). Nothing new was published."
+        ) from None
+
+
+def clear_leftovers(warehouse: Path) -> None:
+    """Remove what a killed run left beside ``warehouse`` and merge a write-ahead log a dead client left in it;
+    refuse (:class:`WarehouseBusy`) while a live client holds it open read-write."""
+    _remove_database(building_path(warehouse))
+    if warehouse.exists():
+        _refuse_if_held_read_write(warehouse)
+        _merge_stale_wal(warehouse)
+
+
+def replace_published(built: Path, warehouse: Path) -> None:
+    """Publish ``built`` as ``warehouse`` in one atomic rename; sessions open on the old file keep reading it."""
+    if _wal(built).exists():
+        raise WarehouseError(f"{built}: still has a write-ahead log after CHECKPOINT; not publishing it")
+    built.replace(warehouse)
+
+
+def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """An analyst's connection: read-only, so it never blocks nor alters a run."""
+    if not warehouse.is_file():
+        raise WarehouseError(f"{warehouse}: no warehouse here yet; `getihu run` publishes one")
+    try:
+        return duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as e:
+        raise WarehouseError(f"{warehouse}: cannot be opened read-only ({e})") from None
+
+
+def cycle_transitions(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pl.DataFrame:
+    """The ``transitions`` rows of one cycle (empty for a province's first cycle), sorted by business key."""
+    return con.sql(
+        "SELECT previous_cycle_id, business_key, previous_type, business_type, movement "
+        "FROM transitions WHERE cycle_id = ? ORDER BY business_key",
+        params=[cycle_id],
+    ).pl()
+
+
+def previous_cycle_id(con: duckdb.DuckDBPyConnection, province: str, as_of: dt.date) -> str | None:
+    """The province's cycle with the latest as-of date before ``as_of``, if any."""
+    rows = con.execute(
+        "SELECT cycle_id FROM cycles WHERE province = ? AND as_of < ? ORDER BY as_of DESC LIMIT 1", [province, as_of]
+    ).fetchall()
+    return rows[0][0] if rows else None

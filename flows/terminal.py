@@ -1,0 +1,63 @@
+"""What a run from the terminal needs besides the command: Prefect settings, error.log, the closing summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemas.vocabulary import ruleset_name
+
+
+def kept_for_a_developer(cycle, home: Path) -> str:
+    """Write the current exception's traceback to ``error.log``; say where, or why it could not be kept."""
+    import traceback
+
+    log = (cycle.work_dir if cycle else home / "work") / "error.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+    except OSError as e:
+        return f"The details for a developer could not be kept in {log} ({e.strerror})."
+    return f"The details for a developer are in {log}."
+
+
+def quiet_prefect(home: Path) -> None:
+    """Prefect settings for a run from the terminal, before prefect is imported; the user's own settings win.
+
+    The terminal shows the run's own progress and one-paragraph messages, so Prefect's console handler only
+    passes what is critical (its API still receives every log); its home defaults into the run's home, and
+    its server neither phones home (there is no network) nor gives up after its default 20 s start-up.
+    """
+    import os
+
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(home.resolve() / "work" / "prefect")))
+    prefect_home.mkdir(parents=True, exist_ok=True)  # prefect does not create a nested home
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def run_summary(cycle, record: dict):
+    """What ``getihu run`` ends with: a heading, counts by type, and lines with the time taken and the paths."""
+    import json
+
+    from rich.table import Table
+
+    manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    ruleset = manifest["ruleset"]
+    standard = ruleset_name(ruleset["id"], ruleset["version"])
+    heading = f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {standard}"
+    table = Table()
+    table.add_column("分型结果")
+    table.add_column("户数", justify="right")
+    for business_type, count in manifest["counts"].items():
+        table.add_row(business_type, f"{count:,}")
+    table.add_row("合计", f"{sum(manifest['counts'].values()):,}", style="bold")
+    seconds = sum(stage["seconds"] for stage in record["stages"])
+    lines = [
+        f"stages took {seconds:,.1f} s",
+        f"submission  {cycle.out_dir / 'submission.csv'}",
+        f"report      {cycle.out_dir / 'report.html'}",
+        f"warehouse   {cycle.warehouse}",
+    ]
+    return heading, table, lines

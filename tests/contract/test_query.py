@@ -1,0 +1,88 @@
+"""`getihu query` on a published warehouse, through the command line."""
+
+import datetime as dt
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.stages.publish import publish
+from tests.support.stage_fixture import Fixture, write_cycle
+
+runner = CliRunner()
+BUSINESSES = Fixture().businesses
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    publish(write_cycle(home, Fixture(as_of=dt.date(2024, 7, 31), started_at="2024-08-01T02:00:00+08:00")))
+    publish(write_cycle(home, Fixture().with_types({8: ("成长型", ("成长A",))})))
+    return home
+
+
+def query(home, text):
+    return runner.invoke(app, ["query", text, "--home", str(home)], env={"COLUMNS": "160"})
+
+
+def test_a_uscc_shows_the_type_and_reasons_of_every_cycle_and_the_features_behind_them(home):
+    business = next(b for b in BUSINESSES if b.n == 8)
+    result = query(home, business.uscc)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert business.name in out and business.uscc in out and business.reg_no in out
+    assert "410102 郑州市中原区" in out
+    assert "41-20240731" in out and "41-20250731" in out
+    assert "发展型" in out and "成长型" in out, "the 2024 type and the 2025 type"
+    assert "发展A; 成长D" in out and "成长A" in out
+    assert "上一年度实缴税款净额" in out and f"{business.tax_paid:,.2f}" in out
+    assert "成立年限" in out
+
+
+def test_a_uscc_is_found_whatever_its_case_and_surrounding_spaces(home):
+    business = BUSINESSES[0]
+    result = query(home, f"  {business.uscc.lower()} ")
+    assert result.exit_code == 0, result.output
+    assert business.uscc in result.output and "各期分型" in result.output
+
+
+def test_a_registration_number_finds_a_business_without_uscc(home):
+    business = next(b for b in BUSINESSES if not b.has_uscc)
+    result = query(home, business.reg_no)
+    assert result.exit_code == 0, result.output
+    assert business.reg_no in result.output and "统一社会信用代码 —" in result.output
+
+
+def test_a_name_matching_several_businesses_gives_a_short_list_with_their_codes(home):
+    result = query(home, "小店1")
+    assert result.exit_code == 0, result.output
+    named = [b for b in BUSINESSES if b.name and "小店1" in b.name]
+    assert f"匹配 {len(named)} 户" in result.output
+    for business in named:
+        assert (business.uscc or business.reg_no) in result.output
+    assert "各期分型" not in result.output
+
+
+def test_a_name_matching_one_business_shows_it(home):
+    business = next(b for b in BUSINESSES if b.n == 23)
+    result = query(home, business.name)
+    assert result.exit_code == 0, result.output
+    assert "各期分型" in result.output and business.name in result.output
+
+
+def test_no_match_says_so_and_exits_non_zero(home):
+    result = query(home, "不存在的店")
+    assert result.exit_code == 1
+    assert "no business has the USCC or 注册号 '不存在的店' or a name containing it" in result.output
+
+
+def test_text_that_looks_like_sql_is_only_ever_a_value(home):
+    result = query(home, "' OR 1=1 --")
+    assert result.exit_code == 1
+    assert "no business" in result.output
+
+
+def test_a_home_without_a_warehouse_is_a_message_not_a_traceback(tmp_path):
+    result = query(tmp_path, "92410105MA00000011")
+    assert result.exit_code == 1
+    assert "no warehouse here yet" in result.output and "Traceback" not in result.output

@@ -1,0 +1,106 @@
+"""``getihu run`` as a user meets it: refusals before anything starts, one-paragraph messages, exit codes."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import flows.cycle
+from flows.cli import app
+from flows.errors import EXIT_BUSY, EXIT_INPUT, EXIT_STORAGE, EXIT_UNEXPECTED, HomeBusy, InputError, WarehouseBusy
+from flows.secret import SECRET_VARIABLE
+
+
+@pytest.fixture
+def home(tmp_path):
+    (tmp_path / "inbox" / "41" / "2025").mkdir(parents=True)
+    return tmp_path
+
+
+def run(*args: str, secret: str | None = "a test key"):
+    env = {SECRET_VARIABLE: secret} if secret is not None else {}
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        if secret is None:
+            patch.delenv(SECRET_VARIABLE, raising=False)
+        return runner.invoke(app, ["run", *args], env=env)
+
+
+def test_a_run_without_the_secret_refuses_to_start(home):
+    result = run("--province", "41", "--home", str(home), secret=None)
+    assert result.exit_code == EXIT_INPUT
+    assert "GETIHU_SECRET is not set" in result.output and "Traceback" not in result.output
+
+
+def test_year_and_as_of_that_disagree_are_refused(home):
+    result = run("--province", "41", "--year", "2025", "--as-of", "2024-07-31", "--home", str(home))
+    assert result.exit_code == EXIT_INPUT
+    assert "--year 2025 and --as-of 2024-07-31 disagree" in result.output
+
+
+def test_a_province_without_a_filed_standard_is_told_how_to_file_one(tmp_path):
+    (tmp_path / "inbox" / "11" / "2025").mkdir(parents=True)
+    result = run("--province", "11", "--year", "2025", "--home", str(tmp_path))
+    assert result.exit_code == EXIT_INPUT
+    assert "No typing standard (分型标准) is filed for province 11" in result.output
+    assert "data/rulesets/11.toml" in result.output
+
+
+def test_a_missing_inbox_is_named(tmp_path):
+    result = run("--province", "41", "--year", "2025", "--home", str(tmp_path))
+    assert result.exit_code == EXIT_INPUT
+    assert str(tmp_path / "inbox" / "41" / "2025") in result.output
+
+
+def test_a_bad_quarantine_threshold_is_refused(home):
+    result = run("--province", "41", "--year", "2025", "--home", str(home), "--quarantine-threshold", "5")
+    assert result.exit_code == EXIT_INPUT
+    assert "expected a share from 0 to 1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "shown"),
+    [
+        (InputError(Path("inbox/penalty.csv"), "not UTF-8 or GB18030", line=3), EXIT_INPUT, "penalty.csv, line 3"),
+        (HomeBusy("data/.lock: still held by getihu run 41-20250731"), EXIT_BUSY, "still held by"),
+        (WarehouseBusy("data/warehouse.duckdb: held open read-write"), EXIT_BUSY, "held open read-write"),
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv: No space left"),
+        (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "unexpected error (ZeroDivisionError"),
+    ],
+)
+def test_every_failure_is_one_paragraph_with_its_exit_code_and_no_traceback(home, monkeypatch, error, code, shown):
+    def failing_flow(**_):
+        raise error
+
+    monkeypatch.setattr(flows.cycle, "typing_cycle", failing_flow)
+    result = run("--province", "41", "--year", "2025", "--home", str(home))
+    assert result.exit_code == code
+    assert shown in result.output and "Traceback" not in result.output
+    if code == EXIT_UNEXPECTED:  # the details are kept for a developer, not shown
+        log = home / "work" / "41" / "41-20250731" / "error.log"
+        assert "Traceback" in log.read_text(encoding="utf-8") and str(log) in result.output
+
+
+def test_an_unexpected_error_whose_details_cannot_be_kept_says_so_without_a_traceback(home, monkeypatch):
+    def failing_flow(**_):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(flows.cycle, "typing_cycle", failing_flow)
+    (home / "work").write_text("a file where the work folder should be", encoding="utf-8")
+    result = run("--province", "41", "--year", "2025", "--home", str(home))
+    assert result.exit_code == EXIT_UNEXPECTED
+    assert "could not be kept in" in result.output and "Traceback" not in result.output
+
+
+def test_a_real_run_through_an_ephemeral_prefect_server_prints_the_summary_and_the_paths(real_run):
+    home, done = real_run
+    assert done.returncode == 0, done.stderr
+    assert "development key" in done.stderr and "Traceback" not in done.stderr
+    out = home / "out" / "41" / "41-20250731"
+    for line in ("41-20250731", "合计", str(out / "submission.csv"), str(out / "report.html")):
+        assert line in done.stdout
+    assert (out / "manifest.json").is_file() and (home / "warehouse.duckdb").is_file()

@@ -1,0 +1,276 @@
+"""The row rules of extracts.md: every delivered row of a source either accepted, quarantined or collapsed.
+
+Input: a source's raw rows as the raw layer holds them — lineage ``_file`` and ``_line``, every
+non-personal canonical column as delivered text (null when the file lacked it), a ``_factor_<money column>``
+per row (the unit of its file's header), and every personal column already keyed (``transforms.personal``).
+
+A row is quarantined when any column breaks a rule (one quarantine entry per broken column, the first rule
+that column breaks), or when it shares its ``Source.key`` with another valid row of different content
+(``duplicate_conflict``, every row of the key). Valid rows identical in content to an earlier row of the
+same key (by file, line) are collapsed into it and counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from schemas.accepted import value_columns
+from schemas.sources import Column, Kind, Source, kept_columns, masked_name, rule_name
+from transforms import normalise
+from transforms.headers import ONE_OF_REQUIRED
+
+LINEAGE = ("_file", "_line")
+_BY_ROW_SHARE = 0.5  # distinct values above this share of the rows: checked row by row (_per_distinct)
+KEY_SEPARATOR = "+"  # joins the headers and values of a composite key in a duplicate_conflict entry
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need from outside the row: the cycle and the reference lists."""
+
+    as_of: dt.date
+    province: str
+    regions: tuple[str, ...]  # the province's county-level codes
+    sections: Mapping[str, str]  # GB/T 4754 division -> section letter
+
+
+def factor_name(column: Column) -> str:
+    return f"_factor_{column.name}"
+
+
+def _rule(column: Column) -> str:
+    return f"_rule_{column.name}"
+
+
+def _text(column: Column) -> str:
+    return f"_text_{column.name}"
+
+
+def _check(source: Source, column: Column, context: Context) -> Callable[[pl.Expr], normalise.Checked]:
+    """The check of one column, as a function of its normalised form, the cycle's rules included."""
+
+    def kind_check(form: pl.Expr) -> normalise.Checked:
+        match column.kind:
+            case Kind.USCC:
+                return normalise.uscc(form, individual=source.name == "registration")
+            case Kind.REG_NO:
+                return normalise.reg_no(form)
+            case Kind.DATE:
+                return normalise.date(form)
+            case Kind.PERIOD:
+                return normalise.period(form)
+            case Kind.YEAR:
+                return normalise.year(form)
+            case Kind.MONEY:
+                return normalise.money_number(form)
+            case Kind.COUNT:
+                return normalise.count(form)
+            case Kind.FLAG:
+                return normalise.flag(form)
+            case Kind.ENUM:
+                return normalise.enum(form, column.values, column.value_aliases)
+            case Kind.REGION:
+                return normalise.region(form, context.province, context.regions)
+            case Kind.INDUSTRY:
+                return normalise.industry(form, context.sections)
+            case Kind.NICE_CLASS:
+                return normalise.nice_class(form)
+        raise ValueError(f"{column.name}: {column.kind} is not checked on distinct values")
+
+    def check(form: pl.Expr) -> normalise.Checked:
+        checked = kind_check(form)
+        if not column.not_after_cycle:
+            return checked
+        after = normalise.after(checked.value, context.as_of, kind_is_year=column.kind is Kind.YEAR)
+        return normalise.Checked(checked.value, pl.coalesce(checked.rule, after))
+
+    return check
+
+
+def _per_distinct(frame: pl.DataFrame, column: Column, check: Callable[[pl.Expr], normalise.Checked]) -> pl.DataFrame:
+    """``value``, ``rule`` and ``empty`` of every row, each distinct text normalised and checked once.
+
+    Columns repeat a few values over millions of rows (dates, kinds, codes), so this is much cheaper than
+    working row by row. A column of mostly distinct values (a registration's USCCs) is checked row by row
+    instead: the same expressions, without joining millions of results back.
+    """
+    name = column.name
+    # An estimate decides, as both ways give the same result: counting exactly costs as much as the check.
+    by_row = frame[name].approx_n_unique() > frame.height * _BY_ROW_SHARE
+    values = frame.select(name) if by_row else frame.select(pl.col(name).drop_nulls().unique())
+    forms = values.with_columns(normalise.normalised_values(column.kind, values[name]).alias("_form"))
+    checked = check(pl.col("_form"))
+    parsed = forms.with_columns(checked.rule.alias("rule")).select(
+        name,
+        pl.when(pl.col("rule").is_null()).then(checked.value).alias("value"),
+        "rule",
+        pl.col("_form").is_null().alias("empty"),
+    )
+    if by_row:
+        return parsed.drop(name)
+    # a join, not replace_strict: with a million distinct values replace_strict takes a minute, a join a second
+    return frame.select(name).join(parsed, on=name, how="left", maintain_order="left").drop(name)
+
+
+def _checked_column(frame: pl.DataFrame, source: Source, column: Column, context: Context) -> pl.DataFrame:
+    """``value``, ``rule`` (all but ``required``) and ``empty`` of one delivered column, one row per row."""
+    raw = pl.col(column.name)
+    if column.kind is Kind.TEXT:  # nearly every name and address is distinct: normalise in place
+        return frame.select(
+            normalise.normalised_text(raw).alias("value"), pl.lit(None, dtype=pl.String).alias("rule")
+        ).with_columns(empty=pl.col("value").is_null())
+    check = _check(source, column, context)
+    if column.kind is Kind.MONEY:
+        # Most amounts are plain numbers: parse those directly, and only the rest through normalisation.
+        number = frame.select(normalise.money_plain(raw)).to_series().alias("value")
+        rule = pl.Series("rule", [], dtype=pl.String).extend_constant(None, frame.height)
+        empty = frame[column.name].is_null().alias("empty")
+        slow_rows = (number.is_null() & ~empty).arg_true()
+        if len(slow_rows):
+            slow = _per_distinct(frame[slow_rows], column, check).with_columns(pl.col("empty").fill_null(True))
+            number, rule, empty = (s.scatter(slow_rows, slow[s.name]) for s in (number, rule, empty))
+        in_yuan = normalise.money_in_yuan(pl.col("value"), pl.col(factor_name(column)), column.negative_allowed)
+        return (
+            frame.select(factor_name(column))
+            .with_columns(number, rule, empty)
+            .select(
+                pl.when(pl.coalesce("rule", in_yuan.rule).is_null()).then(in_yuan.value).alias("value"),
+                pl.coalesce("rule", in_yuan.rule).alias("rule"),
+                "empty",
+            )
+        )
+    return _per_distinct(frame, column, check).with_columns(pl.col("empty").fill_null(True))
+
+
+def checked(frame: pl.DataFrame, source: Source, context: Context) -> pl.DataFrame:
+    """Every column typed (under its canonical name), with its rule (``_rule_<name>``) and delivered text
+    (``_text_<name>``: the masked value for a personal column)."""
+    missing = [c.name for c in source.columns if not c.personal and c.name not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(n) for n in missing)
+    values: list[pl.Series] = []
+    rules: dict[str, pl.Series] = {}
+    empty: dict[str, pl.Series] = {}
+    for column in source.columns:
+        if column.personal:
+            rules[column.name] = frame[rule_name(column)]
+            empty[column.name] = frame[masked_name(column)].is_null()
+            continue
+        parts = _checked_column(frame, source, column, context)
+        values.append(parts["value"].alias(column.name))
+        rules[column.name] = parts["rule"]
+        empty[column.name] = parts["empty"]
+    one_of = ONE_OF_REQUIRED.get(source.name, ())
+    for column in source.columns:
+        if column.required or (one_of and column.name == one_of[0]):
+            missing_value = (
+                pl.all_horizontal([empty[n] for n in one_of]) if column.name in one_of else empty[column.name]
+            )
+            required = frame.select(pl.when(missing_value).then(pl.lit("required")).alias("r"))["r"]
+            rules[column.name] = required.fill_null(rules[column.name])
+    texts = [frame[masked_name(c) if c.personal else c.name].alias(_text(c)) for c in source.columns]
+    return frame.with_columns(*values, *(r.alias(_rule(source.column(n))) for n, r in rules.items()), *texts)
+
+
+def _broken(source: Source) -> pl.Expr:
+    return pl.any_horizontal(pl.col(_rule(c)).is_not_null() for c in source.columns)
+
+
+def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: pl.Expr, value: pl.Expr):
+    return rows.select(
+        pl.lit(source.name).alias("source"),
+        pl.col("_file").alias("file"),
+        pl.col("_line").cast(pl.Int64).alias("line"),
+        pl.lit(column).alias("column"),  # canonical name here; the delivered header is joined in by the caller
+        value.cast(pl.String).alias("value"),
+        rule.alias("rule"),
+    )
+
+
+def rule_entries(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Quarantine entries (``QUARANTINE_SCHEMA``, column = canonical name) of every broken column of every row."""
+    broken = checked_rows.filter(_broken(source))  # few rows: the per-column work is done on them only
+    return pl.concat(
+        _quarantine_entries(
+            broken.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
+        )
+        for c in source.columns
+    )
+
+
+def valid_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """The typed values (``value_columns``) and lineage of the rows that break no rule."""
+    values = checked_rows.with_columns(
+        business_key=pl.coalesce("uscc", "reg_no") if source.name == "registration" else pl.lit(None)
+    ).select(*value_columns(source), *LINEAGE)
+    return values.filter(~checked_rows.select(_broken(source)).to_series())
+
+
+def _duplicate_key(source: Source) -> list[str]:
+    """The typed columns two rows of one record share.
+
+    Registration's key (统一社会信用代码, 注册号) identifies a business by ``business_key``: a USCC delivered
+    once with and once without its 注册号 is one business, so those rows are duplicates of each other.
+    """
+    if source.name == "registration":
+        return ["business_key"]
+    return [n for name in source.key for n in _key_forms(source.column(name))]
+
+
+def _key_forms(column: Column) -> tuple[str, ...]:
+    return kept_columns(column) if column.personal else (column.name,)
+
+
+def duplicate_key_hash(source: Source) -> pl.Expr:
+    """A hash of a valid row's duplicate key (``source.key`` typed; must not be empty). Equal keys hash equal, so
+    the rows whose hash repeats in a source are the only ones :func:`deduplicated` needs to see."""
+    return pl.struct(_duplicate_key(source)).hash()
+
+
+@dataclass(frozen=True)
+class Deduplicated:
+    accepted: pl.DataFrame  # the valid rows, less conflicts and collapsed copies, in their order
+    conflicting: pl.DataFrame  # lineage of every row of a key delivered with different content
+    collapsed: pl.DataFrame  # lineage of every identical copy of an earlier row (by file, line)
+
+
+def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
+    """Rows sharing ``source.key`` (compared on typed values): conflicting content quarantines every row of
+    the key; identical content keeps the first row by file and line. ``valid`` is in file and line order.
+
+    Duplicate keys are rare: rows whose key hash repeats are found in one pass, and only those are compared
+    on their exact key and content.
+    """
+    none = valid.head(0).select(*LINEAGE)
+    if not source.key:
+        return Deduplicated(accepted=valid, conflicting=none, collapsed=none)
+    values = value_columns(source)
+    key_columns = _duplicate_key(source)
+    numbered = valid.with_row_index("_row")
+    repeated = numbered.filter(duplicate_key_hash(source).is_duplicated())
+    content = pl.struct([v for v in values if v != "business_key"]).hash()
+    repeated = repeated.sort(*LINEAGE).with_columns(
+        _conflict=content.n_unique().over(key_columns) > 1,
+        _first=pl.struct(key_columns).is_first_distinct(),
+    )
+    dropped = repeated.filter(pl.col("_conflict") | ~pl.col("_first"))["_row"]
+    return Deduplicated(
+        accepted=numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row"),
+        conflicting=repeated.filter("_conflict").select(*LINEAGE),
+        collapsed=repeated.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE),
+    )
+
+
+def key_text_columns(source: Source) -> list[str]:
+    """Raw-layer columns whose text shows a row's key in a ``duplicate_conflict`` entry (personal IDs masked)."""
+    return [masked_name(c) if c.personal else c.name for c in (source.column(n) for n in source.key)]
+
+
+def conflict_entries(raw_keys: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """``duplicate_conflict`` entries from the raw rows (lineage + :func:`key_text_columns`) of conflicting rows."""
+    key_text = pl.concat_str([pl.col(c).fill_null("") for c in key_text_columns(source)], separator=KEY_SEPARATOR)
+    key_name = KEY_SEPARATOR.join(source.key)
+    return _quarantine_entries(raw_keys, source, key_name, pl.lit("duplicate_conflict"), key_text)
