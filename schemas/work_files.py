@@ -98,6 +98,21 @@ QUARANTINE_SCHEMA = {
 }
 
 
+#: ``episode_conflicts.parquet`` (validate): one row per listing episode (same business or taxpayer, same start
+#: date) delivered in several versions with different content — all accepted, resolved against the business.
+EPISODE_CONFLICTS_SCHEMA = {
+    "source": pl.String,  # abnormal_list, serious_list, suspension or tax_abnormal
+    "business": pl.String,  # USCC, else 注册号; tax_abnormal: taxpayer_uscc, else taxpayer_key + suffix
+    "started_on": pl.Date,  # 列入日期, 歇业起始日期 or 认定日期
+    "versions": pl.Int64,  # distinct versions delivered
+}
+
+#: ``accepted/annual_report_conflicts.parquet`` (validate): one row per annual-report key (business, report
+#: year, 报送日期) delivered twice with different content — those rows are quarantined; the report counts as
+#: filed that day with unknown figures (rules.md v2, Terms).
+REPORT_CONFLICTS_SCHEMA = {"uscc": pl.String, "reg_no": pl.String, "report_year": pl.Int32, "filed_on": pl.Date}
+
+
 LINKAGE_SCHEMA = pl.Schema(
     {
         "source": pl.String(),  # taxpayer (a tax identity), trademark or patent

@@ -129,6 +129,8 @@ def corrected(accepted: pl.LazyFrame, corrections: pl.DataFrame, source) -> pl.L
 
 
 _BY_USCC = ("annual_report", "abnormal_list", "serious_list", "suspension", "penalty")
+#: The key under which ``business_slice`` also slices the annual-report conflicts, when given.
+REPORT_CONFLICTS = "annual_report_conflicts"
 _BY_TAX_IDENTITY = ("taxpayer", "tax_abnormal", "tax_payment")
 _BY_RECORD = {"trademark": "trademark_no", "patent": "application_no"}
 
@@ -146,10 +148,26 @@ def business_slice(
     registration = tables["registration"].filter(pl.col("business_key") == business_key).collect()
     mine = links.filter((pl.col("business_key") == business_key) & (pl.col("status") == LINKED)).collect()
     usccs = registration["uscc"].drop_nulls().to_list()
+    # a record without USCC reaches the business by its 注册号, when no other registration has that 注册号
+    # (transforms.features.by_business looks over the whole province; the slice has one registration)
+    numbers = registration["reg_no"].drop_nulls().to_list()
+    shared = tables["registration"].filter(pl.col("reg_no").is_in(numbers)).select(pl.len()).collect().item()
+    reg_nos = numbers if shared == len(numbers) else []
     sliced = dict(tables)
     sliced["registration"] = registration.lazy()
-    for name in _BY_USCC:
-        sliced[name] = tables[name].filter(pl.col("uscc").is_in(usccs))
+    for name in (*_BY_USCC, REPORT_CONFLICTS):
+        if name not in tables:
+            continue
+        table = tables[name]
+        mine_only = pl.col("uscc").is_in(usccs)
+        if "reg_no" in table.collect_schema():
+            mine_only = mine_only | (pl.col("uscc").is_null() & pl.col("reg_no").is_in(reg_nos))
+        sliced[name] = table.filter(mine_only)
+    if "reg_no" in tables["annual_report"].collect_schema():
+        # whether the province's reports carry 注册号 at all decides UNMATCHABLE: one row that does says so;
+        # it belongs to nobody in the slice (another business's, or matched to no registration)
+        witness = tables["annual_report"].filter(pl.col("reg_no").is_not_null()).head(1)
+        sliced["annual_report"] = pl.concat([sliced["annual_report"], witness]).unique(maintain_order=True)
     sliced["social_security"] = tables["social_security"].filter(pl.col("employer_uscc").is_in(usccs))
     identities = mine.filter(pl.col("source") == TAX_IDENTITY)["record"].to_list()
     keys = [record.split("/")[0] for record in identities]

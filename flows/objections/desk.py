@@ -262,7 +262,7 @@ def attach(desk: Desk, objection_no: str, files: list[Path], handler: str) -> li
         row = store.get(objection_no)
     _expect(row, Status.ACCEPTED)
     cycle = cycle_of(desk, row)
-    context = rules_context(cycle.province, cycle.as_of)
+    context = rules_context(cycle.province, desk.today())  # a correction names no date after it is attached
     folder = objection_dir(desk.home, objection_no)
     entries = []
     for path in files:
@@ -330,7 +330,9 @@ def run_rejudgment(desk: Desk, objection_no: str, handler: str, ruleset: Path | 
     with desk.store() as store:
         row = store.get(objection_no)
     _expect(row, Status.ACCEPTED)
-    result = rejudge(cycle_of(desk, row, ruleset), row["business_key"], correction_files(desk, objection_no))
+    result = rejudge(
+        cycle_of(desk, row, ruleset), row["business_key"], correction_files(desk, objection_no), desk.today()
+    )
     with desk.store() as store, store.transaction():
         store.add_rejudgment(
             objection_no, result.before.business_type, result.after.business_type, result.comparison, handler

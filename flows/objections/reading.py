@@ -6,6 +6,7 @@ quarantine entries as an extract going through ingest and validate (``flows.read
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,8 @@ import polars as pl
 from flows.errors import InputError
 from flows.readers import InboxConfig, InboxFile, opened, sha256_of
 from flows.stages.ingest import _targets
+from flows.stages.validate import context_of
 from flows.storage.raw import raw_columns
-from reference import industries, province_regions
 from schemas.accepted import empty_accepted
 from schemas.sources import SOURCES, Kind, Source
 from schemas.work_files import QUARANTINE_SCHEMA
@@ -38,14 +39,21 @@ class Read:
     header_map: HeaderMap
 
 
-def rules_context(province: str, as_of) -> Context:
-    """What the row rules need, as validate builds it for a cycle."""
-    return Context(
-        as_of=as_of,
-        province=province,
-        regions=tuple(province_regions(province)["region_code"]),
-        sections=dict(industries().select("division", "section").iter_rows()),
-    )
+def rules_context(province: str, extracted_on: dt.date) -> Context:
+    """What the row rules need, as validate builds it for a cycle (``flows.stages.validate.context_of``).
+
+    ``extracted_on`` bounds the file's dates (rules.md v2): a date after it is impossible and quarantined
+    (``date_after_extraction``); a date after the cycle's ``D`` is accepted — re-judgment as of ``D`` simply
+    does not count it. For a correction the bound is the day it is attached or re-judged (the department has
+    confirmed it by then); for ``objection.csv`` the day it is imported."""
+    return context_of(_Province(province), InboxConfig(extracted_on=extracted_on))
+
+
+@dataclass(frozen=True)
+class _Province:
+    """The one attribute of a ``Cycle`` that ``context_of`` reads."""
+
+    province: str
 
 
 def read_small_file(

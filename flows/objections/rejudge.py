@@ -11,18 +11,20 @@ is the same table and is read instead. Features are then assembled for the one b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from flows.home import Cycle
+from flows.home import Cycle, now_in_china
 from flows.objections.reading import read_small_file, rules_context
 from flows.readers import sha256_of
+from flows.stages.features import report_conflicts
 from flows.storage.warehouse import FEATURE_LABELS, open_read_only
 from flows.storage.work_files import LINKAGE_FILE, accepted_tables
-from reference import province_regions, ruleset_file, ruleset_for
+from reference import province_regions, ruleset_file, ruleset_for, taxes
 from schemas.features import FEATURES
 from schemas.objections import CONFIRMATION_NO, CONFIRMED_BY
 from schemas.ruleset import Ruleset
@@ -32,7 +34,7 @@ from transforms.business_types import business_types as classify_businesses
 from transforms.business_types import directory
 from transforms.features import features_from_facts, source_facts
 from transforms.link import linkage
-from transforms.objections import Typed, business_slice, comparison, corrected, reason_labels
+from transforms.objections import REPORT_CONFLICTS, Typed, business_slice, comparison, corrected, reason_labels
 
 #: The sources ``transforms.link.linkage`` reads.
 LINKAGE_INPUTS = frozenset({"registration", "taxpayer", "tax_abnormal", "tax_payment", "trademark", "patent"})
@@ -60,11 +62,13 @@ class Rejudgment:
     comparison: dict
 
 
-def load_corrections(cycle: Cycle, files: list[tuple[str, Path]]) -> list[Correction]:
-    """Read the objection's correction files (source, path) as validate would, under the cycle's date rules."""
+def load_corrections(cycle: Cycle, files: list[tuple[str, Path]], confirmed_by: dt.date) -> list[Correction]:
+    """Read the objection's correction files (source, path) as validate would. ``confirmed_by`` bounds their dates
+    as ``extracted_on`` bounds an extract's (rules.md v2): dates after ``D`` are accepted and simply not in
+    force on ``D``; only a date after ``confirmed_by`` is refused."""
     if not files:
         return []
-    context = rules_context(cycle.province, cycle.as_of)
+    context = rules_context(cycle.province, confirmed_by)
     loaded = []
     for source, path in files:
         read = read_small_file(path, SOURCES[source], context, cycle.secret)
@@ -94,13 +98,41 @@ def corrected_tables(cycle: Cycle, corrections: list[Correction]) -> dict[str, p
     return tables
 
 
+def corrected_report_conflicts(cycle: Cycle, corrections: list[Correction]) -> pl.LazyFrame | None:
+    """The cycle's annual-report conflicts (``flows.stages.features.report_conflicts``) without the keys a
+    confirmed annual-report correction settles: the correction replaces the conflicting versions."""
+    conflicts = report_conflicts(cycle)
+    rows = [c.rows for c in corrections if c.source == "annual_report"]
+    if conflicts is None or not rows:
+        return conflicts
+    key = list(conflicts.collect_schema())
+    settled = pl.concat(rows).select(pl.col(k).cast(t) for k, t in conflicts.collect_schema().items()).lazy()
+    return conflicts.join(settled.unique(), on=key, how="anti", nulls_equal=True)
+
+
 def type_business(
-    cycle: Cycle, tables: dict[str, pl.LazyFrame], business_key: str, ruleset: Ruleset, links: pl.LazyFrame
+    cycle: Cycle,
+    tables: dict[str, pl.LazyFrame],
+    business_key: str,
+    ruleset: Ruleset,
+    links: pl.LazyFrame,
+    conflicts: pl.LazyFrame | None = None,
 ) -> tuple[Typed, dict]:
-    """One business typed by the cycle's transforms: its features row, result and directory row."""
-    sliced, links = business_slice(tables, links, business_key)
+    """One business typed by the cycle's transforms, called as ``flows.stages.features`` calls them (the report
+    year ``R``, the 税种 that are taxes, the annual-report conflicts): its features row, result and directory
+    row. ``conflicts``: the cycle's annual-report conflicts (default: as the cycle wrote them)."""
+    conflicts = conflicts if conflicts is not None else report_conflicts(cycle)
+    given = {**tables, REPORT_CONFLICTS: conflicts} if conflicts is not None else tables
+    sliced, links = business_slice(given, links, business_key)
     registration = sliced["registration"]
-    facts = source_facts(sliced, links, cycle.as_of)
+    facts = source_facts(
+        sliced,
+        links,
+        cycle.as_of,
+        taxes=taxes(),
+        report_year=cycle.report_year,
+        report_conflicts=sliced.get(REPORT_CONFLICTS),
+    )
     features = features_from_facts(facts).collect(engine="in-memory")
     if features.height != 1:
         raise RejudgeError(f"{cycle.cycle_id}: 主体 {business_key} 在本期登记注册信息中有 {features.height} 行")
@@ -157,8 +189,11 @@ def cycle_ruleset_checked(cycle: Cycle, published_sha256: str | None) -> Ruleset
     return ruleset_for(cycle.province, cycle.ruleset)
 
 
-def rejudge(cycle: Cycle, business_key: str, correction_files: list[tuple[str, Path]]) -> Rejudgment:
-    """Type ``business_key`` again for ``cycle`` with the corrections; compare with what was published."""
+def rejudge(
+    cycle: Cycle, business_key: str, correction_files: list[tuple[str, Path]], confirmed_by: dt.date | None = None
+) -> Rejudgment:
+    """Type ``business_key`` again for ``cycle`` with the corrections; compare with what was published.
+    ``confirmed_by``: the latest date the corrections may name (default: today in China)."""
     if not cycle.accepted_dir.is_dir():
         raise RejudgeError(f"{cycle.accepted_dir}: 本期的接收数据不在，无法重新判定（需要该期运行时的工作目录）")
     with open_read_only(cycle.warehouse) as con:
@@ -167,7 +202,7 @@ def rejudge(cycle: Cycle, business_key: str, correction_files: list[tuple[str, P
             raise RejudgeError(f"{cycle.cycle_id}: 没有已发布的这一期")
         before, _ = published(con, cycle.cycle_id, business_key)
     ruleset = cycle_ruleset_checked(cycle, found[0])
-    corrections = load_corrections(cycle, correction_files)
+    corrections = load_corrections(cycle, correction_files, confirmed_by or now_in_china().date())
     tables = corrected_tables(cycle, corrections)
     touched = {c.source for c in corrections}
     cycle_links = cycle.work_dir / LINKAGE_FILE
@@ -175,7 +210,8 @@ def rejudge(cycle: Cycle, business_key: str, correction_files: list[tuple[str, P
         links = linkage(tables, province_regions(cycle.province)).collect().lazy()
     else:
         links = pl.scan_parquet(cycle_links)
-    after, row = type_business(cycle, tables, business_key, ruleset, links)
+    conflicts = corrected_report_conflicts(cycle, corrections)
+    after, row = type_business(cycle, tables, business_key, ruleset, links, conflicts)
     records = [r for c in corrections for r in c.records]
     compared = comparison(before, after, FEATURE_LABELS, reason_labels(ruleset), records)
     return Rejudgment(before, after, row, json.loads(json.dumps(compared, ensure_ascii=False, default=str)))

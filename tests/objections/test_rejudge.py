@@ -59,6 +59,15 @@ def rejudged(home, tmp_path, seq: int, source: str, rows):
     [
         (1, "tax_payment", tax_correction_rows(), "生存型", "发展型"),
         (2, "abnormal_list", abnormal_correction_rows(), "不符合分型条件", "生存型"),
+        # removed after D (2025-07-31), confirmed before the correction is attached (2025-08-11): accepted, and
+        # the listing is still in force on D (rules.md v2)
+        (
+            2,
+            "abnormal_list",
+            [dict(abnormal_correction_rows()[0], 移出日期="2025-08-05")],
+            "不符合分型条件",
+            "不符合分型条件",
+        ),
     ],
 )
 def test_rejudgment_equals_a_fresh_cycle_on_the_corrected_inbox(home, tmp_path, seq, source, rows, before, after):
@@ -110,9 +119,13 @@ def test_a_correction_for_another_business_or_unconfirmed_is_refused(home, tmp_p
     unconfirmed = [dict(tax_correction_rows()[0], 确认文号="")]
     with pytest.raises(StoreError, match="确认文号"):
         attach(desk, "YY-1", [write_csv(tmp_path / "b" / "tax_payment.csv", unconfirmed)], "王五")
-    after_d = [dict(tax_correction_rows()[0], 入库日期="2025-08-15")]
-    with pytest.raises(StoreError, match="date_after_cycle"):
-        attach(desk, "YY-1", [write_csv(tmp_path / "c" / "tax_payment.csv", after_d)], "王五")
+    # rules.md v2: a date after D is accepted; one after the day the correction is attached (2025-08-11, the
+    # bound a correction has instead of an extraction date) cannot have been confirmed and is refused
+    after_attaching = [dict(tax_correction_rows()[0], 入库日期="2025-08-12")]
+    with pytest.raises(StoreError, match="date_after_extraction"):
+        attach(desk, "YY-1", [write_csv(tmp_path / "c" / "tax_payment.csv", after_attaching)], "王五")
+    after_d = [dict(tax_correction_rows()[0], 入库日期="2025-08-11")]
+    assert attach(desk, "YY-1", [write_csv(tmp_path / "d" / "tax_payment.csv", after_d)], "王五")
 
 
 def test_another_ruleset_than_the_cycles_is_refused(home, tmp_path):
