@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from schemas import terms
 from schemas.codes import uscc_problem
 from schemas.national import (
     ACCEPTED,
@@ -28,6 +27,7 @@ from schemas.national import (
     WINDOW_START,
 )
 from schemas.outputs import SUBMISSION_HEADERS
+from schemas.terms import report_year
 from schemas.vocabulary import BUSINESS_TYPES, ruleset_name
 
 #: How many offending values a message quotes.
@@ -96,11 +96,12 @@ def manifest_problems(manifest: object, province: str, where: str) -> tuple[Decl
     problems = []
     if declared.province != province:
         problems.append(_problem("manifest_province", where, f"清单为 {declared.province}，目录为 {province}"))
-    expected_year = terms.report_year(declared.as_of)  # R (rules.md v2): Y-1 from 30 June of Y, else Y-2
-    if "report_year" in manifest and manifest["report_year"] != expected_year:
+    if "report_year" in manifest and manifest["report_year"] != report_year(declared.as_of):
         problems.append(
             _problem(
-                "report_year", where, f"为 {manifest['report_year']!r}，判定日期 {declared.as_of} 应为 {expected_year}"
+                "report_year",
+                where,
+                f"为 {manifest['report_year']!r}，判定日期 {declared.as_of} 应为 {report_year(declared.as_of)}",
             )
         )
     if "cycle_kind" in manifest and manifest["cycle_kind"] != "yearly":

@@ -45,12 +45,6 @@ def packages(tmp_path_factory) -> dict[str, Path]:
     return made
 
 
-def typed(packages: dict[str, Path], province: str) -> int:
-    """Rows of a province's submission: its businesses typed on D (rules.md v2: those established after D are
-    generated too, but not typed), fewer than ``BUSINESSES``."""
-    return pl.read_csv(packages[province] / "submission.csv", infer_schema=False).height
-
-
 def receive(
     home: Path, packages: dict[str, Path], year: int = YEAR, arrived: str = "2025-08-10T10:00:00+08:00"
 ) -> Path:
@@ -99,3 +93,8 @@ def write_manifest(folder: Path, manifest: dict) -> None:
 
 def as_last_year(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("判定日期").dt.offset_by("-1y"))
+
+
+def typed(package: Path) -> int:
+    """Businesses a package's cycle typed (a business established after D is not typed: rules.md v2, Terms)."""
+    return sum(json.loads((package / "manifest.json").read_text(encoding="utf-8"))["counts"].values())

@@ -63,7 +63,7 @@ def test_corrections_are_amendments_and_a_bad_corrections_package_is_left_out(tm
     assert amendments == [(k, "成长型", "YY-2025-0001", "corrections-001") for k in sorted(keys)]
     assert original == [("生存型", True), ("生存型", True)]
     assert latest == [("成长型",), ("成长型",)]
-    assert unamended == typed(packages, "32") + typed(packages, "41") - 2
+    assert unamended == typed(packages["32"]) + typed(packages["41"]) - 2
     counts = assembly.counts.filter(pl.col("province") == "41")
     submitted = submission.group_by("分型结果").len()
     survival = submitted.filter(pl.col("分型结果") == "生存型")["len"].item()

@@ -84,6 +84,6 @@ def test_assembly_flags_a_duplicate_in_both_provinces_and_lists_it(tmp_path, pac
         ("92320102MAFP5526UA", "41", "41", "true"),
     ]
     by_province = dict(assembly.counts.select("province", pl.sum_horizontal(pl.exclude("province"))).iter_rows())
-    assert by_province == {"32": typed(packages, "32") - 1, "41": typed(packages, "41")}
+    assert by_province == {"32": typed(packages["32"]) - 1, "41": typed(packages["41"])}
     report = (assembly.folder / "report.html").read_text(encoding="utf-8")
     assert "92320102MAFP5526UA" in report and "跨省重复" in report
