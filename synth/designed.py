@@ -545,10 +545,14 @@ def _v2_cases(c: _Builder) -> None:
     b = c.business("legacy_reg_no_abnormal", has_uscc=False, established=dt.date(2009, 3, 2))
     c.listing("abnormal_list", b, dt.date(r, 9, 1), None)
 
-    # founded on 29 February: the anniversary in a common year is 28 February (《民法典》)
+    # founded on 29 February: the anniversary in a common year is 28 February (《民法典》). Where year - years is
+    # common, a 28 February founder stands in: every year has as many designed businesses, so the random
+    # businesses keep their numbers (and USCCs) from one year to the next.
     for years in (2, 6, 10):
         if _leap(year - years):
             c.business(f"feb29_founder_{years}y", established=dt.date(year - years, 2, 29))
+        else:
+            c.business(f"feb28_founder_{years}y", established=dt.date(year - years, 2, 28))
     latest = max(y for y in range(year - 12, year) if _leap(y))
     c.business("feb29_founder", established=dt.date(latest, 2, 29))
 

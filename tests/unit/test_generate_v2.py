@@ -64,9 +64,11 @@ V2_EXPECTED: dict[str, dict] = {
 }
 # 29 February founders: hand-computed from rules.md "Anniversaries" (28 February in a common year)
 FEB29: dict[dt.date, dict[str, int]] = {
-    dt.date(2025, 7, 31): {"feb29_founder": 1},  # 2024-02-29: first anniversary 2025-02-28
+    # 2024-02-29: first anniversary 2025-02-28; 28 February 2023, 2019, 2015 founders stand in for the others
+    dt.date(2025, 7, 31): {"feb29_founder": 1, "feb28_founder_2y": 2, "feb28_founder_6y": 6, "feb28_founder_10y": 10},
     dt.date(2026, 2, 28): {"feb29_founder": 2, "feb29_founder_2y": 2, "feb29_founder_6y": 6, "feb29_founder_10y": 10},
-    dt.date(2024, 2, 29): {"feb29_founder": 4},  # 2020-02-29: fourth anniversary 2024-02-29
+    # 2020-02-29: fourth anniversary 2024-02-29; 28 February 2022, 2018, 2014: anniversaries the day before D
+    dt.date(2024, 2, 29): {"feb29_founder": 4, "feb28_founder_2y": 2, "feb28_founder_6y": 6, "feb28_founder_10y": 10},
 }
 AS_OF_DATES = [("41", dt.date(2025, 7, 31)), ("41", dt.date(2026, 2, 28)), ("23", dt.date(2024, 2, 29))]
 
@@ -142,7 +144,7 @@ def test_designed_cases_are_delivered_as_departments_send_them(province):
     assert _date(registration[key["established_after_as_of"]]["成立日期"]) == as_of + dt.timedelta(days=1)
     for case, years in FEB29[as_of].items():
         established = _date(registration[key[case]]["成立日期"])
-        assert (established.month, established.day) == (2, 29) and established.year <= as_of.year - years
+        assert (established.month, established.day) == (2, int(case[3:5])) and established.year <= as_of.year - years
 
     abnormal = {}
     for row in _rows(inbox, "abnormal_list"):
@@ -305,7 +307,7 @@ def test_with_faults_the_truth_follows_v2_for_conflicting_versions(tmp_path):
     with a conflicting twin stays in force (resolved against the business). Recomputed from the files, rows that
     break a rule other than duplicate_conflict left out."""
     inbox = tmp_path / "41" / "2025"
-    plan = Plan("41", 2025, 3000, seed=9, faults=0.03)
+    plan = Plan("41", 2025, 3000, seed=10, faults=0.03)  # seed 9 drew only 2 conflicts
     generate(plan, inbox)
     d = plan.as_of_date
     found, _ = breaches(inbox, "41", d)
