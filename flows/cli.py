@@ -315,5 +315,8 @@ def serve(
     prefect_serve(*deployments(province, home.resolve()))
 
 
+app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="objection")  # 异议处理
+
+
 def main() -> None:
     app()

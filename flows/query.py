@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.errors import QueryError
+from flows.objections.warehouse_tables import AMENDED_DIRECTORY, business_amendments, has_amendments
 from flows.storage.warehouse import FEATURE_LABELS, open_read_only
 from reference import regions
 from schemas.codes import normalised_code
@@ -57,6 +58,7 @@ class Lookup:
     labels: dict[tuple, str] | None = None  # (ruleset_id, ruleset_version, code) -> Chinese meaning (``codes``)
     linkage: pl.DataFrame | None = None  # the latest cycle's linkage rows naming the business (linked or candidate)
     quarantined: pl.DataFrame | None = None  # quarantined rows whose value is the code looked up
+    amendments: pl.DataFrame | None = None  # types changed after objections, oldest first
 
 
 def _code_form(text: str) -> str:
@@ -72,9 +74,11 @@ def find_businesses(con: duckdb.DuckDBPyConnection, text: str) -> pl.DataFrame:
 
 
 def business_history(con: duckdb.DuckDBPyConnection, province: str, business_key: str) -> pl.DataFrame:
+    """The business's type in every cycle, as amended after objections where it was (``amendments``)."""
+    directory = f"({AMENDED_DIRECTORY})" if has_amendments(con) else "directory"
     return con.sql(
         "SELECT cycle_id, as_of, business_type, reasons, conditions_met, criteria_failed, ruleset_id, ruleset_version "
-        "FROM directory WHERE province = $province AND business_key = $key ORDER BY as_of",
+        f"FROM {directory} WHERE province = $province AND business_key = $key ORDER BY as_of",
         params={"province": province, "key": business_key},
     ).pl()
 
@@ -141,6 +145,7 @@ def look_up(warehouse: Path, text: str) -> Lookup:
             labels=code_meanings(con),
             linkage=business_linkage(con, province, key, row["cycle_id"]),
             quarantined=quarantined_rows(con, key),
+            amendments=business_amendments(con, province, key),
         )
 
 
@@ -243,7 +248,23 @@ def business_record(lookup: Lookup) -> Group:
     for name in [c for c in lookup.features.columns if c != "cycle_id"]:
         label = FEATURE_LABELS.get(name, name)
         features.add_row(label, *(_shown(v) for v in lookup.features[name].to_list()))
-    parts = [header, history, features]
+    parts = [header, history]
+    if lookup.amendments is not None and not lookup.amendments.is_empty():
+        amended = Table(title="分型更正（异议处理）", title_justify="left")
+        for column in ("周期", "更正前", "更正后", "更正后依据", "异议编号", "更正日期", "更正包"):
+            amended.add_column(column, overflow="fold")
+        for row in lookup.amendments.iter_rows(named=True):
+            amended.add_row(
+                row["cycle_id"],
+                row["type_before"],
+                row["type_after"],
+                _shown(row["reasons_after"]),
+                row["objection_no"],
+                row["amended_on"].isoformat(),
+                _shown(row["package"]),
+            )
+        parts.append(amended)
+    parts.append(features)
     if lookup.linkage is not None:
         linked = Table(title="商标、专利、纳税人身份（最新一期）", title_justify="left")
         for column in ("类别", "记录", "结果", "关联途径", "说明"):

@@ -211,7 +211,9 @@ def read_corrections(
         here = f"{where} {package.name}"
         try:
             manifest = json.loads((package / "manifest.json").read_text(encoding="utf-8"))
-            corrects = manifest.get("corrects", manifest.get("cycle_id"))
+            # the shape flows/objections/packages.py writes: "corrects": {"cycle_id", "manifest_sha256"}
+            corrects = manifest["corrects"]
+            corrected_cycle, corrected_manifest = str(corrects["cycle_id"]), str(corrects["manifest_sha256"])
             files = [
                 {"name": str(f["name"]), "sha256": str(f["sha256"]), "rows": int(f["rows"])} for f in manifest["files"]
             ]
@@ -227,9 +229,16 @@ def read_corrections(
             problems.append(Problem("corrections", f"{here}/manifest.json：无法读取或缺少字段（{e}），更正包未予采用"))
             continue
         found = [Problem("corrections", p.detail + "，更正包未予采用") for p in file_problems(package, files, here)]
-        if corrects != declared.cycle_id:
+        if corrected_cycle != declared.cycle_id:
             found.append(
-                Problem("corrections", f"{here}：所更正的周期 {corrects!r} 不是 {declared.cycle_id}，未予采用")
+                Problem("corrections", f"{here}：所更正的周期 {corrected_cycle!r} 不是 {declared.cycle_id}，未予采用")
+            )
+        elif not (folder / "manifest.json").is_file() or sha256_of(folder / "manifest.json") != corrected_manifest:
+            found.append(
+                Problem(
+                    "corrections",
+                    f"{here}/manifest.json：所更正的报送包 manifest.json 的 SHA-256 与本次收到的不同，未予采用",
+                )
             )
         data = package / "corrections.csv"
         if not found and data.is_file():

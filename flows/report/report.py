@@ -76,6 +76,7 @@ class ReportFacts:
     regions: pl.DataFrame  # the province's regions (reference.province_regions)
     industries: pl.DataFrame  # GB/T 4754 sections and divisions (reference.industries)
     draft: bool = False  # a trial under a ruleset other than the filed one: labelled 草稿 throughout
+    objections: dict | None = None  # flows.objections.figures.cycle_figures; None: no objection store in the home
 
 
 def _type_rows(frame: pl.DataFrame, label: str) -> list[tuple[str, list[int]]]:
@@ -292,5 +293,6 @@ def render_report(facts: ReportFacts) -> str:
             linkage=_linkage_section(facts.files.linkage),
             quarantine=_quarantine_section(facts.files),
             timings=_timings_section(facts),
+            objections=facts.objections,
         )
     )

@@ -26,6 +26,8 @@ import polars as pl
 
 from flows.errors import StageFileError
 from flows.home import Cycle, StageResult, now_in_china
+from flows.objections.figures import cycle_figures
+from flows.objections.packages import carry_corrections
 from flows.readers import sha256_of
 from flows.report.report import ReportFacts, render_report
 from flows.storage import warehouse
@@ -253,9 +255,11 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
         regions=province_regions(cycle.province),
         industries=industries(),
         draft=cycle.draft,
+        objections=cycle_figures(cycle.home, cycle.cycle_id),
     )
     (building / "report.html").write_text(render_report(facts), encoding="utf-8")
 
+    carry_corrections(folder, building)  # corrections packages sent for this cycle stay with it
     replace_folder(building, folder)
     warehouse.replace_published(built, cycle.warehouse)
     return StageResult(

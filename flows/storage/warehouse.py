@@ -74,6 +74,7 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         ),
         "ruleset_id": "分型标准编号",
         "ruleset_version": "分型标准版本",
+        "amended": "已因异议更正分型结果（见 amendments 表；directory_latest 显示更正后的结果）",
     },
     "features": FEATURE_LABELS,
     "cycles": {
@@ -448,6 +449,14 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, reference: dict[str, pl.Da
         con.unregister(f"incoming_{name}")
 
 
+def _objection_tables(con: duckdb.DuckDBPyConnection, home: Path) -> None:
+    """Hook: the objection tables and the amended views (flows/objections/warehouse_tables.py), so that every
+    publish carries the amendments over; a home without objections is left as it is."""
+    from flows.objections.warehouse_tables import add_objection_tables  # it imports this module
+
+    add_objection_tables(con, home)
+
+
 def build_warehouse(
     target: Path,
     previous: Path | None,
@@ -480,6 +489,7 @@ def build_warehouse(
             _replace_cycle_rows(con, table, entry.cycle_id, existing)
         for view in VIEWS:
             con.execute(f"CREATE OR REPLACE VIEW {view} AS {_VIEW_SQL[view]}")
+        _objection_tables(con, target.parent)
         _add_comments(con, carried_comments)
         con.execute("CHECKPOINT")
     finally:

@@ -10,7 +10,9 @@ from flows.national.assemble import assemble, sha256_of
 from tests.national.conftest import receive, typed
 
 
-def write_corrections(package, name, frame, corrects="41-20250731"):
+def write_corrections(package, name, frame, cycle_id="41-20250731"):
+    """A package in the shape ``flows.objections.packages.write_package`` writes: ``corrects`` names the cycle and
+    the SHA-256 of the cycle's ``manifest.json`` it corrects."""
     folder = package / name
     folder.mkdir()
     frame.write_csv(folder / "corrections.csv")
@@ -18,7 +20,9 @@ def write_corrections(package, name, frame, corrects="41-20250731"):
     manifest = {
         "schema_version": 1,
         "province": "41",
-        "corrects": corrects,
+        "package": name,
+        "cycle_id": cycle_id,
+        "corrects": {"cycle_id": cycle_id, "manifest_sha256": sha256_of(package / "manifest.json")},
         "counts": {t: counted.get(t, 0) for t in ("生存型", "成长型", "发展型", "不符合分型条件")},
         "files": [{"name": "corrections.csv", "sha256": sha256_of(folder / "corrections.csv"), "rows": frame.height}],
     }
