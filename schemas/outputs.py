@@ -75,7 +75,7 @@ RULE_LABELS: dict[str, str] = {
     "taxpayer_id_format": "纳税人识别号既不是有效的统一社会信用代码，也不是有效的身份证件号码（可加2位后缀）",
     "party_id_format": "证件号码既不是有效的统一社会信用代码，也不是有效的身份证件号码",
     "date_format": "不是存在的日期（应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD）",
-    "date_after_cycle": "日期晚于本期判定日期",
+    "date_after_extraction": "日期晚于数据提取日期（inbox.toml 的 extracted_on，未写则为运行当天）",
     "period_format": "不是月份（应为 YYYYMM 或 YYYY-MM）",
     "year_format": "不是四位年份",
     "money_format": "不是金额",

@@ -10,7 +10,7 @@ import typer
 
 classify_app = typer.Typer(
     name="classify",
-    help="名特优新: the yearly round (getihu classify --province P --year Y) and the register's review.",
+    help="名特优新：年度认定（getihu classify --province 省份代码 --year 年份）和名录的年度复核。",
     invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -18,14 +18,20 @@ classify_app = typer.Typer(
 
 EXIT_INPUT, EXIT_BUSY = 2, 3
 
-Province = Annotated[str | None, typer.Option(help="two-digit province code, e.g. 41 or 23")]
-Year = Annotated[int | None, typer.Option(help="the year Y: its yearly typing cycle must have run")]
-Home = Annotated[Path, typer.Option(help="holds the warehouse, the outputs and the working files")]
-Inbox = Annotated[Path | None, typer.Option(help="the cycle inbox; classification files in its classification/")]
-Standards = Annotated[
-    Path | None, typer.Option(help="folder of classification standards (default data/classification/)")
+Province = Annotated[
+    str | None, typer.Option(metavar="省份代码", help="两位数字的省级行政区划代码，如 41（河南）或 23（黑龙江）")
 ]
-Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="the step's date (see the default)")]
+Year = Annotated[int | None, typer.Option(metavar="年份", help="年度 Y：该年度的年度分型周期须已运行")]
+Home = Annotated[Path, typer.Option(metavar="目录", help="主目录：存放数据仓库、发布结果和工作文件")]
+Inbox = Annotated[
+    Path | None, typer.Option(metavar="目录", help="周期的收件目录；名特优新文件在其 classification/ 子目录中")
+]
+Standards = Annotated[
+    Path | None, typer.Option(metavar="目录", help="名特优新认定标准所在目录（默认 data/classification/）")
+]
+Day = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="本步骤的日期（默认见各命令）")
+]
 
 
 def _run(step, province: str | None, year: int | None, home: Path, inbox: Path | None, day, standards) -> None:
@@ -61,10 +67,11 @@ def classify(
     inbox: Inbox = None,
     standards: Standards = None,
     recognised_on: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="recognition date (default 30 November of Y)")
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="认定日期（默认 Y 年 11 月 30 日）"),
     ] = None,
 ) -> None:
-    """The round of Y: every application one outcome (拟认定, or 认定 once review.csv is delivered)."""
+    """Y 年度的认定：每个申请一个结果（拟认定；报送 review.csv 后为认定）。"""
     if ctx.invoked_subcommand is not None:
         return
     from flows.classification.commands import run_round
@@ -80,10 +87,11 @@ def review(
     inbox: Inbox = None,
     standards: Standards = None,
     review_on: Annotated[
-        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="review date (default 31 July of Y)")
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="复核日期（默认 Y 年 7 月 31 日）"),
     ] = None,
 ) -> None:
-    """The register's yearly review of Y: cancellations, operator changes, extensions, expiry, revocations."""
+    """Y 年度名录复核：注销、经营者变更、延期、期满和撤销。"""
     from flows.classification.commands import run_review
 
     _run(run_review, province, year, home, inbox, review_on, standards)
@@ -91,18 +99,17 @@ def review(
 
 @classify_app.command("generate")
 def generate_inbox(
-    province: Annotated[str, typer.Option(help="two-digit province code of the generated province")],
-    year: Annotated[int, typer.Option(help="the year of the generated cycle inbox")],
-    inbox: Annotated[Path, typer.Option(help="the generated cycle inbox (getihu generate --out)")],
-    seed: Annotated[int, typer.Option(help="same seed and inputs: the same files")] = 0,
+    province: Annotated[str, typer.Option(metavar="省份代码", help="模拟省份的两位数字省级代码")],
+    year: Annotated[int, typer.Option(metavar="年份", help="所生成周期收件目录的年度")],
+    inbox: Annotated[Path, typer.Option(metavar="目录", help="已生成的周期收件目录（getihu generate --out）")],
+    seed: Annotated[int, typer.Option(metavar="种子", help="随机种子：种子和输入相同，文件相同")] = 0,
     home: Annotated[
-        Path | None, typer.Option(help="a home whose register (earlier rounds) the later years' files follow")
+        Path | None, typer.Option(metavar="目录", help="主目录：以后年度的文件按其名录（以前各轮认定）生成")
     ] = None,
 ) -> None:
-    """Write a classification inbox (<inbox>/classification/) for a generated province, truth beside it.
+    """为模拟省份生成名特优新收件目录（<目录>/classification/），真值放在旁边。
 
-    Run it after `getihu generate` and before `getihu run`: it adds planted penalties and second businesses of
-    applicants' operators to the cycle inbox too.
+    在 getihu generate 之后、getihu run 之前运行：它还会向周期收件目录加入预设的行政处罚和申请人经营者的其他个体户。
     """
     from flows.classification.store import previous_state
     from synth.classification import write_classification

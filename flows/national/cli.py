@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 national_app = typer.Typer(
-    help="全国个体工商户名录: check and assemble the provinces' packages; run many provinces' cycles on Dask.",
+    help="全国个体工商户名录：检查并汇总各省报送包；在 Dask 上运行多个省份的分型周期。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -52,10 +52,10 @@ def _print_assembly(summary: dict) -> None:
 
 @national_app.command()
 def assemble(
-    year: Annotated[int, typer.Option(help="the year Y whose packages (inbox/<Y>/<P>/) are assembled")],
-    home: Annotated[Path, typer.Option(help="the national home")] = DEFAULT_HOME,
+    year: Annotated[int, typer.Option(metavar="年份", help="汇总年度 Y（报送包在 inbox/<Y>/<省>/）")],
+    home: Annotated[Path, typer.Option(metavar="目录", help="全国主目录")] = DEFAULT_HOME,
 ) -> None:
-    """Check every province's package, keep the national directory, write the warehouse and the report."""
+    """检查每个省份的报送包，更新全国名录，写入数据仓库和报告。"""
     from flows.national.assemble import AssemblyError
     from flows.national.assemble import assemble as run_assembly
     from flows.national.run import summary
@@ -70,24 +70,25 @@ def assemble(
 
 @national_app.command()
 def run(
-    year: Annotated[int, typer.Option(help="the cycles' year Y (as of 31 July of Y)")],
-    provinces: Annotated[str, typer.Option(help="comma-separated province codes, e.g. 23,41")],
+    year: Annotated[int, typer.Option(metavar="年份", help="周期年度 Y（判定日期为 Y 年 7 月 31 日）")],
+    provinces: Annotated[str, typer.Option(metavar="省份代码", help="逗号分隔的省级代码，如 23,41")],
     home: Annotated[
-        Path, typer.Option(help="the national home; province homes are <home>/provinces/<P>/")
+        Path, typer.Option(metavar="目录", help="全国主目录；各省主目录为 <目录>/provinces/<省>/")
     ] = DEFAULT_HOME,
     ruleset: Annotated[
-        list[str], typer.Option(help="P=FILE: a typing standard instead of P's filed one (repeatable)")
+        list[str], typer.Option(metavar="省=文件", help="用该分型标准文件代替该省已备案的标准（可重复）")
     ] = [],  # noqa: B006
     inbox: Annotated[
-        list[str], typer.Option(help="P=DIR: P's extracts (default <home>/provinces/<P>/inbox/<P>/<Y>/)")
+        list[str],
+        typer.Option(metavar="省=目录", help="该省报送文件所在目录（默认 <主目录>/provinces/<省>/inbox/<省>/<年>/）"),
     ] = [],  # noqa: B006
     dask_address: Annotated[
         str | None,
-        typer.Option(help="an existing Dask scheduler (default: GETIHU_DASK_ADDRESS, else a temporary local cluster)"),
+        typer.Option(metavar="地址", help="已有的 Dask 调度器（默认取 GETIHU_DASK_ADDRESS，否则启动临时本地集群）"),
     ] = None,
-    workers: Annotated[int, typer.Option(help="workers of the temporary local cluster")] = 2,
+    workers: Annotated[int, typer.Option(metavar="个数", help="临时本地集群的工作进程数")] = 2,
 ) -> None:
-    """Every province's ordinary cycle as a task of one Prefect flow on Dask, then the assembly."""
+    """每个省份的常规周期作为一个 Prefect 流程的任务在 Dask 上运行，然后汇总。"""
     from flows.errors import PipelineStop
     from flows.secret import secret_from_environment
 
@@ -140,9 +141,9 @@ def _start_prefect_server() -> None:
 
 @national_app.command()
 def serve(
-    home: Annotated[Path, typer.Option(help="the national home the assembly runs against")] = DEFAULT_HOME,
+    home: Annotated[Path, typer.Option(metavar="目录", help="汇总所用的全国主目录")] = DEFAULT_HOME,
 ) -> None:
-    """Serve the national assembly's deployment (16 August, 02:00 Asia/Shanghai) until stopped."""
+    """运行全国汇总的部署（每年 8 月 16 日北京时间 02:00），直到停止。"""
     if not os.environ.get("PREFECT_API_URL"):
         typer.echo("getihu national serve: PREFECT_API_URL is not set; start a Prefect server first.", err=True)
         raise typer.Exit(EXIT_INPUT)

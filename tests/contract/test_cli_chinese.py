@@ -9,7 +9,21 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 
-COMMANDS = ["generate", "query", "run", "serve"]
+COMMANDS = [
+    "generate",
+    "query",
+    "run",
+    "serve",
+    "cycles",
+    "compare",
+    "classify",
+    "classify review",
+    "classify generate",
+    "national",
+    "national assemble",
+    "national run",
+    "national serve",
+]
 INTERNALS = re.compile(r"<(bool|int|float|text|path|list\[str\])>|\{text\}|\bTEXT\b|\bINTEGER\b|\bFLOAT\b|\bPATH\b")
 ENGLISH_WORDS = re.compile(r"\b(Usage|Options|Arguments|Commands|Show this message|default:|required)\b")
 
@@ -18,7 +32,7 @@ def invoke(*args, **kw):
     return CliRunner().invoke(app, list(args), terminal_width=200, **kw)
 
 
-@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
+@pytest.mark.parametrize("command", [[], *(c.split() for c in COMMANDS)])
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_every_help_is_chinese_and_shows_no_internals(command, flag):
     result = invoke(*command, flag)
