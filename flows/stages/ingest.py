@@ -18,6 +18,7 @@ predecessor in place. The views are recreated at the end, and folders no view na
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -40,6 +41,7 @@ from flows.storage.raw import (
     _PARTS_GLOB,
     LINEAGE_COLUMNS,
     RAW_COMPRESSION,
+    RAW_VERSION,
     quoted,
     raw_columns,
     raw_dir,
@@ -48,6 +50,7 @@ from flows.storage.raw import (
 )
 from schemas.sources import SOURCES, Source
 from transforms.headers import HeaderError, HeaderMap, holding_source, mapped_headers, matched_columns
+from transforms.keys import key_fingerprint
 from transforms.personal import Keyer
 
 _FILES_TABLE = """
@@ -66,14 +69,47 @@ CREATE TABLE IF NOT EXISTS _files (
 )
 """
 
+# What else a loaded file's rows depend on (docs/reliability.md, "Reused between runs"): added to a raw layer
+# written before they were recorded, whose rows are then loaded again (their load ids no longer match).
+_REUSE_COLUMNS = (
+    "ALTER TABLE _files ADD COLUMN IF NOT EXISTS key_fingerprint VARCHAR",  # HMAC of a fixed label, never the key
+    "ALTER TABLE _files ADD COLUMN IF NOT EXISTS settings VARCHAR",  # JSON: the source's inbox.toml settings
+    "ALTER TABLE _files ADD COLUMN IF NOT EXISTS raw_version INTEGER",
+)
+
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def load_id_of(inbox: Path, name: str, sha256: str) -> str:
-    """Deterministic: the same file content at the same place always gets the same load id."""
-    return hashlib.sha256(f"{inbox}\0{name}\0{sha256}".encode()).hexdigest()[:16]
+def source_settings(config: InboxConfig, source: str) -> str:
+    """The parsed ``inbox.toml`` settings that may change how a file of ``source`` reads, as canonical JSON: of each
+    setting, the source's own entry when it has one, else the whole setting (a file mapping, a default)."""
+    chosen: dict[str, object] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        chosen[f.name] = value.get(source) if isinstance(value, dict) and source in value else value
+    return json.dumps(chosen, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Everything a loaded file's rows depend on besides its bytes: the key, the source's settings, the code."""
+
+    key_fingerprint: str
+    settings: dict[str, str]  # source -> source_settings
+    raw_version: int = RAW_VERSION
+
+    @classmethod
+    def of(cls, secret: bytes, config: InboxConfig) -> Reuse:
+        return cls(key_fingerprint(secret), {s: source_settings(config, s) for s in SOURCES})
+
+
+def load_id_of(inbox: Path, name: str, sha256: str, reuse: Reuse, source: str) -> str:
+    """Deterministic: the same file content at the same place, keyed under the same key, read with the same
+    settings by the same raw-layer version always gets the same load id; any change gives another."""
+    parts = (str(inbox), name, sha256, reuse.key_fingerprint, reuse.settings[source], str(reuse.raw_version))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> HeaderMap:
@@ -115,6 +151,7 @@ class _Delivery:
     encoding: str | None
     header_map: HeaderMap
     extras: tuple[str, ...]  # raw-layer columns of no contract column
+    reuse: Reuse
 
 
 def _raw_rows(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
@@ -129,7 +166,7 @@ def _raw_rows(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
 
 
 def _read(
-    changed: Iterable[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
+    changed: Iterable[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig, reuse: Reuse
 ) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
     """Every batch of every changed file, read and under raw-layer names; after a file's last batch,
     ``(delivery, None)``. A file without records gives one empty batch: the view still reads its columns."""
@@ -141,9 +178,9 @@ def _read(
             header_map = _header_map(file, data.headers, config)
             targets = _targets(data.headers, header_map)
             contract = set(header_map.canonical.values())
-            load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256)
+            load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256, reuse, file.source)
             extras = tuple(t for t in targets.values() if t not in contract)
-            delivery = _Delivery(file, sha256, load_id, data.encoding, header_map, extras)
+            delivery = _Delivery(file, sha256, load_id, data.encoding, header_map, extras, reuse)
             rows = 0
             for batch in data.batches:
                 rows += batch.height
@@ -181,6 +218,8 @@ def _keyed(
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_FILES_TABLE)
+    for statement in _REUSE_COLUMNS:
+        con.execute(statement)
     tables = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'raw\\_%' ESCAPE '\\'"
     ).fetchall()
@@ -213,8 +252,10 @@ def _view_sql(con: duckdb.DuckDBPyConnection, raw_db: Path, source: Source) -> s
 
 def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, rows: int) -> None:
     file = delivery.file
+    reuse = delivery.reuse
     con.execute(
-        "INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO _files (inbox, file, source, sha256, format, encoding, load_id, rows, headers, factors, "
+        "key_fingerprint, settings, raw_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             inbox,
             file.name,
@@ -226,6 +267,9 @@ def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, row
             rows,
             json.dumps(delivery.header_map.delivered, ensure_ascii=False, sort_keys=True),
             json.dumps(delivery.header_map.factors, sort_keys=True),
+            reuse.key_fingerprint,
+            reuse.settings[file.source],
+            reuse.raw_version,
         ],
     )
 
@@ -279,13 +323,14 @@ def _load(
     files: list[InboxFile],
     cycle: Cycle,
     config: InboxConfig,
+    reuse: Reuse,
 ) -> None:
     """Load the ``changed`` files of ``files`` (with their checksums), one after the other, each replacing its
     predecessor once it has been read completely."""
     staging = raw_dir(cycle.raw_db) / ".staging"
     current, rows, part = None, 0, 0
     try:
-        read = in_background(_read(changed, cycle, config))  # Polars parses the next batches on one thread,
+        read = in_background(_read(changed, cycle, config, reuse))  # Polars parses the next batches on one thread,
         keyed = in_background(_keyed(read, files, cycle.secret))  # they are keyed on another, written on this one
         for delivery, batch in keyed:
             if delivery is not current:
@@ -307,6 +352,7 @@ def ingest(cycle: Cycle) -> StageResult:
     """Load every file of ``cycle.inbox_dir`` into ``cycle.raw_db``; returns the rows held per loaded source."""
     inbox = cycle.inbox_dir
     config = inbox_config(inbox)
+    reuse = Reuse.of(cycle.secret, config)
     files = inbox_files(inbox)
     if not any(f.source == "registration" for f in files):
         raise InputError(
@@ -316,15 +362,20 @@ def ingest(cycle: Cycle) -> StageResult:
     inbox_key = str(inbox.resolve())
     with ThreadPoolExecutor(max_workers=1) as pool, duckdb.connect(str(cycle.raw_db)) as con:
         _create_tables(con)
-        loaded = dict(con.execute("SELECT file, sha256 FROM _files WHERE inbox = ?", [inbox_key]).fetchall())
+        loaded = dict(con.execute("SELECT file, load_id FROM _files WHERE inbox = ?", [inbox_key]).fetchall())
         for name in sorted(set(loaded) - {f.name for f in files}):
             _forget(con, inbox_key, name)
         # checksums in file order on a thread of their own (hashlib releases the GIL), ahead of the loading
         checksums = pool.map(sha256_of, [f.path for f in files])
         delivered = zip(tracked(files, "files read"), checksums, strict=True)
-        changed = ((f, sha) for f, sha in delivered if loaded.get(f.name) != sha)
+        # a file is loaded again when its bytes, the key, its source's settings or the raw-layer version changed
+        changed = (
+            (f, sha)
+            for f, sha in delivered
+            if loaded.get(f.name) != load_id_of(inbox.resolve(), f.name, sha, reuse, f.source)
+        )
         try:
-            _load(con, inbox_key, changed, files, cycle, config)
+            _load(con, inbox_key, changed, files, cycle, config, reuse)
         finally:  # the files loaded before an unusable one stay loaded
             _refreshed(con, cycle.raw_db)
         counts = con.execute(
