@@ -20,6 +20,7 @@ import polars as pl
 
 from schemas.accepted import value_columns
 from schemas.sources import Column, Kind, Source, kept_columns, masked_name, rule_name
+from schemas.work_files import QUARANTINE_SCHEMA
 from transforms import normalise
 from transforms.headers import ONE_OF_REQUIRED
 
@@ -176,7 +177,14 @@ def checked(frame: pl.DataFrame, source: Source, context: Context) -> pl.DataFra
 
 
 def _broken(source: Source) -> pl.Expr:
-    return pl.any_horizontal(pl.col(_rule(c)).is_not_null() for c in source.columns)
+    """A row that breaks a rule of a column whose broken value quarantines the row (not ``Column.field_only``)."""
+    return pl.any_horizontal(pl.col(_rule(c)).is_not_null() for c in source.columns if not c.field_only)
+
+
+def _field_broken(source: Source) -> pl.Expr:
+    """A row that breaks only rules of ``field_only`` columns: accepted, those fields null."""
+    fields = [pl.col(_rule(c)).is_not_null() for c in source.columns if c.field_only]
+    return ~_broken(source) & pl.any_horizontal(fields) if fields else pl.lit(False)
 
 
 def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: pl.Expr, value: pl.Expr):
@@ -201,12 +209,46 @@ def rule_entries(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     )
 
 
+def field_entries(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Quarantine entries of the ``field_only`` columns of rows that are accepted with those fields null: the
+    entries are in the quarantine, the rows count as accepted (docs/architecture.md, "Files between stages")."""
+    broken = checked_rows.filter(_field_broken(source))
+    return pl.concat(
+        [
+            pl.DataFrame(schema=QUARANTINE_SCHEMA),
+            *(
+                _quarantine_entries(
+                    broken.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
+                )
+                for c in source.columns
+                if c.field_only
+            ),
+        ]
+    )
+
+
 def valid_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """The typed values (``value_columns``) and lineage of the rows that break no rule."""
     values = checked_rows.with_columns(
         business_key=pl.coalesce("uscc", "reg_no") if source.name == "registration" else pl.lit(None)
     ).select(*value_columns(source), *LINEAGE)
     return values.filter(~checked_rows.select(_broken(source)).to_series())
+
+
+def quarantined_businesses(rows: pl.DataFrame) -> pl.DataFrame:
+    """``QUARANTINED_BUSINESSES_SCHEMA`` of registration ``rows`` set aside (broken, or conflicting duplicates)
+    whose business and operator are still known: linkage must count such a business among its operator's."""
+    key = pl.coalesce("uscc", "reg_no") if "business_key" not in rows.columns else pl.col("business_key")
+    return (
+        rows.select(key.alias("business_key"), pl.col("operator_key"), pl.col("status"))
+        .filter(pl.col("business_key").is_not_null() & pl.col("operator_key").is_not_null())
+        .cast(pl.String)
+    )
+
+
+def broken_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """The checked rows that break a rule."""
+    return checked_rows.filter(_broken(source))
 
 
 def _duplicate_key(source: Source) -> list[str]:
@@ -250,7 +292,11 @@ def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
     values = value_columns(source)
     key_columns = _duplicate_key(source)
     numbered = valid.with_row_index("_row")
-    repeated = numbered.filter(duplicate_key_hash(source).is_duplicated())
+    if source.name == "registration":  # one business: the same USCC, or the same 注册号 (with or without USCC)
+        numbered, key_columns = _with_business_identity(numbered), ["_identity"]
+        repeated = numbered.filter(pl.col("_identity").is_duplicated())
+    else:
+        repeated = numbered.filter(duplicate_key_hash(source).is_duplicated())
     content = pl.struct([v for v in values if v != "business_key"]).hash()
     repeated = repeated.sort(*LINEAGE).with_columns(
         _conflict=content.n_unique().over(key_columns) > 1,
@@ -258,9 +304,24 @@ def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
     )
     dropped = repeated.filter(pl.col("_conflict") | ~pl.col("_first"))["_row"]
     return Deduplicated(
-        accepted=numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row"),
+        accepted=numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row", "_identity", strict=False),
         conflicting=repeated.filter("_conflict").select(*LINEAGE),
         collapsed=repeated.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE),
+    )
+
+
+def _with_business_identity(rows: pl.DataFrame) -> pl.DataFrame:
+    """``_identity`` of each registration row: its USCC; for a row without one, the USCC another row delivers with
+    the same 注册号, else the 注册号. A USCC+注册号 row and a 注册号-only row of one business are one business."""
+    known = (
+        rows.filter(pl.col("uscc").is_not_null() & pl.col("reg_no").is_not_null())
+        .group_by("reg_no")
+        .agg(pl.col("uscc").min().alias("_uscc_of_reg_no"))
+    )
+    return (
+        rows.join(known, on="reg_no", how="left", maintain_order="left")
+        .with_columns(_identity=pl.coalesce("uscc", "_uscc_of_reg_no", "reg_no"))
+        .drop("_uscc_of_reg_no")
     )
 
 

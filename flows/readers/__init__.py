@@ -346,38 +346,74 @@ _MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9
 _SHOWN_RANGES = 5
 
 
-def _first_sheet(book: zipfile.ZipFile) -> str:
-    """The zip member of a workbook's first sheet (the one ``read_excel(sheet_id=1)`` reads)."""
+_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+[0-9]+)"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>', re.DOTALL)
+_CACHED_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    name: str  # as Excel shows it on its tab
+    member: str  # its zip member
+
+
+def _first_visible_sheet(book: zipfile.ZipFile) -> _Sheet | None:
+    """The first sheet a person opening the workbook sees: hidden (or very hidden) sheets are skipped — a stale
+    copy of last year's data kept out of sight must not be read instead of the data sheet."""
     workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-    first = workbook.find("main:sheets/main:sheet", _NS)
     rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-    target = next(r.get("Target", "") for r in rels if r.get("Id") == first.get(f"{{{_NS['r']}}}id"))
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    for sheet in workbook.findall("main:sheets/main:sheet", _NS):
+        if sheet.get("state", "visible") != "visible":
+            continue
+        target = next(r.get("Target", "") for r in rels if r.get("Id") == sheet.get(f"{{{_NS['r']}}}id"))
+        return _Sheet(sheet.get("name", ""), target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+    return None
+
+
+def sheet_problems(path: Path, member: str) -> tuple[list[str], list[str]]:
+    """The merged ranges (``A1:M1``) and the formula cells without a cached value (``C7``) of a sheet, read from
+    its XML as a stream. Excel lists merged ranges after the cells, and neither fastexcel nor a read-only openpyxl
+    reports them: a merged cell keeps its value in its first cell only, so the others would read as empty. A
+    formula never calculated (written by a program, not saved by Excel) has no value to read: it would read as
+    empty too."""
+    with zipfile.ZipFile(path) as book, book.open(member) as sheet:
+        ranges: list[str] = []
+        uncached: list[str] = []
+        tail = b""
+
+        def scan(block: bytes) -> None:
+            ranges.extend(m.decode() for m in _MERGE_CELL.findall(block))
+            for cell, content in _FORMULA_CELL.findall(block):
+                if b"<f" in content and not _CACHED_VALUE.search(content):
+                    uncached.append(cell.decode())
+
+        while block := sheet.read(1 << 20):
+            block = tail + block
+            cut = max(block.rfind(b"<c "), block.rfind(b"<mergeCell"))  # an element cut by the block boundary
+            cut = cut if cut > 0 else len(block)  # is searched in the next block
+            scan(block[:cut])
+            tail = block[cut:]
+        scan(tail)
+    return ranges, uncached
 
 
 def merged_cells(path: Path) -> list[str]:
-    """The merged ranges (``A1:M1``) of a workbook's first sheet, read from its XML as a stream: Excel lists them
-    after the cells, and neither fastexcel nor a read-only openpyxl reports them. A merged cell keeps its value in
-    its first cell only, so the others would read as empty."""
-    with zipfile.ZipFile(path) as book, book.open(_first_sheet(book)) as sheet:
-        ranges: list[str] = []
-        tail = b""
-        while block := sheet.read(1 << 20):
-            block = tail + block
-            cut = block.rfind(b"<")  # an element cut by the block boundary is searched in the next block
-            ranges += [m.decode() for m in _MERGE_CELL.findall(block, 0, cut if cut > 0 else len(block))]
-            tail = block[cut:] if cut > 0 else b""
-        ranges += [m.decode() for m in _MERGE_CELL.findall(tail)]
-    return ranges
+    """The merged ranges of a workbook's first visible sheet (:func:`sheet_problems`)."""
+    with zipfile.ZipFile(path) as book:
+        sheet = _first_visible_sheet(book)
+    return sheet_problems(path, sheet.member)[0] if sheet else []
 
 
 @contextmanager
 def xlsx_table(path: Path) -> Iterator[Table]:
-    """The first sheet of a workbook; its first row is the header."""
+    """The first visible sheet of a workbook; its first row is the header."""
     try:
+        with zipfile.ZipFile(path) as book:
+            sheet = _first_visible_sheet(book)
+        if sheet is None:
+            raise InputError(path, "has no visible sheet; expected the data on the first visible sheet")
         header_row = pl.read_excel(
             path,
-            sheet_id=1,
+            sheet_name=sheet.name,
             has_header=False,
             read_options={"n_rows": 1},
             drop_empty_rows=False,
@@ -386,17 +422,26 @@ def xlsx_table(path: Path) -> Iterator[Table]:
         )
         frame = pl.read_excel(
             path,
-            sheet_id=1,
+            sheet_name=sheet.name,
             infer_schema_length=None,
             drop_empty_rows=False,
             drop_empty_cols=False,
             raise_if_empty=False,
         )
+    except InputError:
+        raise
     except Exception as error:  # fastexcel raises its own error types for every kind of broken workbook
         raise InputError(path, f"cannot be read as an Excel workbook: {str(error).splitlines()[0]}") from None
     if header_row.height == 0:
         raise InputError(path, "the first sheet is empty; expected a header row and records", line=1)
-    merged = merged_cells(path)
+    merged, uncached = sheet_problems(path, sheet.member)
+    if uncached:
+        raise InputError(
+            path,
+            f"sheet “{sheet.name}” has formulas without a calculated value in cells "
+            f"{', '.join(uncached[:_SHOWN_RANGES])}{' …' if len(uncached) > _SHOWN_RANGES else ''}; "
+            "expected values: open the workbook in Excel and save it (which calculates them), or paste the values",
+        )
     if merged:
         raise InputError(
             path,

@@ -31,20 +31,24 @@ from flows.errors import InputError, QuarantineThresholdError
 from flows.home import Cycle, StageResult
 from flows.progress import tracked
 from flows.storage.raw import raw_columns, raw_parts
+from flows.storage.work_files import QUARANTINED_BUSINESSES_FILE
 from reference import industries, province_regions
 from schemas.accepted import accepted_schema, empty_accepted
 from schemas.sources import SOURCES, Kind, Source
-from schemas.work_files import QUARANTINE_SCHEMA
+from schemas.work_files import QUARANTINE_SCHEMA, QUARANTINED_BUSINESSES_SCHEMA
 from transforms.validate import (
     KEY_SEPARATOR,
     LINEAGE,
     Context,
+    broken_rows,
     checked,
     conflict_entries,
     deduplicated,
     duplicate_key_hash,
     factor_name,
+    field_entries,
     key_text_columns,
+    quarantined_businesses,
     rule_entries,
     valid_rows,
 )
@@ -108,6 +112,7 @@ class _Duplicates:
     dropped: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"_position": pl.UInt32}))
     collapsed: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_LINEAGE_SCHEMA))
     entries: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    businesses: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA))
 
 
 def _repeated(hashes: pl.Series) -> pl.Series:
@@ -123,6 +128,9 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
     """Duplicate keys in the accepted table at ``path``, whose rows' key hashes are ``hashes`` (in its order): the
     rows whose hash repeats are read back and compared in full (``transforms.validate.deduplicated``)."""
     repeated = _repeated(hashes)
+    if source.name == "registration":  # a 注册号-only row of a business delivered with its USCC too (issue 13)
+        reg_nos = pl.scan_parquet(path).select("reg_no").collect().to_series()
+        repeated = pl.concat([repeated, (reg_nos.is_not_null() & reg_nos.is_duplicated()).arg_true()]).unique().sort()
     if not len(repeated):
         return _Duplicates()
     suspects = (
@@ -139,6 +147,11 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
         dropped=suspects.join(losers, on=list(LINEAGE), how="semi").select("_position"),
         collapsed=result.collapsed,
         entries=conflict_entries(_raw_keys(raw_db, source, files, result.conflicting), source),
+        businesses=(
+            quarantined_businesses(suspects.join(result.conflicting, on=list(LINEAGE), how="semi"))
+            if source.name == "registration"
+            else pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA)
+        ),
     )
 
 
@@ -260,12 +273,17 @@ def _validate_source(
     delivered: Counter = Counter()
     accepted: Counter = Counter()
     hashes: list[pl.Series] = []
+    set_aside: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA)]  # registration only
+    fields: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]  # entries of accepted rows' fields
     path = cycle.accepted(source.name)
 
     def checked_part(file_part: tuple[LoadedFile, Path]) -> tuple[str, int, pl.DataFrame, pl.DataFrame]:
         """Quarantine entries and valid rows of one part (on a worker thread, while the writer writes)."""
         file, part = file_part
         checked_rows = checked(_raw_rows(part, source, file), source, context)
+        if source.name == "registration":
+            set_aside.append(quarantined_businesses(broken_rows(checked_rows, source)))
+        fields.append(field_entries(checked_rows, source))
         return file.name, checked_rows.height, rule_entries(checked_rows, source), valid_rows(checked_rows, source)
 
     def accepted_rows() -> Iterator[pl.DataFrame]:
@@ -286,14 +304,20 @@ def _validate_source(
         _without(path, duplicates.dropped["_position"])
     _check_unique(path, source, cycle)
     entries.append(duplicates.entries)
-    quarantine = _delivered_headers(pl.concat(entries), source, files)
-    quarantined_rows = quarantine.select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
+    if source.name == "registration":
+        businesses = pl.concat([*set_aside, duplicates.businesses]).unique().sort(pl.all())
+        businesses.write_parquet(cycle.work_dir / QUARANTINED_BUSINESSES_FILE)
+    rows_set_aside = pl.concat(entries).select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
+    field_level = pl.concat(fields)
+    quarantine = _delivered_headers(pl.concat([*entries, field_level]), source, files)
     counts = {
         "rows": delivered,
         "accepted": accepted,
-        "quarantined": _per_file(quarantined_rows, "quarantined"),
+        "quarantined": _per_file(rows_set_aside, "quarantined"),
         "duplicates_collapsed": _per_file(duplicates.collapsed, "duplicates_collapsed"),
     }
+    # fields quarantined in accepted rows (Column.field_only): entries of the quarantine, not rows of it
+    fields_quarantined = _per_file(field_level.select(pl.col("file").alias("_file")), "fields")
     entries_json = [
         {
             "file": f.name,
@@ -301,10 +325,11 @@ def _validate_source(
             "format": f.format,
             "encoding": f.encoding,
             **{key: per_file.get(f.name, 0) for key, per_file in counts.items()},
+            "fields_quarantined": fields_quarantined.get(f.name, 0),
         }
         for f in files
     ]
-    totals = {key: sum(e[key] for e in entries_json) for key in counts}
+    totals = {key: sum(e[key] for e in entries_json) for key in [*counts, "fields_quarantined"]}
     if totals["rows"] != totals["accepted"] + totals["quarantined"] + totals["duplicates_collapsed"]:
         raise AssertionError(f"{source.name}: rows do not reconcile: {totals}")  # a bug, never bad input
     if source.required and totals["accepted"] + totals["quarantined"] == 0:
@@ -317,7 +342,7 @@ def _missing(source: Source, cycle: Cycle) -> dict:
     if source.required:
         raise InputError(cycle.inbox_dir, f"has no {source.name} rows in the raw layer; run ingest first")
     empty_accepted(source.name).write_parquet(cycle.accepted(source.name))
-    totals = dict.fromkeys(("rows", "accepted", "quarantined", "duplicates_collapsed"), 0)
+    totals = dict.fromkeys(("rows", "accepted", "quarantined", "duplicates_collapsed", "fields_quarantined"), 0)
     return {"source": source.name, "status": "missing", **totals, "files": []}
 
 

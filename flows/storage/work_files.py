@@ -210,6 +210,9 @@ def read_cycle_files(cycle: Cycle) -> CycleFiles:
 LINKAGE_FILE = "linkage.parquet"
 
 
+QUARANTINED_BUSINESSES_FILE = "quarantined_businesses.parquet"
+
+
 FEATURES_FILE = "features.parquet"
 
 

@@ -1,0 +1,86 @@
+"""Issue 13 (hardening): what a hostile tester found, each case through the real stages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+import polars as pl
+
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
+from tests.support.inbox import csv_bytes, cycle, registration_row, valid_row, write_csv
+
+
+def raw(c, sql):
+    with duckdb.connect(str(c.raw_db), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def registration(inbox, n=3, **kw):
+    return write_csv(inbox / "registration.csv", [registration_row(i) for i in range(1, n + 1)], **kw)
+
+
+# --- item 1, 2: what the raw layer reuses is keyed by everything it depends on -----------------------------
+
+
+def test_a_changed_key_keys_every_file_again_as_a_fresh_home_would(tmp_path):
+    inbox = tmp_path / "inbox"
+    registration(inbox)
+    write_csv(inbox / "social_security.csv", [valid_row("social_security", 1)])
+    queries = [
+        f"SELECT {k} FROM {t} ORDER BY _line"
+        for t, k in (("raw_registration", "operator_key"), ("raw_social_security", "person_key"))
+    ]
+    first = cycle(tmp_path / "home", inbox)
+    ingest(first)
+    under_first_key = [raw(first, sql) for sql in queries]
+    other_key = dataclasses.replace(first, secret=b"another key")
+    ingest(other_key)  # no file changed
+    fresh = dataclasses.replace(other_key, home=tmp_path / "fresh")
+    ingest(fresh)
+    for sql, before in zip(queries, under_first_key, strict=True):
+        assert raw(other_key, sql).equals(raw(fresh, sql))
+        assert not raw(other_key, sql).equals(before)
+    fingerprints = raw(other_key, "SELECT DISTINCT key_fingerprint FROM _files")["key_fingerprint"].to_list()
+    assert len(fingerprints) == 1 and b"another key".hex() not in fingerprints[0]
+
+
+def test_a_changed_inbox_toml_reads_unchanged_files_again(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    text = csv_bytes([registration_row(1)]).decode().replace("经营场所", "营业场所")
+    (inbox / "registration.csv").write_text(text, encoding="utf-8")
+    (inbox / "inbox.toml").write_text('[registration]\naliases = { address = ["经营地址"] }\n', encoding="utf-8")
+    c = cycle(tmp_path, inbox)
+    ingest(c)
+    validate(c)
+    assert pl.read_parquet(c.accepted("registration"))["address"].to_list() == [None]
+    (inbox / "inbox.toml").write_text('[registration]\naliases = { address = ["营业场所"] }\n', encoding="utf-8")
+    ingest(c)  # the file did not change; its settings did
+    validate(c)
+    assert pl.read_parquet(c.accepted("registration"))["address"].to_list() == ["金水路1号"]
+
+
+# --- item 3: a business whose registration row is quarantined still exists ---------------------------------
+
+
+def test_a_quarantined_registration_still_counts_among_its_operators_businesses(tmp_path):
+    from flows.stages.link import link
+    from tests.support.inbox import resident_id
+
+    inbox = tmp_path / "inbox"
+    operator = resident_id(1)
+    rows = [registration_row(i, 经营者身份证件号码=operator) for i in (1, 2)] + [registration_row(3)]
+    rows[1]["资金数额（万元）"] = "五万"  # quarantined: money_format
+    write_csv(inbox / "registration.csv", rows)
+    payment = valid_row("tax_payment", 1) | {"纳税人识别号": operator}
+    write_csv(inbox / "tax_payment.csv", [payment])
+    c = cycle(tmp_path, inbox, quarantine_threshold=1.0)
+    ingest(c)
+    validate(c)
+    link(c)
+    linkage = pl.read_parquet(c.work_dir / "linkage.parquet").filter(pl.col("source") == "taxpayer")
+    assert linkage["status"].to_list() == ["ambiguous"]
+    assert linkage["detail"].to_list() == ["operator_several_in_force"]
+    assert sorted(linkage["candidates"][0]) == sorted([rows[0]["统一社会信用代码"], rows[1]["统一社会信用代码"]])
