@@ -23,6 +23,7 @@ from schemas.sources import Column, Kind, Source, kept_columns, masked_name, rul
 from schemas.work_files import QUARANTINE_SCHEMA
 from transforms import normalise
 from transforms.headers import ONE_OF_REQUIRED
+from transforms.personal import ids_masked_expr
 
 LINEAGE = ("_file", "_line")
 _BY_ROW_SHARE = 0.5  # distinct values above this share of the rows: checked row by row (_per_distinct)
@@ -193,7 +194,7 @@ def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: p
         pl.col("_file").alias("file"),
         pl.col("_line").cast(pl.Int64).alias("line"),
         pl.lit(column).alias("column"),  # canonical name here; the delivered header is joined in by the caller
-        value.cast(pl.String).alias("value"),
+        ids_masked_expr(value.cast(pl.String)).alias("value"),  # a resident ID in any column: masked (issue 13)
         rule.alias("rule"),
     )
 

@@ -468,9 +468,14 @@ def _parquet_batches(path: Path) -> Iterator[pl.DataFrame]:
 @contextmanager
 def parquet_table(path: Path) -> Iterator[Table]:
     try:
-        headers = list(pl.read_parquet_schema(path))
+        schema = pl.read_parquet_schema(path)
     except Exception as error:  # pyarrow/polars raise many error types for a damaged file
         raise InputError(path, _parquet_problem(error)) from None
+    nested = [name for name, dtype in schema.items() if dtype.is_nested() or dtype == pl.Object]
+    if nested:  # refused from the schema alone: reading the values would quote them, IDs included
+        shown = "、".join(f"“{name}” ({schema[name].base_type()!r})" for name in nested)
+        raise InputError(path, f"has nested columns {shown}; expected one plain value (text, number, date) per cell")
+    headers = list(schema)
     yield Table(headers, _numbered(_parquet_batches(path)), None)
 
 

@@ -48,10 +48,10 @@ from flows.storage.raw import (
     raw_parts,
     raw_table,
 )
-from schemas.sources import SOURCES, Source
+from schemas.sources import SOURCES, Kind, Source
 from transforms.headers import HeaderError, HeaderMap, holding_source, mapped_headers, matched_columns
 from transforms.keys import key_fingerprint
-from transforms.personal import Keyer
+from transforms.personal import Keyer, ids_masked
 
 _FILES_TABLE = """
 CREATE TABLE IF NOT EXISTS _files (
@@ -213,7 +213,17 @@ def _keyed(
                 if column.name not in keyers:
                     keyers[column.name] = Keyer(column, secret)
                 batch = keyers[column.name].keyed(batch)
-        yield delivery, _raw_rows(batch, delivery)
+        yield delivery, _raw_rows(_ids_masked(batch, delivery), delivery)
+
+
+def _ids_masked(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
+    """A resident ID where no personal column was declared — an extra column (法定代表人身份证件号码), an ID typed
+    into 注册号, an ID shifted into 经营者姓名 by a missing field — is masked before the raw layer is written: the
+    raw layer never holds a clear resident ID (docs/reliability.md)."""
+    source = SOURCES[delivery.file.source]
+    text = [c.name for c in source.columns if not c.personal] + list(delivery.extras)
+    uscc = [c.name for c in source.columns if c.kind is Kind.USCC]
+    return ids_masked(batch, text, uscc)
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:

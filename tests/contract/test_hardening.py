@@ -84,3 +84,46 @@ def test_a_quarantined_registration_still_counts_among_its_operators_businesses(
     assert linkage["status"].to_list() == ["ambiguous"]
     assert linkage["detail"].to_list() == ["operator_several_in_force"]
     assert sorted(linkage["candidates"][0]) == sorted([rows[0]["统一社会信用代码"], rows[1]["统一社会信用代码"]])
+
+
+# --- items 10-12: a resident ID wherever it is typed -------------------------------------------------------
+
+
+def test_an_id_in_any_column_is_masked_in_the_raw_layer_and_the_quarantine(tmp_path):
+    from tests.support.inbox import resident_id
+
+    inbox = tmp_path / "inbox"
+    in_reg_no, in_extra = resident_id(901), resident_id(902)
+    rows = [registration_row(i) for i in (1, 2, 3)]
+    rows[2]["注册号"] = in_reg_no
+    write_csv(inbox / "registration.csv", rows)
+    write_csv(inbox / "taxpayer.csv", [valid_row("taxpayer", 1) | {"法定代表人身份证件号码": in_extra}])
+    c = cycle(tmp_path, inbox, quarantine_threshold=1.0)
+    ingest(c)
+    validate(c)
+    quarantine = pl.read_parquet(c.work_dir / "quarantine.parquet")
+    assert quarantine.select("column", "value", "rule").rows() == [
+        ("注册号", in_reg_no[:6] + "*" * 10 + in_reg_no[-2:], "reg_no_format")
+    ]
+    held = raw(c, "SELECT * FROM raw_taxpayer").rows() + raw(c, "SELECT * FROM raw_registration").rows()
+    text = repr(held)
+    assert in_reg_no not in text and in_extra not in text
+    assert in_extra[:6] + "*" * 10 + in_extra[-2:] in text
+    assert rows[0]["统一社会信用代码"] in text  # a USCC is not personal, and all-digit ones are not masked
+
+
+def test_a_nested_parquet_column_is_refused_naming_file_and_column_without_its_values(tmp_path):
+    import pytest
+
+    from flows.errors import InputError, exit_code_of
+    from tests.support.inbox import resident_id
+
+    inbox = tmp_path / "inbox"
+    registration(inbox)
+    person = resident_id(904)
+    pl.DataFrame({"申请号": ["CN1"], "专利权人": [[person, "张三"]]}).write_parquet(inbox / "patent.parquet")
+    with pytest.raises(InputError) as refused:
+        ingest(cycle(tmp_path, inbox))
+    assert "patent.parquet" in str(refused.value) and "“专利权人”" in str(refused.value)
+    assert person not in str(refused.value)
+    assert exit_code_of(refused.value) == 2
