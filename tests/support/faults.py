@@ -110,7 +110,7 @@ from flows.stages import execute
 
 def typing_cycle(province, as_of, home, inbox, ruleset, quarantine_threshold, year=None):
     secret = secret_from_environment()
-    return execute(cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, quarantine_threshold)).as_json()
+    return execute(cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, quarantine_threshold)).to_json()
 
 flows.cycle.typing_cycle = typing_cycle
 sys.argv = ["getihu", "run", *sys.argv[1:]]
