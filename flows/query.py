@@ -114,17 +114,18 @@ def _shown(value: object) -> str:
 def match_list(lookup: Lookup) -> Group:
     """Several businesses matched: a short list to pick one from by its code (codes are never cut short)."""
     shown = lookup.matches.head(MAX_LISTED)
-    table = Table(title=f"“{lookup.text}”匹配 {lookup.matches.height} 户", title_justify="left")
+    # every cell and title is Text, never a markup string: a name like 烩面馆[/] is data, not rich markup
+    table = Table(title=Text(f"“{lookup.text}”匹配 {lookup.matches.height} 户"), title_justify="left")
     table.add_column("统一社会信用代码或注册号", no_wrap=True, min_width=18)
     table.add_column("名称", overflow="fold")
     table.add_column("行政区划", overflow="fold")
     table.add_column("最新分型", no_wrap=True)
     for row in shown.iter_rows(named=True):
         table.add_row(
-            row["uscc"] or row["reg_no"],
-            _shown(row["name"]),
-            _region_name(row["region_code"]),
-            row["business_type"],
+            Text(row["uscc"] or row["reg_no"]),
+            Text(_shown(row["name"])),
+            Text(_region_name(row["region_code"])),
+            Text(row["business_type"]),
         )
     more = lookup.matches.height - shown.height
     hint = f"另有 {more} 户未列出。" if more else ""
@@ -144,11 +145,11 @@ def business_record(lookup: Lookup) -> Group:
         history.add_column(column, overflow="fold")
     for row in lookup.history.iter_rows(named=True):
         history.add_row(
-            row["cycle_id"],
-            row["as_of"].isoformat(),
-            row["business_type"],
-            _shown(row["reasons"]),
-            ruleset_name(row["ruleset_id"], row["ruleset_version"]),
+            Text(row["cycle_id"]),
+            Text(row["as_of"].isoformat()),
+            Text(row["business_type"]),
+            Text(_shown(row["reasons"])),
+            Text(ruleset_name(row["ruleset_id"], row["ruleset_version"])),
         )
     features = Table(title="特征值（判定日期口径）", title_justify="left")
     features.add_column("特征")
@@ -157,5 +158,5 @@ def business_record(lookup: Lookup) -> Group:
         features.add_column(cycle_id, justify="right")
     for name in [c for c in lookup.features.columns if c != "cycle_id"]:
         label = FEATURE_LABELS.get(name, name)
-        features.add_row(label, *(_shown(v) for v in lookup.features[name].to_list()))
+        features.add_row(Text(label), *(Text(_shown(v)) for v in lookup.features[name].to_list()))
     return Group(header, history, features)
