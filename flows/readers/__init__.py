@@ -241,6 +241,18 @@ def _positional(batch: pl.DataFrame) -> pl.DataFrame:
     return batch.filter(~blank).select(pl.col("_line").cast(pl.Int64), *cells)
 
 
+def _refuse_nul(batch: pl.DataFrame, shown: Path) -> None:
+    """A NUL byte anywhere in a CSV file (only the first 64 KB are sniffed before reading) is binary data, never
+    text a department typed: the file is refused naming the line, instead of the byte reaching published files."""
+    cells = [c for c in batch.columns if c != "_line"]
+    has_nul = pl.any_horizontal(pl.col(c).str.contains("\x00", literal=True) for c in cells) if cells else pl.lit(False)
+    lines = batch.filter(has_nul.fill_null(False))["_line"]
+    if len(lines):
+        raise InputError(
+            shown, "is not a CSV text file: it contains NUL bytes (binary data, or UTF-16 text)", line=int(lines.min())
+        )
+
+
 def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]:
     frame = pl.scan_csv(
         path,
@@ -254,6 +266,7 @@ def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]
     )
     try:
         for batch in frame.collect_batches(chunk_size=BATCH_ROWS):
+            _refuse_nul(batch, shown)
             yield _positional(batch)
     except pl.exceptions.ComputeError as error:
         if "utf-8" in str(error):

@@ -127,3 +127,21 @@ def test_a_nested_parquet_column_is_refused_naming_file_and_column_without_its_v
     assert "patent.parquet" in str(refused.value) and "“专利权人”" in str(refused.value)
     assert person not in str(refused.value)
     assert exit_code_of(refused.value) == 2
+
+
+# --- item 16: a NUL byte after the first 64 KB -------------------------------------------------------------
+
+
+def test_a_nul_byte_after_the_first_64_kb_refuses_the_file_naming_its_line(tmp_path):
+    import pytest
+
+    from flows.errors import InputError
+
+    inbox = tmp_path / "inbox"
+    rows = [registration_row(i, 经营场所="金水路" + "号" * 40) for i in range(1, 801)]  # well over 64 KB
+    rows[700]["名称"] = "小店\x00701"
+    write_csv(inbox / "registration.csv", rows)
+    assert (inbox / "registration.csv").read_bytes().index(b"\x00") > 1 << 16
+    with pytest.raises(InputError) as refused:
+        ingest(cycle(tmp_path, inbox))
+    assert "registration.csv, line 702" in str(refused.value) and "NUL" in str(refused.value)
