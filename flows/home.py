@@ -120,6 +120,11 @@ def cycle_for(
         raise ConfigurationError(
             f"--quarantine-threshold {quarantine_threshold}: expected a share from 0 to 1 (default 0.05 = 5%)"
         )
+    if "?" in str(home.resolve()):  # DuckDB reads what follows a ? in a database path as options
+        raise ConfigurationError(
+            f"--home {home}: the path holds a “?”, which the warehouse database cannot be opened under; "
+            "expected a folder whose path has no “?” (rename it, or choose another --home)"
+        )
     today = now_in_china().date()
     return Cycle(
         province=province,

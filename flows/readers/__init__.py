@@ -263,6 +263,7 @@ def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]
         row_index_offset=2,
         encoding="utf8",
         raise_if_empty=False,
+        glob=False,  # a home or inbox path may hold [ or ?
     )
     try:
         for batch in frame.collect_batches(chunk_size=BATCH_ROWS):
@@ -471,7 +472,7 @@ def _parquet_problem(error: Exception) -> str:
 
 def _parquet_batches(path: Path) -> Iterator[pl.DataFrame]:
     """The rows of a Parquet file in batches of ``BATCH_ROWS``, ``_line`` first (the header counts as line 1)."""
-    rows = pl.scan_parquet(path).with_row_index("_line", offset=2)
+    rows = pl.scan_parquet(path, glob=False).with_row_index("_line", offset=2)
     try:
         yield from rows.collect_batches(chunk_size=BATCH_ROWS)
     except Exception as error:  # a file damaged past its footer fails only when its pages are read

@@ -10,7 +10,7 @@ from transforms.features import features_from_facts, source_facts
 
 
 def features(cycle: Cycle) -> StageResult:
-    links = pl.scan_parquet(cycle.work_dir / LINKAGE_FILE)
+    links = pl.scan_parquet(cycle.work_dir / LINKAGE_FILE, glob=False)
     facts = source_facts(accepted_tables(cycle), links, cycle.as_of)
     # the large sources stream through their aggregations; what is left is small enough to assemble in memory
     collected = pl.collect_all(facts.values())

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -130,13 +131,19 @@ def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> Hea
         raise InputError(file.path, str(error), line=1) from None
 
 
-def _targets(headers: list[str], header_map: HeaderMap) -> dict[str, str]:
-    """Positional column (``_c3``) -> raw-layer column: the canonical name, or the delivered header of an extra."""
+def _targets(headers: list[str], header_map: HeaderMap, source: Source) -> dict[str, str]:
+    """Positional column (``_c3``) -> raw-layer column: the canonical name, or the delivered header of an extra.
+
+    An extra whose header is a name the raw layer uses itself (``_line``, ``filename``, ``operator_key``, a
+    contract column's) or another extra's keeps its values under ``<header>_<position>``."""
+    reserved = {*LINEAGE_COLUMNS, "filename", *raw_columns(source), *header_map.canonical.values()}
     targets: dict[str, str] = {}
     for i, header in enumerate(headers):
-        target = header_map.canonical.get(header, header.strip() or f"column_{i + 1}")
-        if target in targets.values():  # an extra header delivered twice keeps both columns
-            target = f"{target}_{i + 1}"
+        target = header_map.canonical.get(header)
+        if target is None:
+            target = header.strip() or f"column_{i + 1}"
+            while target in reserved or target in targets.values() or re.fullmatch(r"_c[0-9]+", target):
+                target = f"{target}_{i + 1}"
         targets[f"_c{i}"] = target
     return targets
 
@@ -176,7 +183,7 @@ def _read(
             opened(file, config, Path(scratch)) as data,
         ):
             header_map = _header_map(file, data.headers, config)
-            targets = _targets(data.headers, header_map)
+            targets = _targets(data.headers, header_map, SOURCES[file.source])
             contract = set(header_map.canonical.values())
             load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256, reuse, file.source)
             extras = tuple(t for t in targets.values() if t not in contract)
@@ -251,7 +258,10 @@ def _view_sql(con: duckdb.DuckDBPyConnection, raw_db: Path, source: Source) -> s
         columns = [f"NULL::{'BIGINT' if c == '_line' else 'VARCHAR'} AS {quoted(c)}" for c in LINEAGE_COLUMNS]
         columns += [f"NULL::VARCHAR AS {quoted(c)}" for c in raw_columns(source)]
         return f"CREATE OR REPLACE VIEW {name} AS SELECT {', '.join(columns)} LIMIT 0"
-    globs = ", ".join(_literal(str(raw_parts(raw_db, i).resolve() / _PARTS_GLOB)) for i in load_ids)
+    # the files themselves, never a pattern: a home path may hold [ or ?, which DuckDB would read as a glob
+    globs = ", ".join(
+        _literal(str(p)) for i in load_ids for p in sorted(raw_parts(raw_db, i).resolve().glob(_PARTS_GLOB))
+    )
     lineage = "f.source AS _source, f.file AS _file, f.sha256 AS _sha256, r._line, f.load_id AS _load_id"
     return (
         f"CREATE OR REPLACE VIEW {name} AS SELECT {lineage}, r.* EXCLUDE (_line, filename) "

@@ -12,7 +12,7 @@ from transforms.link import linkage
 
 def link(cycle: Cycle) -> StageResult:
     set_aside = cycle.work_dir / QUARANTINED_BUSINESSES_FILE
-    quarantined = pl.scan_parquet(set_aside) if set_aside.exists() else None
+    quarantined = pl.scan_parquet(set_aside, glob=False) if set_aside.exists() else None
     table = linkage(accepted_tables(cycle), province_regions(cycle.province), quarantined).collect()
     path = write_parquet(table, cycle.work_dir / LINKAGE_FILE)
     return StageResult(stage="link", outputs=(path,), rows={"linkage": table.height})

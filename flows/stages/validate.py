@@ -92,7 +92,7 @@ def _parts(raw_db: Path, file: LoadedFile) -> list[Path]:
 
 def _raw_rows(part: Path, source: Source, file: LoadedFile) -> pl.DataFrame:
     """The raw rows of one part, in line order, with each money column's unit factor."""
-    rows = pl.read_parquet(part, columns=["_line", *raw_columns(source)])
+    rows = pl.read_parquet(part, columns=["_line", *raw_columns(source)], glob=False)
     money = [c for c in source.columns if c.kind is Kind.MONEY]
     rows = rows if rows["_line"].is_sorted() else rows.sort("_line")
     return rows.select(
@@ -129,12 +129,12 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
     rows whose hash repeats are read back and compared in full (``transforms.validate.deduplicated``)."""
     repeated = _repeated(hashes)
     if source.name == "registration":  # a 注册号-only row of a business delivered with its USCC too (issue 13)
-        reg_nos = pl.scan_parquet(path).select("reg_no").collect().to_series()
+        reg_nos = pl.scan_parquet(path, glob=False).select("reg_no").collect().to_series()
         repeated = pl.concat([repeated, (reg_nos.is_not_null() & reg_nos.is_duplicated()).arg_true()]).unique().sort()
     if not len(repeated):
         return _Duplicates()
     suspects = (
-        pl.scan_parquet(path)
+        pl.scan_parquet(path, glob=False)
         .with_row_index("_position")
         .filter(pl.col("_position").is_in(repeated.implode()))
         .collect()
@@ -161,7 +161,7 @@ def _raw_keys(raw_db: Path, source: Source, files: list[LoadedFile], rows: pl.Da
     for file in files:
         lines = rows.filter(pl.col("_file") == file.name)["_line"]
         if len(lines):
-            delivered = pl.scan_parquet(_parts(raw_db, file)).select("_line", *key_text_columns(source))
+            delivered = pl.scan_parquet(_parts(raw_db, file), glob=False).select("_line", *key_text_columns(source))
             found.append(
                 delivered.filter(pl.col("_line").is_in(lines.implode()))
                 .select(pl.lit(file.name).alias("_file"), pl.all())
@@ -178,7 +178,7 @@ def _without(path: Path, positions: pl.Series) -> None:
     """Rewrite the accepted table at ``path`` without the rows at ``positions``."""
     kept = path.with_name(path.name + ".kept")
     _sink_accepted(
-        pl.scan_parquet(path)
+        pl.scan_parquet(path, glob=False)
         .with_row_index("_position")
         .filter(~pl.col("_position").is_in(positions.implode()))
         .drop("_position"),
@@ -212,7 +212,7 @@ def _check_unique(path: Path, source: Source, cycle: Cycle) -> None:
     schema = accepted_schema(source.name, cycle.as_of)
     for name in [name for name, column in schema.columns.items() if column.unique]:
         # counting distinct values: the same answer as any(is_duplicated), twice as fast on a million keys
-        if pl.scan_parquet(path).select(pl.col(name).n_unique() < pl.len()).collect().item():
+        if pl.scan_parquet(path, glob=False).select(pl.col(name).n_unique() < pl.len()).collect().item():
             path.unlink()
             raise pa.errors.SchemaError(schema, None, f"{path.name}: column {name} has a value twice")
 
@@ -299,7 +299,11 @@ def _validate_source(
     _write_accepted(path, source, cycle, accepted_rows())
     duplicates = _duplicates(path, source, cycle.raw_db, files, pl.concat(hashes)) if hashes else _Duplicates()
     if duplicates.dropped.height:
-        dropped = pl.scan_parquet(path).with_row_index("_position").join(duplicates.dropped.lazy(), on="_position")
+        dropped = (
+            pl.scan_parquet(path, glob=False)
+            .with_row_index("_position")
+            .join(duplicates.dropped.lazy(), on="_position")
+        )
         accepted.subtract(dict(dropped.group_by("_file").len().collect().iter_rows()))
         _without(path, duplicates.dropped["_position"])
     _check_unique(path, source, cycle)

@@ -145,3 +145,43 @@ def test_a_nul_byte_after_the_first_64_kb_refuses_the_file_naming_its_line(tmp_p
     with pytest.raises(InputError) as refused:
         ingest(cycle(tmp_path, inbox))
     assert "registration.csv, line 702" in str(refused.value) and "NUL" in str(refused.value)
+
+
+# --- item 13: names the raw layer uses itself, and paths with glob characters ------------------------------
+
+
+def test_extra_headers_named_like_internal_columns_are_kept_under_other_names(tmp_path):
+    inbox = tmp_path / "inbox"
+    internal = ["_line", "filename", "operator_key", "holder_key", "_c0"]
+    rows = [registration_row(i) | {name: f"{name}-{i}" for name in internal} for i in (1, 2)]
+    write_csv(inbox / "registration.csv", rows)
+    write_csv(inbox / "trademark.csv", [valid_row("trademark", 1) | {"holder_key": "x"}])
+    c = cycle(tmp_path, inbox)
+    ingest(c)
+    validate(c)
+    held = raw(c, "SELECT * FROM raw_registration ORDER BY _line")
+    assert held["_line"].to_list() == [2, 3]
+    assert held["filename_15"].to_list() == ["filename-1", "filename-2"]
+    assert held["operator_key"].str.len_chars().to_list() == [32, 32]  # the key, not the extra's text
+    assert pl.read_parquet(c.accepted("registration")).height == 2
+
+
+def test_a_home_path_with_a_question_mark_is_refused_naming_it(tmp_path):
+    import pytest
+
+    from flows.errors import ConfigurationError, exit_code_of
+    from flows.home import cycle_for
+
+    with pytest.raises(ConfigurationError) as refused:
+        cycle_for("41", None, 2025, tmp_path / "home?", None, None, b"k")
+    assert "home?" in str(refused.value) and exit_code_of(refused.value) == 2
+
+
+def test_a_home_and_an_inbox_whose_paths_hold_glob_characters(tmp_path):
+    inbox = tmp_path / "inbox [2025]?*"
+    registration(inbox)
+    c = cycle(tmp_path / "home [a]*", inbox)
+    ingest(c)
+    validate(c)
+    assert raw(c, "SELECT count(*) AS n FROM raw_registration")["n"].to_list() == [3]
+    assert pl.read_parquet(c.accepted("registration"), glob=False).height == 3
