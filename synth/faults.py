@@ -221,7 +221,8 @@ def inject(
 ) -> Injected:  # fmt: skip
     """Break ``rate`` of the rows (never those of businesses below ``protected``), and each rule in ``forced`` once."""
     by_name = {c.name: (c, h) for c, h in zip(columns(source), headers(source), strict=False)}
-    pairs = options(source)
+    # a broken field_only value quarantines the field, not the row (issue 13): the truth of a row is whole or absent
+    pairs = [(name, rule) for name, rule in options(source) if not by_name[name][0].field_only]
     eligible = np.flatnonzero((frame["_bidx"].is_null() | (frame["_bidx"] >= protected)).to_numpy())
     picks: list[tuple[int, str, str]] = []  # (position, column name, rule)
     for rule in forced:  # the first row (in a random order) where the rule can apply
