@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from bench.sql_cycle import NEEDED
 from flows.readers import InboxFile, csv_encoding, inbox_files
-from reference import province_regions
+from reference import DATA_DIR, province_regions
 from schemas.sources import SOURCES, Kind
 
 IN_FORCE = "存续"
@@ -200,44 +200,67 @@ def run(inbox: Path, province: str, as_of: dt.date, out: Path) -> dict:
     if province != "41" or (as_of.month, as_of.day) == (2, 29):
         raise ValueError("the pandas baseline implements Henan (41) with an as-of date other than 29 February")
     d = pd.Timestamp(as_of)
-    prev = as_of.year - 1
+    prev = as_of.year - 1 if (as_of.month, as_of.day) >= (6, 30) else as_of.year - 2  # R (rules.md v2, Terms)
     s = {source: read_source(inbox, source) for source in NEEDED}
 
     reg = s["registration"]
     reg["status"] = reg["status"].replace(SOURCES["registration"].column("status").value_aliases)
     reg["business_key"] = reg["uscc"].fillna(reg["reg_no"])
+    once = reg.dropna(subset=["reg_no"]).drop_duplicates("reg_no", keep=False).set_index("reg_no")["business_key"]
+
+    def keyed(frame: pd.DataFrame) -> pd.Series:
+        """The business of each row: its USCC, else the registration of its 注册号."""
+        return frame["uscc"].fillna(frame["reg_no"].map(once))
+
+    registered = reg  # every registered business: linkage reaches them all (the pipeline links before features)
+    reg = reg[reg["established_on"] <= d].reset_index(drop=True)  # established after D: not typed
     est = reg["established_on"]
-    short = (est.dt.month * 100 + est.dt.day) > (as_of.month * 100 + as_of.day)
+    # anniversaries (《民法典》): 29 Feb falls on 28 Feb in a common year
+    leap = as_of.year % 4 == 0 and (as_of.year % 100 != 0 or as_of.year % 400 == 0)
+    month_day = est.dt.month * 100 + est.dt.day
+    anniversary = month_day if leap else month_day.where(month_day != 229, 228)
+    short = anniversary > (as_of.month * 100 + as_of.day)
     f = reg[["business_key", "uscc"]].copy()
     f["years"] = as_of.year - est.dt.year - short.astype(int)
     f["active"] = reg["status"] == IN_FORCE
     f["seasonal"] = reg["seasonal"].map({"是": True, "Y": True, "1": True}).fillna(False).astype(bool)
 
-    report = s["annual_report"]
-    report = report[(report["report_year"] == prev) & (report["filed_on"] <= d)].set_index("uscc")
-    f["report_filed"] = f["uscc"].isin(report.index) | (est.dt.year == as_of.year)
-    f["employees"] = f["uscc"].map((report["staff_count"] - 1).clip(lower=0))
-    f["sales"] = f["uscc"].map(report["sales_yuan"])
+    report = s["annual_report"].drop_duplicates()
+    report["business"] = keyed(report)
+    report = report[(report["report_year"] == prev) & (report["filed_on"] <= d) & report["business"].notna()]
+    report = report[report["filed_on"] == report.groupby("business")["filed_on"].transform("max")]
+    figures = report.drop_duplicates(["business", "staff_count", "sales_yuan"])
+    conflict = figures.groupby("business").size() > 1  # two versions the same day: filed, figures unknown
+    report = figures.drop_duplicates("business").set_index("business")
+    known = ~report.index.to_series().map(conflict).fillna(False).astype(bool)
+    unmatchable = reg["uscc"].isna() & s["annual_report"]["reg_no"].isna().all() & (est.dt.year <= prev)
+    f["unmatchable"] = unmatchable
+    f["report_filed"] = ~unmatchable & (f["business_key"].isin(report.index) | (est.dt.year > prev))
+    f["employees"] = f["business_key"].map((report["staff_count"] - 1).clip(lower=0).where(known))
+    f["sales"] = f["business_key"].map(report["sales_yuan"].where(known))
 
     for source, flag in (("abnormal_list", "abnormal"), ("serious_list", "serious")):
         listed = s[source]
-        f[flag] = f["uscc"].isin(listed.loc[in_force(listed, "listed_on", "removed_on", d), "uscc"])
+        f[flag] = f["business_key"].isin(keyed(listed)[in_force(listed, "listed_on", "removed_on", d)])
     susp = s["suspension"]
     covers = in_force(susp, "suspended_from", "resumed_on", d) & (
         susp["suspended_until"].isna() | (susp["suspended_until"] >= d)
     )
-    three_years = pd.Timestamp(as_of.replace(year=as_of.year - 3))
-    f["suspended"] = f["uscc"].isin(susp.loc[covers & (susp["suspended_from"] >= three_years), "uscc"])
+    third_anniversary = susp["suspended_from"] + pd.DateOffset(years=3)  # 29 Feb → 28 Feb
+    f["suspended"] = f["business_key"].isin(keyed(susp)[covers & (d <= third_anniversary)])
 
+    kinds = pd.read_csv(DATA_DIR / "tax_kinds.csv", dtype=str)
+    taxes = set(kinds.loc[kinds["is_tax"] == "true", "spelling"])
     pay = s["tax_payment"]
-    paid = pay[pay["paid_on"].dt.year == prev].groupby("taxpayer_id")["amount_yuan"].sum()
-    paid = paid.groupby(tax_business(paid.index.to_series(), reg).values).sum().round(2)
+    paid = pay[(pay["paid_on"].dt.year == prev) & pay["tax_kind"].isin(taxes)]
+    paid = paid.groupby("taxpayer_id")["amount_yuan"].sum()
+    paid = paid.groupby(tax_business(paid.index.to_series(), registered).values).sum().round(2)
     f["tax_paid"] = f["business_key"].map(paid).fillna(0.0)
     taxpayer, tax_abn = s["taxpayer"], s["tax_abnormal"]
     general = taxpayer.loc[in_force(taxpayer, "general_from", "general_until", d), "taxpayer_id"]
-    f["general"] = f["business_key"].isin(tax_business(general, reg))
+    f["general"] = f["business_key"].isin(tax_business(general, registered))
     abnormal = tax_abn.loc[in_force(tax_abn, "declared_on", "lifted_on", d), "taxpayer_id"]
-    f["tax_abnormal"] = f["business_key"].isin(tax_business(abnormal, reg))
+    f["tax_abnormal"] = f["business_key"].isin(tax_business(abnormal, registered))
 
     ss = s["social_security"]
     insured = ss[(ss["payment_mode"] == "单位缴纳") & (ss["contribution_month"].dt.year == prev)]
@@ -251,17 +274,18 @@ def run(inbox: Path, province: str, as_of: dt.date, out: Path) -> dict:
         & (marks["protected_until"].isna() | (marks["protected_until"] >= d))
     ]
     valid_patents = patents[(patents["legal_status"] == "有效") & (patents["granted_on"] <= d)]
-    held = holdings(valid_marks, valid_patents, reg, province)
+    held = holdings(valid_marks, valid_patents, registered, province)
     f["trademarks"] = f["business_key"].map(held[held["source"] == "trademark"].groupby("business_key").size())
     f["patents"] = f["business_key"].map(held[held["source"] == "patent"].groupby("business_key").size())
 
     failed = {
         "ABNORMAL": f["abnormal"],
-        "ANNUAL_REPORT": ~f["report_filed"],
+        "ANNUAL_REPORT": ~f["report_filed"] & ~f["unmatchable"],
         "SERIOUS": f["serious"],
         "STATUS": ~f["active"],
         "SUSPENDED": f["suspended"] & ~f["seasonal"],
         "TAX_ABNORMAL": f["tax_abnormal"],
+        "UNMATCHABLE": f["unmatchable"],
     }
     development = {
         "发展A": f["tax_paid"] > 10_000,

@@ -36,13 +36,13 @@ LARGE = ("tax_payment", "social_security")
 NEEDED: dict[str, tuple[str, ...]] = {
     "registration": ("uscc", "reg_no", "name", "operator_name", "operator_id", "industry_code", "region_code",
                      "established_on", "status", "seasonal"),
-    "annual_report": ("uscc", "report_year", "filed_on", "staff_count", "sales_yuan"),
-    "abnormal_list": ("uscc", "listed_on", "removed_on"),
-    "serious_list": ("uscc", "listed_on", "removed_on"),
-    "suspension": ("uscc", "suspended_from", "suspended_until", "resumed_on"),
+    "annual_report": ("uscc", "reg_no", "report_year", "filed_on", "staff_count", "sales_yuan"),
+    "abnormal_list": ("uscc", "reg_no", "listed_on", "removed_on"),
+    "serious_list": ("uscc", "reg_no", "listed_on", "removed_on"),
+    "suspension": ("uscc", "reg_no", "suspended_from", "suspended_until", "resumed_on"),
     "taxpayer": ("taxpayer_id", "general_from", "general_until"),
     "tax_abnormal": ("taxpayer_id", "declared_on", "lifted_on"),
-    "tax_payment": ("taxpayer_id", "paid_on", "amount_yuan"),
+    "tax_payment": ("taxpayer_id", "tax_kind", "paid_on", "amount_yuan"),
     "social_security": ("employer_uscc", "person_id", "contribution_month", "payment_mode"),
     "trademark": ("trademark_no", "holder_name", "holder_id", "holder_address", "registered_on", "protected_until",
                   "trademark_status"),
@@ -150,8 +150,14 @@ def load_sources(con: duckdb.DuckDBPyConnection, inbox: Path, scratch: Path) -> 
         select = source_select(con, source, [f for f in files if f.source == source], scratch)
         if source == "registration":
             select = f"SELECT coalesce(uscc, reg_no) AS business_key, * FROM ({select})"
+        elif source == "annual_report":  # identical rows collapse; same-day versions that differ are found by the
+            select = f"SELECT DISTINCT * FROM ({select})"  # features query (rules.md v2, amended records)
         kind = "VIEW" if source in LARGE else "TABLE"
         con.execute(f"CREATE {kind} accepted_{source} AS {select}")
+    con.execute(
+        "CREATE TABLE accepted_annual_report_conflicts (uscc VARCHAR, reg_no VARCHAR, report_year INTEGER, "
+        "filed_on DATE)"
+    )
 
 
 def linkage_sql(province: str) -> str:

@@ -32,20 +32,24 @@ from flows.home import Cycle, default_as_of
 from flows.stages.business_types import type_businesses
 from flows.stages.features import features as features_stage
 from flows.stages.link import link as link_stage
+from flows.stages.validate import conflicts_path
 from flows.storage import work_files
+from reference import DATA_DIR
 from schemas.accepted import empty_accepted
+
+TAX_KINDS = DATA_DIR / "tax_kinds.csv"  # the 税种 and whether each is a tax (rules.md, Interpretation 3)
 
 # Columns the features + typing work reads, per accepted table (what the floor reads).
 READ = {
     "registration": ["business_key", "uscc", "reg_no", "name", "region_code", "industry_code", "operator_key",
                      "established_on", "status", "seasonal"],
-    "annual_report": ["uscc", "report_year", "filed_on", "staff_count", "sales_yuan"],
-    "abnormal_list": ["uscc", "listed_on", "removed_on"],
-    "serious_list": ["uscc", "listed_on", "removed_on"],
-    "suspension": ["uscc", "suspended_from", "suspended_until", "resumed_on"],
+    "annual_report": ["uscc", "reg_no", "report_year", "filed_on", "staff_count", "sales_yuan"],
+    "abnormal_list": ["uscc", "reg_no", "listed_on", "removed_on"],
+    "serious_list": ["uscc", "reg_no", "listed_on", "removed_on"],
+    "suspension": ["uscc", "reg_no", "suspended_from", "suspended_until", "resumed_on"],
     "taxpayer": ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix", "general_from", "general_until"],
     "tax_abnormal": ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix", "declared_on", "lifted_on"],
-    "tax_payment": ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix", "paid_on", "amount_yuan"],
+    "tax_payment": ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix", "tax_kind", "paid_on", "amount_yuan"],
     "social_security": ["employer_uscc", "person_key", "contribution_month", "payment_mode"],
     "trademark": ["trademark_no", "registered_on", "protected_until", "trademark_status"],
     "patent": ["application_no", "granted_on", "legal_status"],
@@ -90,18 +94,16 @@ def features_and_typing_sql(linkage: str, province: str, as_of: dt.date) -> str:
     Reads the views ``accepted_<source>`` (canonical columns of the accepted tables) and ``linkage``, a relation
     with ``source, record, business_key, status`` (the linkage file, or the hand-written linkage of bench.sql_cycle).
     """
-    year, prev = as_of.year, as_of.year - 1
+    year = as_of.year
+    prev = year - 1 if as_of >= dt.date(year, 6, 30) else year - 2  # R: the latest report due on or before D
     d = f"DATE '{as_of.isoformat()}'"
     first, last = f"DATE '{prev}-01-01'", f"DATE '{prev}-12-31'"
-    month_day = "month(established_on) * 100 + day(established_on)"
-    # established_on <= D minus n years; a 29 Feb D counts back to 28 Feb in a common year
-    landing = as_of.month * 100 + as_of.day
-    if landing == 229:
-        landing = (
-            "CASE WHEN (year(established_on) % 4 = 0 AND year(established_on) % 100 <> 0) OR "
-            "year(established_on) % 400 = 0 THEN 229 ELSE 228 END"
-        )
-    three_years_before = as_of.replace(year=year - 3, day=28 if (as_of.month, as_of.day) == (2, 29) else as_of.day)
+    month_day = "month(r.established_on) * 100 + day(r.established_on)"
+    # the anniversary in D's year: same month and day; 29 Feb falls on 28 Feb in a common year (《民法典》)
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    anniversary = month_day if leap else f"CASE WHEN {month_day} = 229 THEN 228 ELSE {month_day} END"
+    # every spelling of a tax (a canonical 税种 is spelled as itself): accepted tables hold the canonical one
+    taxes = f"SELECT spelling FROM read_csv('{TAX_KINDS}', all_varchar = true) WHERE is_tax = 'true'"
 
     def src(name: str) -> str:
         return f"accepted_{name}"  # views made by accepted_views
@@ -117,30 +119,60 @@ def features_and_typing_sql(linkage: str, province: str, as_of: dt.date) -> str:
     any_growth = " OR ".join(f"coalesce({c}, false)" for _, c in rules["growth"])
     return f"""
 WITH
-reg AS (SELECT * FROM {src("registration")}),
+reg AS (SELECT * FROM {src("registration")} WHERE established_on <= {d}),
+regno AS (
+  SELECT reg_no, min(business_key) AS business_key FROM {src("registration")}
+  WHERE reg_no IS NOT NULL GROUP BY reg_no HAVING count(*) = 1),
+ar AS (
+  SELECT coalesce(a.uscc, g.business_key) AS bkey, a.* FROM {src("annual_report")} a
+  LEFT JOIN regno g ON a.uscc IS NULL AND g.reg_no = a.reg_no),
+ab AS (
+  SELECT coalesce(a.uscc, g.business_key) AS bkey, a.* FROM {src("abnormal_list")} a
+  LEFT JOIN regno g ON a.uscc IS NULL AND g.reg_no = a.reg_no),
+se AS (
+  SELECT coalesce(a.uscc, g.business_key) AS bkey, a.* FROM {src("serious_list")} a
+  LEFT JOIN regno g ON a.uscc IS NULL AND g.reg_no = a.reg_no),
+su AS (
+  SELECT coalesce(a.uscc, g.business_key) AS bkey, a.* FROM {src("suspension")} a
+  LEFT JOIN regno g ON a.uscc IS NULL AND g.reg_no = a.reg_no),
+versions AS (
+  SELECT bkey, filed_on, staff_count, sales_yuan, false AS conflict FROM ar
+  WHERE report_year = {prev} AND filed_on <= {d}
+  UNION ALL
+  SELECT coalesce(c.uscc, g.business_key), c.filed_on, NULL, NULL, true FROM accepted_annual_report_conflicts c
+  LEFT JOIN regno g ON c.uscc IS NULL AND g.reg_no = c.reg_no WHERE c.report_year = {prev} AND c.filed_on <= {d}),
+latest AS (
+  SELECT bkey, bool_or(conflict)
+      OR count(DISTINCT {{'s': staff_count, 'y': sales_yuan}}) FILTER (WHERE NOT conflict) > 1 AS conflict,
+    any_value(staff_count) FILTER (WHERE NOT conflict) AS staff_count,
+    any_value(sales_yuan) FILTER (WHERE NOT conflict) AS sales_yuan
+  FROM (SELECT * FROM versions WHERE bkey IS NOT NULL QUALIFY filed_on = max(filed_on) OVER (PARTITION BY bkey))
+  GROUP BY bkey),
 links AS (
   SELECT source, record, business_key FROM {linkage} WHERE status = 'linked'),
 tax_links AS (
   SELECT record, business_key FROM links WHERE source = 'taxpayer'),
 report AS (
-  SELECT uscc, CASE WHEN staff_count > 0 THEN staff_count - 1 ELSE staff_count END::INTEGER AS employees_prev_year,
-    sales_yuan AS sales_prev_year
-  FROM {src("annual_report")} WHERE report_year = {prev} AND filed_on <= {d}),
+  SELECT bkey AS uscc,
+    CASE WHEN NOT conflict THEN CASE WHEN staff_count > 0 THEN staff_count - 1 ELSE staff_count END END::INTEGER
+      AS employees_prev_year,
+    CASE WHEN NOT conflict THEN sales_yuan END AS sales_prev_year
+  FROM (SELECT bkey, conflict, staff_count, sales_yuan FROM latest)),
 abnormal AS (
-  SELECT DISTINCT uscc FROM {src("abnormal_list")}
+  SELECT DISTINCT bkey AS uscc FROM ab
   WHERE listed_on <= {d} AND (removed_on IS NULL OR removed_on > {d})),
 serious AS (
-  SELECT DISTINCT uscc FROM {src("serious_list")}
+  SELECT DISTINCT bkey AS uscc FROM se
   WHERE listed_on <= {d} AND (removed_on IS NULL OR removed_on > {d})),
 suspended AS (
-  SELECT DISTINCT uscc FROM {src("suspension")}
+  SELECT DISTINCT bkey AS uscc FROM su
   WHERE suspended_from <= {d} AND (resumed_on IS NULL OR resumed_on > {d})
     AND (suspended_until IS NULL OR suspended_until >= {d})
-    AND suspended_from >= DATE '{three_years_before.isoformat()}'),
+    AND {d} <= suspended_from + INTERVAL 3 YEAR),
 paid AS (
   SELECT {identity} AS record, amount FROM (
     SELECT taxpayer_uscc, taxpayer_key, taxpayer_suffix, sum(amount_yuan) AS amount FROM {src("tax_payment")}
-    WHERE paid_on BETWEEN {first} AND {last} GROUP BY ALL)),
+    WHERE paid_on BETWEEN {first} AND {last} AND tax_kind IN ({taxes}) GROUP BY ALL)),
 general AS (
   SELECT DISTINCT {identity} AS record FROM {src("taxpayer")}
   WHERE general_from <= {d} AND (general_until IS NULL OR general_until > {d})),
@@ -178,9 +210,11 @@ holdings AS (
 features AS (
   SELECT r.business_key, r.uscc, r.reg_no, r.name, r.region_code, r.industry_code,
     ({year} - year(r.established_on)
-      - CASE WHEN {month_day} > {landing} THEN 1 ELSE 0 END)::INTEGER AS years_established,
+      - CASE WHEN {anniversary} > {as_of.month * 100 + as_of.day} THEN 1 ELSE 0 END)::INTEGER AS years_established,
     r.status = '存续' AS status_active,
-    year(r.established_on) = {year} OR report.uscc IS NOT NULL AS annual_report_filed,
+    NOT unmatchable.unmatchable AND (year(r.established_on) > {prev} OR report.uscc IS NOT NULL)
+      AS annual_report_filed,
+    unmatchable.unmatchable,
     abnormal.uscc IS NOT NULL AS on_abnormal_list,
     serious.uscc IS NOT NULL AS on_serious_list,
     coalesce(tax.tax_abnormal, false) AS tax_abnormal,
@@ -194,10 +228,13 @@ features AS (
     coalesce(holdings.valid_trademarks, 0) AS valid_trademarks,
     coalesce(holdings.valid_patents, 0) AS valid_patents
   FROM reg r
-  LEFT JOIN report ON report.uscc = r.uscc
-  LEFT JOIN abnormal ON abnormal.uscc = r.uscc
-  LEFT JOIN serious ON serious.uscc = r.uscc
-  LEFT JOIN suspended ON suspended.uscc = r.uscc
+  JOIN (SELECT business_key, uscc IS NULL AND year(established_on) <= {prev}
+          AND NOT EXISTS (SELECT 1 FROM {src("annual_report")} WHERE reg_no IS NOT NULL) AS unmatchable
+        FROM reg) unmatchable USING (business_key)
+  LEFT JOIN report ON report.uscc = r.business_key
+  LEFT JOIN abnormal ON abnormal.uscc = r.business_key
+  LEFT JOIN serious ON serious.uscc = r.business_key
+  LEFT JOIN suspended ON suspended.uscc = r.business_key
   LEFT JOIN insured ON insured.uscc = r.uscc
   LEFT JOIN tax ON tax.business_key = r.business_key
   LEFT JOIN holdings ON holdings.business_key = r.business_key),
@@ -205,11 +242,12 @@ typed AS (
   SELECT *,
     list_filter([
       CASE WHEN NOT on_abnormal_list THEN NULL ELSE 'ABNORMAL' END,
-      CASE WHEN annual_report_filed THEN NULL ELSE 'ANNUAL_REPORT' END,
+      CASE WHEN annual_report_filed OR unmatchable THEN NULL ELSE 'ANNUAL_REPORT' END,
       CASE WHEN NOT on_serious_list THEN NULL ELSE 'SERIOUS' END,
       CASE WHEN status_active THEN NULL ELSE 'STATUS' END,
       CASE WHEN suspended AND NOT seasonal THEN 'SUSPENDED' END,
-      CASE WHEN NOT tax_abnormal THEN NULL ELSE 'TAX_ABNORMAL' END], lambda x: x IS NOT NULL) AS criteria_failed,
+      CASE WHEN NOT tax_abnormal THEN NULL ELSE 'TAX_ABNORMAL' END,
+      CASE WHEN unmatchable THEN 'UNMATCHABLE' END], lambda x: x IS NOT NULL) AS criteria_failed,
     list_filter([{codes}], lambda x: x IS NOT NULL) AS conditions_met,
     years_established >= 2 AS old_enough,
     years_established >= 2 AND ({any_dev}) AS development,
@@ -246,15 +284,28 @@ def run_getihu(cycle: Cycle) -> dict:
 
 
 def accepted_views(connection: duckdb.DuckDBPyConnection, cycle: Cycle) -> None:
-    """``accepted_<source>`` for every source: its parquet file, or an empty table when it was not delivered."""
+    """``accepted_<source>`` for every source: its parquet file, or an empty table when it was not delivered; a
+    table without ``reg_no`` (注册号, extracts.md v2) gets a null one. ``accepted_annual_report_conflicts``: the
+    annual-report keys delivered twice the same day with different content (empty when validate wrote none)."""
     for source in READ:
         if cycle.accepted(source).exists():
-            connection.execute(
-                f"CREATE VIEW accepted_{source} AS SELECT * FROM read_parquet('{cycle.accepted(source)}')"
-            )
+            scan = f"read_parquet('{cycle.accepted(source)}')"
+            columns = {r[0] for r in connection.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
+            extra = ", NULL::VARCHAR AS reg_no" if "reg_no" in READ[source] and "reg_no" not in columns else ""
+            connection.execute(f"CREATE VIEW accepted_{source} AS SELECT *{extra} FROM {scan}")
         else:
-            empty = empty_accepted(source).to_arrow()  # noqa: F841 (DuckDB reads the local by name)
-            connection.execute(f"CREATE TABLE accepted_{source} AS SELECT * FROM empty")
+            empty = empty_accepted(source).to_arrow()  # DuckDB reads the local by name
+            missing = "reg_no" in READ[source] and "reg_no" not in empty.schema.names
+            extra = ", NULL::VARCHAR AS reg_no" if missing else ""
+            connection.execute(f"CREATE TABLE accepted_{source} AS SELECT *{extra} FROM empty")
+    conflicts = conflicts_path(cycle, "annual_report")
+    if conflicts.exists():
+        connection.execute(f"CREATE VIEW accepted_annual_report_conflicts AS SELECT * FROM read_parquet('{conflicts}')")
+    else:
+        connection.execute(
+            "CREATE TABLE accepted_annual_report_conflicts "
+            "(uscc VARCHAR, reg_no VARCHAR, report_year INTEGER, filed_on DATE)"
+        )
 
 
 def run_duckdb(cycle: Cycle, out: Path) -> dict:

@@ -18,9 +18,17 @@ app = typer.Typer(
 )
 
 
+app.add_typer(__import__("flows.classification.cli", fromlist=["classify_app"]).classify_app)  # 名特优新
+
+
 @app.callback()
 def _commands() -> None:
     """Sub-commands stay sub-commands even while only one exists (typer would otherwise flatten the CLI)."""
+
+
+from flows.national.cli import national_app  # noqa: E402
+
+app.add_typer(national_app, name="national")
 
 
 @app.command()
@@ -39,6 +47,10 @@ def generate(
     as_of: Annotated[
         dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="as-of date (default 31 July of Y)")
     ] = None,
+    department_names: Annotated[
+        bool,
+        typer.Option(help="name patent and serious_list files as departments do (专利.csv), mapped in inbox.toml"),
+    ] = False,
 ) -> None:
     """Write a synthetic province's inbox for one cycle, as the departments deliver it (extracts.md)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -47,7 +59,9 @@ def generate(
     from synth.world import Plan
 
     try:
-        plan = Plan(province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None)
+        plan = Plan(
+            province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None, department_names
+        )
         with Progress(
             TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
         ) as progress:
@@ -82,6 +96,7 @@ def query(
         typer.echo(f"getihu query: no business has the USCC or 注册号 {text!r} or a name containing it.", err=True)
         raise typer.Exit(1)
     Console().print(business_record(lookup) if lookup.history is not None else match_list(lookup))
+    __import__("flows.classification.query", fromlist=["_"]).print_recognitions(warehouse_path(home), lookup)
 
 
 @app.command()
@@ -97,8 +112,19 @@ def run(
         Path | None, typer.Option(help="a typing standard file instead of the province's filed one")
     ] = None,
     quarantine_threshold: Annotated[
-        float, typer.Option(help="share of a source's rows that may be quarantined before the run stops")
-    ] = 0.05,
+        float | None,
+        typer.Option(
+            help="share of a source's rows that may be quarantined before the run stops, 0 to 1 (default 0.05, or "
+            "inbox.toml's quarantine_threshold of the source); for every source"
+        ),
+    ] = None,
+    quarantine_minimum: Annotated[
+        int | None,
+        typer.Option(
+            help="a source stops the run only with more quarantined rows than this (default 20, or inbox.toml's "
+            "quarantine_minimum of the source); for every source"
+        ),
+    ] = None,
 ) -> None:
     """The whole cycle as a Prefect flow: ingest, validate, link, features, type, publish."""
     import os
@@ -115,7 +141,15 @@ def run(
     try:
         secret = secret_from_environment()
         cycle = cycle_for(
-            province, as_of.date() if as_of else None, year, home, inbox, ruleset, secret, quarantine_threshold
+            province,
+            as_of.date() if as_of else None,
+            year,
+            home,
+            inbox,
+            ruleset,
+            secret,
+            quarantine_threshold,
+            quarantine_minimum,
         )
         ruleset_for(cycle.province, cycle.ruleset)  # a missing or broken standard stops the run before it starts
         if not cycle.inbox_dir.is_dir():
@@ -136,6 +170,7 @@ def run(
                 inbox=str(inbox) if inbox else None,
                 ruleset=str(ruleset) if ruleset else None,
                 quarantine_threshold=cycle.quarantine_threshold,
+                quarantine_minimum=cycle.quarantine_minimum,
             )
     except (GetihuError, RulesetError) as e:
         typer.echo(f"getihu run: {e}", err=True)

@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.schedules import Cron
 
-from flows.home import DEFAULT_QUARANTINE_THRESHOLD, Cycle, StageResult, cycle_for
+from flows.home import Cycle, StageResult, cycle_for
 from flows.secret import secret_from_environment
 from flows.stages import STAGES, Stage, execute
 
@@ -46,7 +46,8 @@ def typing_cycle(
     home: str = "data",
     inbox: str | None = None,
     ruleset: str | None = None,
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+    quarantine_threshold: float | None = None,
+    quarantine_minimum: int | None = None,
 ) -> dict:
     """One province's typing cycle: ingest, validate, link, features, type, publish.
 
@@ -55,7 +56,15 @@ def typing_cycle(
     a parameter (parameters are stored by the Prefect server).
     """
     cycle = cycle_for(
-        province, as_of, year, Path(home), inbox, ruleset, secret_from_environment(), quarantine_threshold
+        province,
+        as_of,
+        year,
+        Path(home),
+        inbox,
+        ruleset,
+        secret_from_environment(),
+        quarantine_threshold,
+        quarantine_minimum,
     )
     record = execute(cycle, run_as_task)
     return record.to_json()

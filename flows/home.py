@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.errors import ConfigurationError
+from schemas.terms import cycle_kind, report_year, yearly_as_of
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving: a fixed offset is exact
 
@@ -15,13 +16,15 @@ CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
-#: Share of a source's rows that may be quarantined before the run stops (extracts.md, "Bad input").
+#: A source stops the run when its quarantined share exceeds the threshold AND it has more quarantined rows than
+#: the minimum (extracts.md v2, "Bad input"); both per source in inbox.toml, both on the command line.
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
+DEFAULT_QUARANTINE_MINIMUM = 20
 
 
 def default_as_of(year: int) -> dt.date:
     """The yearly cycle's judgment date: 31 July, after the annual-report period (rules.md, Terms)."""
-    return dt.date(year, 7, 31)
+    return yearly_as_of(year)
 
 
 def now_in_china() -> dt.datetime:
@@ -35,7 +38,7 @@ def cycle_as_of(as_of: dt.date | None, year: int | None, today: dt.date) -> dt.d
     if year is not None and year != as_of.year:
         raise ConfigurationError(
             f"--year {year} and --as-of {as_of:%Y-%m-%d} disagree: a cycle's year is the year of its as-of date "
-            f"(its previous year, 上一年度, is {as_of.year - 1}). Give one of them, or both agreeing."
+            f"(its report year, 报告年度, is {report_year(as_of)}). Give one of them, or both agreeing."
         )
     return as_of
 
@@ -55,11 +58,24 @@ class Cycle:
     secret: bytes = field(repr=False)
     inbox: Path | None = None  # default: <home>/inbox/<P>/<Y>/
     ruleset: Path | None = None  # default: data/rulesets/<P>.toml
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD
+    #: --quarantine-threshold / --quarantine-minimum: when given, for every source (over inbox.toml's per-source
+    #: values); None: inbox.toml's value for the source, else the default.
+    quarantine_threshold: float | None = None
+    quarantine_minimum: int | None = None
 
     @property
     def year(self) -> int:
         return self.as_of.year
+
+    @property
+    def report_year(self) -> int:
+        """``R``, the year every "上一年度" means (rules.md, Terms): Y-1 from 30 June, Y-2 before."""
+        return report_year(self.as_of)
+
+    @property
+    def cycle_kind(self) -> str:
+        """``yearly`` on 31 July, ``extra`` on any other as-of date (outputs.md, manifest)."""
+        return cycle_kind(self.as_of)
 
     @property
     def cycle_id(self) -> str:
@@ -111,12 +127,13 @@ def cycle_for(
     inbox: str | Path | None,
     ruleset: str | Path | None,
     secret: bytes,
-    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+    quarantine_threshold: float | None = None,
+    quarantine_minimum: int | None = None,
 ) -> Cycle:
     """The cycle ``getihu run`` and the flow's parameters describe."""
     if not (len(province) == 2 and province.isascii() and province.isdigit()):  # isdigit alone takes "４１"
         raise ConfigurationError(f"--province {province!r}: expected the two-digit province code, e.g. 41 or 23")
-    if not 0.0 <= quarantine_threshold <= 1.0:
+    if quarantine_threshold is not None and not 0.0 <= quarantine_threshold <= 1.0:
         raise ConfigurationError(
             f"--quarantine-threshold {quarantine_threshold}: expected a share from 0 to 1 (default 0.05 = 5%)"
         )
@@ -124,6 +141,10 @@ def cycle_for(
         raise ConfigurationError(
             f"--home {home}: the path holds a “?”, which the warehouse database cannot be opened under; "
             "expected a folder whose path has no “?” (rename it, or choose another --home)"
+        )
+    if quarantine_minimum is not None and quarantine_minimum < 0:
+        raise ConfigurationError(
+            f"--quarantine-minimum {quarantine_minimum}: expected a whole number of rows, 0 or more (default 20)"
         )
     today = now_in_china().date()
     return Cycle(
@@ -134,4 +155,5 @@ def cycle_for(
         inbox=Path(inbox) if inbox is not None else None,
         ruleset=Path(ruleset) if ruleset is not None else None,
         quarantine_threshold=quarantine_threshold,
+        quarantine_minimum=quarantine_minimum,
     )

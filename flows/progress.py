@@ -11,11 +11,21 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 T = TypeVar("T")
 
 _shown: Progress | None = None
+
+
+class _Mark(SpinnerColumn):
+    """A spinner while a stage runs, a tick when it is done, a red cross when it stopped."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("stopped"):
+            return Text("✗", style="red")
+        return super().render(task)
 
 
 @contextmanager
@@ -23,7 +33,7 @@ def shown_on(console: Console) -> Iterator[None]:
     """Show the progress of the stages run inside the ``with`` block on ``console``."""
     global _shown
     progress = Progress(
-        SpinnerColumn(finished_text="[green]✓[/]"),
+        _Mark(finished_text="[green]✓[/]"),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -47,8 +57,8 @@ def stage_status(name: str) -> Iterator[None]:
     line = _shown.add_task(name, total=None)
     try:
         yield
-    except BaseException:
-        _shown.update(line, description=f"[red]{name} failed[/]")
+    except BaseException:  # the line ends, finished, with a cross: never left at "0/?"
+        _shown.update(line, description=f"[red]{name} 已停止[/]", total=1, completed=1, stopped=True)
         _shown.stop_task(line)
         raise
     _shown.update(line, total=1, completed=1)

@@ -37,6 +37,18 @@ def quiet_prefect(home: Path) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+def set_apart_lines(features: dict[str, int]) -> list[str]:
+    """The businesses counted apart (the features stage's rows in ``run.json``), when there are any."""
+    lines = []
+    if features.get("not_yet_established"):
+        lines.append(f"判定日期后成立、本期不分型：{features['not_yet_established']:,} 户（不计入合计）")
+    if features.get("unmatchable"):
+        lines.append(
+            f"无统一社会信用代码且年报无注册号、无法匹配：{features['unmatchable']:,} 户（计入不符合分型条件）"
+        )
+    return lines
+
+
 def run_summary(cycle, record: dict):
     """What ``getihu run`` ends with: a heading, counts by type, and lines with the time taken and the paths."""
     import json
@@ -46,7 +58,9 @@ def run_summary(cycle, record: dict):
     manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
     ruleset = manifest["ruleset"]
     standard = ruleset_name(ruleset["id"], ruleset["version"])
-    heading = f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 分型标准 {standard}"
+    heading = (
+        f"{cycle.cycle_id} · 判定日期 {cycle.as_of:%Y-%m-%d} · 报告年度 {manifest['report_year']} · 分型标准 {standard}"
+    )
     table = Table()
     table.add_column("分型结果")
     table.add_column("户数", justify="right")
@@ -54,10 +68,39 @@ def run_summary(cycle, record: dict):
         table.add_row(business_type, f"{count:,}")
     table.add_row("合计", f"{sum(manifest['counts'].values()):,}", style="bold")
     seconds = sum(stage["seconds"] for stage in record["stages"])
+    features = next((stage["rows"] for stage in record["stages"] if stage["stage"] == "features"), {})
     lines = [
+        *set_apart_lines(features),
         f"stages took {seconds:,.1f} s",
+        *inputs_lines(cycle.work_dir),
         f"submission  {cycle.out_dir / 'submission.csv'}",
         f"report      {cycle.out_dir / 'report.html'}",
         f"warehouse   {cycle.warehouse}",
     ]
     return heading, table, lines
+
+
+def inputs_lines(work_dir: Path) -> list[str]:
+    """What the data office must see after every run (issue 12): quarantined rows by source, where
+    ``quarantine.csv`` is, the businesses left out because their registration row was quarantined, and the
+    inbox files that stand for no source."""
+    import json
+
+    from schemas.sources import SOURCES
+
+    inputs = json.loads((work_dir / "inputs.json").read_text(encoding="utf-8"))
+    by_source = {s["source"]: s for s in inputs["sources"]}
+    quarantined = [(name, s["quarantined"]) for name, s in by_source.items() if s["quarantined"]]
+    lines = []
+    if quarantined:
+        shown = "，".join(f"{SOURCES[name].label} {n:,}" for name, n in quarantined)
+        lines.append(f"隔离行数    {sum(n for _, n in quarantined):,}（{shown}）")
+    else:
+        lines.append("隔离行数    0")
+    lines.append(f"隔离明细    {work_dir / 'quarantine.csv'}")
+    left_out = by_source.get("registration", {}).get("quarantined", 0)
+    lines.append(f"登记注册信息被隔离、未参与分型的行 {left_out:,}")
+    unrecognised = inputs.get("unrecognised_files", [])
+    if unrecognised:
+        lines.append(f"未识别的文件 {len(unrecognised)} 个（未读入）：{'、'.join(unrecognised)}")
+    return lines

@@ -27,6 +27,12 @@ def industries() -> pl.DataFrame:
     return pl.read_csv(DATA_DIR / "industries.csv", schema_overrides={"division": pl.String})
 
 
+def taxes() -> frozenset[str]:
+    """The canonical 税种 that are taxes (``data/tax_kinds.csv``, ``is_tax``): only they count as tax paid
+    (rules.md, Interpretation 3). Surcharges and funds the tax bureau also collects are listed as not tax."""
+    return frozenset(tax_kinds().filter(pl.col("is_tax"))["tax_kind"].to_list())
+
+
 def province_regions(province: str) -> pl.DataFrame:
     """The regions of one province (its two-digit code, e.g. ``"41"``)."""
     return regions().filter(pl.col("province_code") == province)
@@ -73,3 +79,29 @@ def ruleset_for(province: str, override: Path | None = None) -> Ruleset:
             f"{province}; a province's businesses are typed by its own standard"
         )
     return ruleset
+
+
+@cache
+def tax_kinds() -> pl.DataFrame:
+    """Every delivered spelling of a 税种 → its canonical 税种 and whether it is a tax (``data/tax_kinds.csv``).
+
+    Checked when loaded: one row per spelling, each canonical 税种 classified once (all its spellings agree on
+    ``is_tax``) and spelled as itself."""
+    path = DATA_DIR / "tax_kinds.csv"
+    table = pl.read_csv(path, schema={"spelling": pl.String, "tax_kind": pl.String, "is_tax": pl.Boolean})
+    problems = []
+    if table["spelling"].is_duplicated().any():
+        problems.append(
+            f"spellings listed twice: {sorted(set(table.filter(pl.col('spelling').is_duplicated())['spelling']))}"
+        )
+    if table.null_count().sum_horizontal().item():
+        problems.append("empty cells")
+    mixed = table.group_by("tax_kind").agg(pl.col("is_tax").n_unique()).filter(pl.col("is_tax") > 1)
+    if mixed.height:
+        problems.append(f"税种 classified both ways: {sorted(mixed['tax_kind'])}")
+    unspelled = set(table["tax_kind"]) - set(table["spelling"])
+    if unspelled:
+        problems.append(f"税种 not listed as a spelling of itself: {sorted(unspelled)}")
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    return table

@@ -66,7 +66,7 @@ def _not_blank(data: pa.PolarsData) -> pl.LazyFrame:
     return data.lazyframe.select(value.is_null() | (value.str.strip_chars() == value) & (value != ""))
 
 
-def _checks(source: Source, column: Column, as_of: dt.date | None) -> list[pa.Check]:
+def _checks(source: Source, column: Column, extracted_on: dt.date | None) -> list[pa.Check]:
     checks: list[pa.Check] = []
     match column.kind:
         case Kind.TEXT:
@@ -81,7 +81,7 @@ def _checks(source: Source, column: Column, as_of: dt.date | None) -> list[pa.Ch
             checks.append(pa.Check.ge(0))
         case Kind.COUNT:
             checks.append(pa.Check.ge(0))
-        case Kind.ENUM:
+        case Kind.ENUM if column.values:  # without values: a reference list (data/) decides, in validate
             checks.append(pa.Check.isin(list(column.values)))
         case Kind.REGION:
             checks.append(pa.Check.str_matches(r"^\d{6}$"))
@@ -89,8 +89,8 @@ def _checks(source: Source, column: Column, as_of: dt.date | None) -> list[pa.Ch
             checks.append(pa.Check.str_matches(r"^[A-T]?\d{4}$"))
         case Kind.NICE_CLASS:
             checks.append(pa.Check.in_range(1, 45))
-    if column.not_after_cycle and as_of is not None:
-        checks.append(pa.Check.le(as_of.year if column.kind is Kind.YEAR else as_of))
+    if column.not_after_extraction and extracted_on is not None:
+        checks.append(pa.Check.le(extracted_on.year if column.kind is Kind.YEAR else extracted_on))
     return checks
 
 
@@ -133,8 +133,8 @@ def _identified(source: Source, column: Column) -> list[pa.Check]:
 
 
 @cache
-def accepted_schema(source_name: str, as_of: dt.date | None = None) -> pa.DataFrameSchema:
-    """The accepted table of ``source_name``; with ``as_of``, also no event after the cycle date."""
+def accepted_schema(source_name: str, extracted_on: dt.date | None = None) -> pa.DataFrameSchema:
+    """The accepted table of ``source_name``; with ``extracted_on``, also no event after the extraction date."""
     source = SOURCES[source_name]
     columns: dict[str, pa.Column] = {}
     frame_checks: list[pa.Check] = []
@@ -146,7 +146,7 @@ def accepted_schema(source_name: str, as_of: dt.date | None = None) -> pa.DataFr
             continue
         columns[column.name] = pa.Column(
             DTYPES[column.kind],
-            _checks(source, column, as_of),
+            _checks(source, column, extracted_on),
             nullable=not column.required,
             description=column.description,
         )

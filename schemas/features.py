@@ -26,7 +26,8 @@ class Feature:
 
 #: The registry, in the column order of ``features.parquet``. ``label`` is the Chinese name the warehouse's
 #: column comments and ``getihu query`` show; ``meaning`` is what docs/architecture.md's feature table says
-#: (generated from here: ``python tools/docs.py``). As of the as-of date `D` of year `Y`.
+#: (generated from here: ``python tools/docs.py``). As of the as-of date `D`, with report year `R` (rules.md v2,
+#: Terms: `Y-1` from 30 June of `D`'s year `Y`, else `Y-2`). The ``*_prev_year`` names are kept: they mean `R`.
 FEATURES: dict[str, Feature] = {
     f.name: f
     for f in (
@@ -34,7 +35,7 @@ FEATURES: dict[str, Feature] = {
             "years_established",
             pl.Int32(),
             "成立年限（整年，至判定日期）",
-            "whole calendar years from 成立日期 to `D` (29 Feb → 28 Feb)",
+            "anniversaries of 成立日期 reached on or before `D` (《民法典》: 29 Feb → 28 Feb in a common year)",
         ),
         Feature(
             "status_active",
@@ -45,8 +46,15 @@ FEATURES: dict[str, Feature] = {
         Feature(
             "annual_report_filed",
             pl.Boolean(),
-            "上一年度年报已按期报送（当年成立视为已报）",
-            "report for `Y-1` filed on or before `D`, or established in `Y`",
+            "报告年度年报已按期报送（报告年度后成立视为已报）",
+            "report for `R` filed on or before `D` (its latest version by then), or established after `R`; "
+            "false when `unmatchable`",
+        ),
+        Feature(
+            "unmatchable",
+            pl.Boolean(),
+            "无统一社会信用代码，年报未报送注册号，无法匹配",
+            "no USCC, and no accepted annual report carries a 注册号, while a report for `R` is due",
         ),
         Feature(
             "on_abnormal_list",
@@ -70,7 +78,7 @@ FEATURES: dict[str, Feature] = {
             "suspended",
             pl.Boolean(),
             "判定日期处于歇业期（自起始日起三年内）",
-            "歇业 in force on `D` and within 3 years of its start",
+            "歇业 in force on `D` and `D` on or before the third anniversary of its start",
         ),
         Feature(
             "seasonal",
@@ -81,8 +89,8 @@ FEATURES: dict[str, Feature] = {
         Feature(
             "tax_paid_prev_year",
             MONEY,
-            "上一年度实缴税款净额（元，含退库）",
-            "net 实缴金额 with 入库日期 in `Y-1`, refunds included; 0 with no records",
+            "报告年度实缴税款净额（元，含退库，仅税款）",
+            "net 实缴金额 with 入库日期 in `R`, refunds included, 税种 with `is_tax` only; 0 with no records",
         ),
         Feature(
             "general_taxpayer",
@@ -93,26 +101,28 @@ FEATURES: dict[str, Feature] = {
         Feature(
             "insured_incl_operator",
             pl.Int32(),
-            "上一年度以单位名义参保人数（含经营者）",
-            "distinct persons with a 单位缴纳 record in `Y-1`",
+            "报告年度以单位名义参保人数（含经营者）",
+            "distinct persons with a 单位缴纳 record in `R`",
         ),
         Feature(
             "insured_excl_operator",
             pl.Int32(),
-            "上一年度以单位名义参保人数（不含经营者）",
+            "报告年度以单位名义参保人数（不含经营者）",
             "the same, the operator excluded",
         ),
         Feature(
             "employees_prev_year",
             pl.Int32(),
-            "上一年度雇工人数（年报从业人数减一）",
-            "annual report `Y-1`: 从业人数 − 1, never below 0; null without a report",
+            "报告年度雇工人数（年报从业人数减一）",
+            "annual report `R` as of `D`: 从业人数 − 1, never below 0; null without a report or when two versions "
+            "filed the same day conflict",
         ),
         Feature(
             "sales_prev_year",
             MONEY,
-            "上一年度营业额或营业收入（元）",
-            "annual report `Y-1` sales, yuan; null without a report",
+            "报告年度营业额或营业收入（元）",
+            "annual report `R` as of `D`: sales, yuan; null without a report or when two versions filed the same "
+            "day conflict",
         ),
         Feature(
             "valid_trademarks",
@@ -134,6 +144,7 @@ FEATURES: dict[str, Feature] = {
 #: is not "zero employees", and a ruleset condition on them is then simply not met.
 DEFAULTS: dict[str, object] = {
     "annual_report_filed": False,
+    "unmatchable": False,
     "on_abnormal_list": False,
     "on_serious_list": False,
     "tax_abnormal": False,

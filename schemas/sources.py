@@ -52,8 +52,10 @@ class Column:
     aliases: tuple[str, ...] = ()
     values: tuple[str, ...] = ()  # ENUM: the canonical values
     value_aliases: dict[str, str] = field(default_factory=dict)  # ENUM: delivered value -> canonical
+    #: ENUM without ``values``: the reference list in ``data/`` (reference/) that holds the values and spellings
+    reference_values: str = ""
     negative_allowed: bool = False  # MONEY: refunds (退库) are negative
-    not_after_cycle: bool = False  # DATE/YEAR/PERIOD: an event that cannot lie after the cycle date
+    not_after_extraction: bool = False  # DATE/YEAR/PERIOD: an event that cannot lie after the extraction date
     personal: bool = False  # personal data: keyed at ingest, never stored in clear
     # a broken value quarantines the field, not the record: the row is accepted with the field null (an empty
     # value of the column means "unknown", never something else, so null tells no untruth)
@@ -73,6 +75,12 @@ class Source:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()  # duplicate key; empty: every row is its own record
     required: bool = False
+    #: Rows sharing ``key`` with different content are versions of one listing episode (rules.md, Terms): all
+    #: accepted, the episode listed in ``episode_conflicts.parquet``; otherwise such rows are quarantined.
+    episodes: bool = False
+    #: With ``key``: rows of one key with different content are quarantined and the key is also written to
+    #: ``accepted/<source>_conflicts.parquet`` (an annual report filed twice on one day: filed, figures unknown).
+    conflicts_table: bool = False
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -103,7 +111,7 @@ RULES: dict[str, str] = {
     ),
     "party_id_format": "证件号码 is neither a valid 统一社会信用代码 nor a valid 身份证件号码",
     "date_format": "not a date that exists in YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD",
-    "date_after_cycle": "the date lies after the cycle's as-of date",
+    "date_after_extraction": "the date lies after the extraction date (inbox.toml extracted_on, else the run's day)",
     # Every dated column (成立日期, 报送日期, 列入/移出日期, 歇业, 处罚, 一般纳税人, 非正常户, 入库, 所属期,
     # 商标, 专利) records an event of the PRC's registers: one before its founding is a placeholder
     # for "unknown" (0001-01-01, 00000101, 1900-01-01), never the event. One bound for all: EARLIEST_DATE.
@@ -132,8 +140,13 @@ def _c(name: str, header: str, kind: Kind, description: str, **kw) -> Column:
 _USCC_ALIASES = ("社会信用代码", "信用代码")
 
 
-def _business_uscc(description: str = "the business's 统一社会信用代码") -> Column:
-    return _c("uscc", "统一社会信用代码", Kind.USCC, description, required=True, aliases=_USCC_ALIASES)
+def _business_uscc(description: str = "the business's 统一社会信用代码; required unless 注册号 is given") -> Column:
+    return _c("uscc", "统一社会信用代码", Kind.USCC, description, aliases=_USCC_ALIASES)
+
+
+def _business_reg_no() -> Column:
+    """注册号 in a source keyed by 统一社会信用代码: how a legacy business without a USCC is matched (v2)."""
+    return _c("reg_no", "注册号", Kind.REG_NO, "legacy 15-digit 注册号 of the business", aliases=("原注册号",))
 
 
 REGISTRATION = Source(
@@ -185,15 +198,25 @@ REGISTRATION = Source(
             required=True,
             aliases=("区划代码", "所属行政区划代码"),
         ),
-        _c("established_on", "成立日期", Kind.DATE, "成立日期", required=True, not_after_cycle=True),
+        _c("established_on", "成立日期", Kind.DATE, "成立日期", required=True, not_after_extraction=True),
         _c(
             "status",
             "登记状态",
             Kind.ENUM,
             "登记状态",
             required=True,
-            values=("存续", "吊销", "注销", "撤销"),
-            value_aliases={"在营": "存续", "开业": "存续", "在册": "存续"},
+            values=("存续", "吊销", "注销", "撤销", "迁出"),
+            value_aliases={
+                "在营": "存续",
+                "开业": "存续",
+                "在册": "存续",
+                "在业": "存续",
+                "存续（在营、开业、在册）": "存续",
+                "存续(在营、开业、在册)": "存续",
+                "吊销未注销": "吊销",
+                "吊销，未注销": "吊销",
+                "吊销,未注销": "吊销",
+            },
             aliases=("经营状态",),
         ),
         _c("seasonal", "季节性经营", Kind.FLAG, "季节性经营; empty means 否"),
@@ -206,19 +229,21 @@ ANNUAL_REPORT = Source(
     name="annual_report",
     label="年度报告",
     department="市场监管",
-    key=("uscc", "report_year"),
+    key=("uscc", "reg_no", "report_year", "filed_on"),
+    conflicts_table=True,
     columns=(
         _business_uscc(),
+        _business_reg_no(),
         _c(
             "report_year",
             "报告年度",
             Kind.YEAR,
             "the year reported on",
             required=True,
-            not_after_cycle=True,
+            not_after_extraction=True,
             aliases=("年报年度",),
         ),
-        _c("filed_on", "报送日期", Kind.DATE, "date the report was filed", required=True, not_after_cycle=True),
+        _c("filed_on", "报送日期", Kind.DATE, "date the report was filed", required=True, not_after_extraction=True),
         _c(
             "sales_yuan",
             "营业额或营业收入",
@@ -250,12 +275,14 @@ ABNORMAL_LIST = Source(
     name="abnormal_list",
     label="经营异常名录",
     department="市场监管",
-    key=("uscc", "listed_on"),
+    key=("uscc", "reg_no", "listed_on"),
+    episodes=True,
     columns=(
         _business_uscc(),
-        _c("listed_on", "列入日期", Kind.DATE, "date listed", required=True, not_after_cycle=True),
+        _business_reg_no(),
+        _c("listed_on", "列入日期", Kind.DATE, "date listed", required=True, not_after_extraction=True),
         _c("reason", "列入原因", Kind.TEXT, "reason for listing"),
-        _c("removed_on", "移出日期", Kind.DATE, "date removed; empty = still listed", not_after_cycle=True),
+        _c("removed_on", "移出日期", Kind.DATE, "date removed; empty = still listed", not_after_extraction=True),
     ),
 )
 
@@ -263,16 +290,18 @@ SERIOUS_LIST = Source(
     name="serious_list",
     label="严重违法失信名单",
     department="市场监管",
-    key=("uscc", "listed_on"),
+    key=("uscc", "reg_no", "listed_on"),
+    episodes=True,
     columns=(
         _business_uscc(),
-        _c("listed_on", "列入日期", Kind.DATE, "date listed", required=True, not_after_cycle=True),
+        _business_reg_no(),
+        _c("listed_on", "列入日期", Kind.DATE, "date listed", required=True, not_after_extraction=True),
         _c(
             "removed_on",
             "移出日期",
             Kind.DATE,
             "date removed after credit repair; empty = still listed",
-            not_after_cycle=True,
+            not_after_extraction=True,
         ),
     ),
 )
@@ -281,17 +310,19 @@ SUSPENSION = Source(
     name="suspension",
     label="歇业备案",
     department="市场监管",
-    key=("uscc", "suspended_from"),
+    key=("uscc", "reg_no", "suspended_from"),
+    episodes=True,
     columns=(
         _business_uscc(),
-        _c("suspended_from", "歇业起始日期", Kind.DATE, "suspension start", required=True, not_after_cycle=True),
+        _business_reg_no(),
+        _c("suspended_from", "歇业起始日期", Kind.DATE, "suspension start", required=True, not_after_extraction=True),
         _c("suspended_until", "歇业截止日期", Kind.DATE, "filed end of the suspension (may lie in the future)"),
         _c(
             "resumed_on",
             "终止歇业日期",
             Kind.DATE,
             "date the business resumed early; empty = not filed",
-            not_after_cycle=True,
+            not_after_extraction=True,
         ),
     ),
 )
@@ -300,11 +331,12 @@ PENALTY = Source(
     name="penalty",
     label="行政处罚",
     department="市场监管",
-    key=("uscc", "decision_no"),
+    key=("uscc", "reg_no", "decision_no"),
     columns=(
         _business_uscc(),
+        _business_reg_no(),
         _c("decision_no", "决定书文号", Kind.TEXT, "decision number", required=True),
-        _c("decided_on", "处罚决定日期", Kind.DATE, "decision date", required=True, not_after_cycle=True),
+        _c("decided_on", "处罚决定日期", Kind.DATE, "decision date", required=True, not_after_extraction=True),
         _c(
             "penalty_kind",
             "处罚种类",
@@ -333,7 +365,7 @@ PENALTY = Source(
             "信用修复日期",
             Kind.DATE,
             "date credit repair completed; empty = not repaired",
-            not_after_cycle=True,
+            not_after_extraction=True,
         ),
     ),
 )
@@ -364,14 +396,14 @@ TAXPAYER = Source(
             "一般纳税人登记日期",
             Kind.DATE,
             "registered as general VAT taxpayer; empty = small-scale",
-            not_after_cycle=True,
+            not_after_extraction=True,
         ),
         _c(
             "general_until",
             "一般纳税人注销日期",
             Kind.DATE,
             "general-taxpayer status ended (转登记)",
-            not_after_cycle=True,
+            not_after_extraction=True,
         ),
     ),
 )
@@ -381,35 +413,14 @@ TAX_ABNORMAL = Source(
     label="非正常户",
     department="税务",
     key=("taxpayer_id", "declared_on"),
+    episodes=True,
     columns=(
         _taxpayer_id(),
-        _c("declared_on", "认定日期", Kind.DATE, "date declared 非正常户", required=True, not_after_cycle=True),
-        _c("lifted_on", "解除日期", Kind.DATE, "date lifted; empty = still abnormal", not_after_cycle=True),
+        _c("declared_on", "认定日期", Kind.DATE, "date declared 非正常户", required=True, not_after_extraction=True),
+        _c("lifted_on", "解除日期", Kind.DATE, "date lifted; empty = still abnormal", not_after_extraction=True),
     ),
 )
 
-TAX_KINDS = (
-    "增值税",
-    "消费税",
-    "企业所得税",
-    "个人所得税",
-    "资源税",
-    "城市维护建设税",
-    "房产税",
-    "印花税",
-    "城镇土地使用税",
-    "土地增值税",
-    "车船税",
-    "船舶吨税",
-    "车辆购置税",
-    "关税",
-    "耕地占用税",
-    "契税",
-    "烟叶税",
-    "环境保护税",
-    "教育费附加",
-    "地方教育附加",
-)
 
 TAX_PAYMENT = Source(
     name="tax_payment",
@@ -418,8 +429,15 @@ TAX_PAYMENT = Source(
     key=(),  # two identical payments on one day are two payments
     columns=(
         _taxpayer_id(),
-        _c("tax_kind", "税种", Kind.ENUM, "tax (or surcharge) paid", required=True, values=TAX_KINDS),
-        _c("period_from", "税款所属期起", Kind.DATE, "tax period start", not_after_cycle=True),
+        _c(
+            "tax_kind",
+            "税种",
+            Kind.ENUM,
+            "tax (or surcharge, fund, premium) paid; values and spellings: data/tax_kinds.csv",
+            required=True,
+            reference_values="tax_kinds",
+        ),
+        _c("period_from", "税款所属期起", Kind.DATE, "tax period start", not_after_extraction=True),
         _c("period_to", "税款所属期止", Kind.DATE, "tax period end"),
         _c(
             "paid_on",
@@ -427,7 +445,7 @@ TAX_PAYMENT = Source(
             Kind.DATE,
             "date the payment reached the treasury",
             required=True,
-            not_after_cycle=True,
+            not_after_extraction=True,
         ),
         _c(
             "amount_yuan",
@@ -472,7 +490,14 @@ SOCIAL_SECURITY = Source(
             required=True,
             values=("企业职工基本养老保险", "失业保险", "工伤保险", "职工基本医疗保险"),
         ),
-        _c("contribution_month", "费款所属期", Kind.PERIOD, "contribution month", required=True, not_after_cycle=True),
+        _c(
+            "contribution_month",
+            "费款所属期",
+            Kind.PERIOD,
+            "contribution month",
+            required=True,
+            not_after_extraction=True,
+        ),
         _c(
             "payment_mode",
             "缴费方式",
@@ -505,7 +530,7 @@ TRADEMARK = Source(
         _c("holder_id", "注册人证件号码", Kind.PARTY_ID, "holder's USCC or resident ID; often empty", personal=True),
         _c("holder_address", "注册人地址", Kind.TEXT, "holder's address"),
         _c("nice_class", "国际分类", Kind.NICE_CLASS, "Nice class"),
-        _c("registered_on", "注册日期", Kind.DATE, "registration date", required=True, not_after_cycle=True),
+        _c("registered_on", "注册日期", Kind.DATE, "registration date", required=True, not_after_extraction=True),
         _c("protected_until", "专用权期限截止日期", Kind.DATE, "end of protection (may lie in the future)"),
         _c(
             "trademark_status",
@@ -528,7 +553,7 @@ PATENT = Source(
         _c("patent_kind", "专利类型", Kind.ENUM, "patent type", required=True, values=("发明", "实用新型", "外观设计")),
         _c("holder_names", "专利权人", Kind.TEXT, "holder name(s), several separated by ';' or '；'", required=True),
         _c("holder_address", "专利权人地址", Kind.TEXT, "first holder's address"),
-        _c("granted_on", "授权公告日", Kind.DATE, "grant date", not_after_cycle=True),
+        _c("granted_on", "授权公告日", Kind.DATE, "grant date", not_after_extraction=True),
         _c("legal_status", "法律状态", Kind.ENUM, "legal status", required=True, values=("有效", "失效", "无效")),
     ),
 )

@@ -54,7 +54,8 @@ SHOWN_TYPES = ("发展型", "成长型", "生存型", "不符合分型条件")
 #: The national basic criteria (rules.md §1) as a reader knows them.
 CRITERIA_LABELS = {
     "STATUS": "登记状态非存续（吊销、注销、撤销）",
-    "ANNUAL_REPORT": "未按期报送上一年度年报",
+    "ANNUAL_REPORT": "未按期报送报告年度年报",
+    "UNMATCHABLE": "无统一社会信用代码，年报未报送注册号，无法匹配",
     "ABNORMAL": "列入经营异常名录",
     "SERIOUS": "列入严重违法失信名单",
     "TAX_ABNORMAL": "税务非正常户",

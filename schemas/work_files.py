@@ -102,6 +102,19 @@ QUARANTINE_SCHEMA = {
 #: column or a conflicting duplicate) still exist, so linkage counts them among an operator's businesses (issue 13).
 #: Keyed forms only: ``status`` is null when the delivered status broke its rule (then counted as in force).
 QUARANTINED_BUSINESSES_SCHEMA = {"business_key": pl.String, "operator_key": pl.String, "status": pl.String}
+#: ``episode_conflicts.parquet`` (validate): one row per listing episode (same business or taxpayer, same start
+#: date) delivered in several versions with different content — all accepted, resolved against the business.
+EPISODE_CONFLICTS_SCHEMA = {
+    "source": pl.String,  # abnormal_list, serious_list, suspension or tax_abnormal
+    "business": pl.String,  # USCC, else 注册号; tax_abnormal: taxpayer_uscc, else taxpayer_key + suffix
+    "started_on": pl.Date,  # 列入日期, 歇业起始日期 or 认定日期
+    "versions": pl.Int64,  # distinct versions delivered
+}
+
+#: ``accepted/annual_report_conflicts.parquet`` (validate): one row per annual-report key (business, report
+#: year, 报送日期) delivered twice with different content — those rows are quarantined; the report counts as
+#: filed that day with unknown figures (rules.md v2, Terms).
+REPORT_CONFLICTS_SCHEMA = {"uscc": pl.String, "reg_no": pl.String, "report_year": pl.Int32, "filed_on": pl.Date}
 
 
 LINKAGE_SCHEMA = pl.Schema(

@@ -14,8 +14,20 @@ from synth.people import USCC_SINCE, person_names, reg_nos, resident_ids, trade_
 from synth.world import World
 
 #: Shares the tests hold the generator to (tests/test_generate_distributions.py).
-STATUS_SHARES = {"存续": 0.84, "注销": 0.11, "吊销": 0.045, "撤销": 0.005}
-ACTIVE_ALIASES = {"存续": 0.92, "在营": 0.05, "开业": 0.02, "在册": 0.01}
+STATUS_SHARES = {"存续": 0.84, "注销": 0.107, "吊销": 0.045, "撤销": 0.005, "迁出": 0.003}
+#: How 存续 is spelled (extracts.md v2): most registers write 存续; extracts from the national enterprise credit
+#: information system write its own label 存续（在营、开业、在册）; some local systems 在营, 开业, 在册 or 在业.
+ACTIVE_ALIASES = {
+    "存续": 0.80,
+    "存续（在营、开业、在册）": 0.08,
+    "在营": 0.05,
+    "在业": 0.03,
+    "开业": 0.02,
+    "在册": 0.02,
+}
+#: How 吊销 is spelled: a revoked business that has not been cancelled yet is often exported as 吊销未注销.
+REVOKED_ALIASES = {"吊销": 0.7, "吊销未注销": 0.2, "吊销，未注销": 0.1}
+ACTIVE = tuple(ACTIVE_ALIASES)
 NAMED_SHARE = 0.76  # many individual businesses register no 字号
 LEGACY_SHARE_OF_OLD = 0.05  # of businesses from before October 2016: never got a USCC
 SHARED_OPERATOR_SHARE = 0.03  # businesses whose operator also runs the previous one
@@ -24,6 +36,9 @@ SEASONAL_SHARE = 0.025
 TAX_REGISTERED_SHARE = 0.72
 OPERATOR_TAX_ID_SHARE_OF_OLD = 0.35  # older businesses often file tax under the operator's resident ID
 MEAN_AGE_YEARS = 4.5
+#: Registrations per day, as a share of the register (about 1/(365 × mean age) of the young 85%): the extract,
+#: taken a few days after D, also holds the businesses established between D and the extraction date.
+NEW_PER_DAY = 0.85 / (365.25 * MEAN_AGE_YEARS)
 
 _INDUSTRY_CODES = np.array([code for code, *_ in vocab.INDUSTRIES])
 _INDUSTRY_SECTIONS = np.array([section for _, section, *_ in vocab.INDUSTRIES])
@@ -42,11 +57,16 @@ def _group_starts(shared: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(starts)
 
 
-def established_dates(rng: np.random.Generator, as_of: np.datetime64, n: int) -> np.ndarray:
-    """Most businesses are young (the register grew fast after 2015); a long tail goes back to the 1980s."""
+def established_dates(rng: np.random.Generator, as_of: np.datetime64, n: int, lag_days: int = 0) -> np.ndarray:
+    """Most businesses are young (the register grew fast after 2015); a long tail goes back to the 1980s.
+
+    A few (``NEW_PER_DAY`` per day of ``lag_days``) were established after ``as_of``, before the extraction.
+    """
     young = rng.exponential(MEAN_AGE_YEARS * 365.25, n)
     old = rng.uniform(0, 38 * 365.25, n)
     age = np.where(rng.random(n) < 0.85, young, old).astype(np.int64)
+    after = (rng.random(n) < NEW_PER_DAY * lag_days) & (lag_days > 0)
+    age = np.where(after, -rng.integers(1, max(lag_days, 1) + 1, n), age)
     return as_of - age.astype("timedelta64[D]")
 
 
@@ -59,12 +79,13 @@ def businesses(world: World, start: int, stop: int, rng: np.random.Generator) ->
     regions = world.regions
     region_pos = rng.choice(regions.height, size=n, p=world.region_weights)
     region = regions["region_code"].to_numpy()[region_pos]
-    established = established_dates(rng, as_of, n)
+    established = established_dates(rng, as_of, n, (plan.extracted_on - plan.as_of_date).days)
     old = established < USCC_SINCE
 
     status = _choose(rng, STATUS_SHARES, n)
     active = status == "存续"
     status = np.where(active, _choose(rng, ACTIVE_ALIASES, n), status)
+    status = np.where(status == "吊销", _choose(rng, REVOKED_ALIASES, n), status)
     legacy = old & (rng.random(n) < LEGACY_SHARE_OF_OLD)
     # an operator's second business follows the first; legacy businesses never share (tax-ID truth stays exact)
     shared = (rng.random(n) < SHARED_OPERATOR_SHARE) & ~legacy & ~np.roll(legacy, 1)

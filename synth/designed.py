@@ -3,8 +3,11 @@
 They are the first businesses of the province (numbers ``0 .. count()-1``), labelled in ``facts.parquet``
 (``designed_case``) and never touched by injected faults. Linkage traps (rules.md §3) are labelled in
 ``linkage_trap``. Each case starts from an unremarkable business — 4 years old, active, named, with a USCC, its
-annual reports filed in April, sales of 100,000 yuan, one person working, no tax, no insurance, no listing —
-and changes only what the case is about.
+annual reports for R-1 and R filed in April, sales of 100,000 yuan, one person working, no tax, no insurance, no
+listing — and changes only what the case is about. "The previous year" of every case is the report year R
+(rules.md v2, Terms: Y-1 from 30 June, Y-2 before). ``_v2_cases`` adds what departments really send (issue 12):
+records dated between D and the extraction, amended and conflicting reports, surcharges, status labels, 注册号
+keys, 29 February founders, businesses established after R and after D.
 """
 
 from __future__ import annotations
@@ -16,13 +19,21 @@ import numpy as np
 import polars as pl
 
 from schemas.sources import SOURCES
-from synth.businesses import INDUSTRY_WORDS
+from synth.businesses import ACTIVE, INDUSTRY_WORDS
 from synth.codes import patent_application_numbers
 from synth.people import USCC_SINCE, person_names, reg_nos, reserved_person_names, resident_ids, trade_names, usccs
 from synth.records import EMPLOYEE_RESERVE, years_before
 from synth.world import World
 
 D = dt.timedelta(days=1)
+
+
+def month_range(first: dt.date, as_of: dt.date):
+    """First days of the months from ``first`` up to (not including) the month of ``as_of``."""
+    month = first
+    while (month.year, month.month) < (as_of.year, as_of.month):
+        yield month
+        month = (month + 32 * D).replace(day=1)
 
 
 @dataclass
@@ -55,6 +66,8 @@ class _Builder:
         self.world = world
         self.as_of = world.plan.as_of_date
         self.year = world.plan.year
+        self.report_year = world.plan.report_year  # R: "the previous year" of the rules (rules.md, Terms)
+        self.extracted = world.plan.extracted_on
         self.businesses: list[_Business] = []
         self.rows: dict[str, list[dict]] = {s: [] for s in SOURCES if s != "registration"}
         self.truth: dict[str, list[dict]] = {"tax": [], "trademark": [], "patent": []}
@@ -84,9 +97,12 @@ class _Builder:
             **fields,
         )
         self.businesses.append(b)
-        if report and b.has_uscc:
-            self.annual_report(b, self.year - 2, dt.date(self.year - 1, 4, 20))
-            self.annual_report(b, self.year - 1, min(dt.date(self.year, 4, 20), self.as_of))
+        if report:  # a legacy business (no USCC) files under its 注册号
+            r = self.report_year
+            if established.year <= r - 1:
+                self.annual_report(b, r - 1, dt.date(r, 4, 20))
+            if established.year <= r:
+                self.annual_report(b, r, min(dt.date(r + 1, 4, 20), self.as_of))
         return b
 
     def reserved_name(self) -> str:
@@ -94,6 +110,7 @@ class _Builder:
         return reserved_person_names(np.array([self.reserved - 1]))[0]
 
     def annual_report(self, b: _Business, year: int, filed: dt.date, sales: int = 100_000, staff: int = 1) -> None:
+        """One version of ``b``'s report for ``year`` (a correction is another call with a later ``filed``)."""
         self.rows["annual_report"].append(
             {
                 "_bidx": b.bidx,
@@ -107,8 +124,10 @@ class _Builder:
         )
 
     def replace_report(self, b: _Business, **values) -> None:
-        """Change the Y-1 report of ``b`` (sales in yuan, staff, filed date)."""
-        row = next(r for r in self.rows["annual_report"] if r["_bidx"] == b.bidx and r["report_year"] == self.year - 1)
+        """Change the report for R of ``b`` (sales in yuan, staff, filed date)."""
+        row = next(
+            r for r in self.rows["annual_report"] if r["_bidx"] == b.bidx and r["report_year"] == self.report_year
+        )
         if "sales" in values:
             row["sales_yuan"] = values.pop("sales") * 100
         if "staff" in values:
@@ -168,9 +187,9 @@ class _Builder:
         )
 
     def quarterly(self, b: _Business, kind: str, cents: list[int]) -> None:
-        """Payments for the four quarters of Y-1, the last one reaching the treasury in December."""
+        """Payments for the four quarters of R, the last one reaching the treasury in December."""
         for month, amount in zip((4, 7, 10, 12), cents, strict=True):
-            self.pay(b, kind, dt.date(self.year - 1, month, 15), amount)
+            self.pay(b, kind, dt.date(self.report_year, month, 15), amount)
 
     # --- social security ----------------------------------------------------------------------------
 
@@ -183,7 +202,7 @@ class _Builder:
         months: list[dt.date] | None = None,
         mode: str = "单位缴纳",
     ) -> None:
-        months = months or [dt.date(self.year - 1, m, 1) for m in range(1, 13)]
+        months = months or [dt.date(self.report_year, m, 1) for m in range(1, 13)]
         persons = (["operator"] if operator else []) + [
             ("employee", b.bidx, len(self.rows["social_security"]), i) for i in range(employees)
         ]
@@ -284,14 +303,29 @@ class _Builder:
         self.rows[source].append(row)
 
 
+def _minus_one_day(as_of: dt.date, years: int) -> dt.date:
+    """The first founding day that has not reached its ``years``-th anniversary on ``as_of``.
+
+    That is the day after ``as_of`` minus ``years`` years, except that a 29 February founder reaches its
+    anniversary on 28 February of a common year (《民法典》), so on such a D it is 1 March.
+    """
+    day = years_before(as_of, years) + D
+    if day.month == 2 and day.day == 29 and as_of.month == 2 and as_of.day == 28:
+        day += D
+    return day
+
+
 def _boundary_cases(c: _Builder) -> None:
     as_of, year = c.as_of, c.year
-    prev = year - 1
+    prev = c.report_year  # R: the year whose report, tax, insurance, sales and staff count
 
     # ages: each pays a little tax in Y-1, so the age alone decides 成长 in Heilongjiang
     for years in (2, 6, 10):
         exact = years_before(as_of, years)
-        for label, established in ((f"age_exactly_{years}y", exact), (f"age_{years}y_minus_1d", exact + D)):
+        for label, established in (
+            (f"age_exactly_{years}y", exact),
+            (f"age_{years}y_minus_1d", _minus_one_day(as_of, years)),
+        ):
             b = c.business(label, established=established)
             c.tax_id(b)
             c.pay(b, "uscc", dt.date(prev, 5, 15), 50_000)
@@ -300,7 +334,7 @@ def _boundary_cases(c: _Builder) -> None:
 
     # annual report for Y-1: on the as-of date, late but before it, not at all
     c.replace_report(c.business("report_filed_on_as_of"), filed=as_of)
-    late = dt.date(year, 7, 15) if as_of >= dt.date(year, 7, 15) else as_of
+    late = dt.date(prev + 1, 7, 15) if as_of >= dt.date(prev + 1, 7, 15) else as_of
     c.replace_report(c.business("report_filed_late"), filed=late)
     c.drop_report(c.business("report_not_filed"), prev)
 
@@ -352,7 +386,8 @@ def _boundary_cases(c: _Builder) -> None:
     b = c.business("insured_2_plus_personal")
     c.insure(b, operator=False, employees=2)
     c.insure(b, operator=False, employees=1, mode="个人缴纳")
-    this_year = [dt.date(year, m, 1) for m in range(1, as_of.month)] or [dt.date(year, 1, 1)]
+    # months after R up to the month before D (for D in February, R = Y-2: all of Y-1 and January of Y)
+    this_year = list(month_range(dt.date(prev + 1, 1, 1), as_of)) or [dt.date(year, 1, 1)]
     c.insure(c.business("insured_this_year_only"), operator=False, employees=3, months=this_year)
     b = c.business("insured_5_plus_one_in_this_year")
     c.insure(b, operator=True, employees=4)
@@ -428,10 +463,102 @@ def _boundary_cases(c: _Builder) -> None:
     b = c.business("status_revoked", status="吊销")
     c.quarterly(b, c.tax_id(b), [600_000] * 4)
     c.business("status_cancelled", status="注销")
-    b = c.business("legacy_reg_no_only", has_uscc=False, established=dt.date(2008, 5, 6), report=False)
+    b = c.business("legacy_reg_no_only", has_uscc=False, established=dt.date(2008, 5, 6))
     c.quarterly(b, c.tax_id(b, "operator"), [75_000] * 4)
     c.business("no_name", named=False)
     c.business("uscc_issued_in_other_province", moved_in=True)
+    _v2_cases(c)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _v2_cases(c: _Builder) -> None:
+    """What departments really deliver (issue 12, rules.md v2 Terms): records after D, amendments, surcharges."""
+    as_of, year, r = c.as_of, c.year, c.report_year
+    after = min(as_of + 2 * D, c.extracted)  # after D, on or before the extraction
+
+    # listings that end after D are still in force on D; listings that start after D are not yet
+    c.listing("abnormal_list", c.business("abnormal_removed_after_as_of"), dt.date(r, 8, 1), after)
+    c.listing("abnormal_list", c.business("abnormal_listed_after_as_of"), as_of + D, None)
+    c.listing("serious_list", c.business("serious_removed_after_as_of"), dt.date(r, 2, 1), after)
+    # one episode delivered twice with different ends: in force as long as any version says so (rules.md, Terms)
+    b = c.business("abnormal_episode_conflict")
+    c.listing("abnormal_list", b, dt.date(r, 8, 1), as_of - 10 * D)
+    c.listing("abnormal_list", b, dt.date(r, 8, 1), None)
+    b = c.business("serious_episode_conflict")
+    c.listing("serious_list", b, dt.date(r, 2, 1), as_of - 30 * D)
+    c.listing("serious_list", b, dt.date(r, 2, 1), after)
+    b = c.business("tax_abnormal_lifted_after_as_of")
+    c.rows["tax_abnormal"].append(
+        {"_bidx": b.bidx, "taxpayer_id": (b.bidx, c.tax_id(b)), "declared_on": dt.date(r, 6, 1), "lifted_on": after}
+    )
+    b = c.business("tax_abnormal_declared_after_as_of")
+    c.rows["tax_abnormal"].append(
+        {"_bidx": b.bidx, "taxpayer_id": (b.bidx, c.tax_id(b)), "declared_on": as_of + D, "lifted_on": None}
+    )
+    start = as_of - 200 * D
+    c.listing("suspension", c.business("suspension_resumed_after_as_of"), start, after, suspended_until=as_of + 90 * D)
+    c.listing("suspension", c.business("suspension_started_after_as_of"), as_of + D, None, suspended_until=after)
+    c.tax_id(c.business("general_ended_after_as_of"), general=(years_before(as_of, 3), after))
+    c.tax_id(c.business("general_since_after_as_of"), general=(as_of + D, None))
+
+    # annual reports: corrected (the latest version on or before D counts), conflicting, filed after D
+    b = c.business("report_amended")
+    c.annual_report(b, r, min(dt.date(r + 1, 5, 20), as_of), sales=350_000, staff=3)
+    b = c.business("report_amended_after_as_of")
+    c.annual_report(b, r, after, sales=700_000, staff=6)
+    b = c.business("report_same_day_conflict")
+    c.annual_report(b, r, min(dt.date(r + 1, 4, 20), as_of), sales=120_000, staff=2)
+    c.replace_report(c.business("report_filed_after_as_of"), filed=after)
+    if dt.date(r + 2, 1, 10) <= as_of:  # D before 30 June: a report for R+1 may already be filed, early
+        b = c.business("report_early_for_next_year")  # ... and it is not the report for R
+        c.drop_report(b, r)
+        c.annual_report(b, r + 1, dt.date(r + 2, 1, 10))
+
+    # taxes only: surcharges and fees never count (rules.md, interpretation 3)
+    b = c.business("tax_crosses_10000_only_with_surcharges")
+    kind = c.tax_id(b)
+    paid = dt.date(r, 10, 15)
+    for tax_kind, cents in (
+        ("增值税", 900_000),
+        ("城市维护建设税", 63_000),
+        ("教育费附加", 27_000),
+        ("地方教育附加", 18_000),
+    ):
+        c.pay(b, kind, paid, cents, tax_kind)  # 10,080 yuan in all, 9,630 of it tax
+    b = c.business("tax_surcharges_only")
+    kind = c.tax_id(b)
+    c.pay(b, kind, dt.date(r, 4, 15), 50_000, "教育费附加")
+    c.pay(b, kind, dt.date(r, 4, 15), 30_000, "文化事业建设费")
+    b = c.business("tax_paid_after_as_of")
+    c.pay(b, c.tax_id(b), after, 5_000_000)
+
+    # status labels of the national credit system and other registers
+    c.business("status_national_label", status="存续（在营、开业、在册）")
+    c.business("status_zaiye", status="在业")
+    c.business("status_revoked_not_cancelled", status="吊销未注销")
+    c.business("status_moved_out", status="迁出")
+
+    # a legacy business (注册号 only) listed by its 注册号
+    b = c.business("legacy_reg_no_abnormal", has_uscc=False, established=dt.date(2009, 3, 2))
+    c.listing("abnormal_list", b, dt.date(r, 9, 1), None)
+
+    # founded on 29 February: the anniversary in a common year is 28 February (《民法典》). Where year - years is
+    # common, a 28 February founder stands in: every year has as many designed businesses, so the random
+    # businesses keep their numbers (and USCCs) from one year to the next.
+    for years in (2, 6, 10):
+        if _leap(year - years):
+            c.business(f"feb29_founder_{years}y", established=dt.date(year - years, 2, 29))
+        else:
+            c.business(f"feb28_founder_{years}y", established=dt.date(year - years, 2, 28))
+    latest = max(y for y in range(year - 12, year) if _leap(y))
+    c.business("feb29_founder", established=dt.date(latest, 2, 29))
+
+    # the report year R: a business established after R owes no report yet; one established after D is not typed
+    c.business("established_after_report_year", established=dt.date(r + 1, 1, 1), report=False)
+    c.business("established_after_as_of", established=as_of + D, report=False)
 
 
 def _materialise(c: _Builder) -> Cases:
@@ -484,7 +611,7 @@ def _materialise(c: _Builder) -> Cases:
             "address": address,
             "capital_yuan": [5_000_000] * n,
             "_authority": [f"{county[i]}市场监督管理局" for i in range(n)],
-            "_active": [b.status in ("存续", "在营") for b in bs],
+            "_active": [b.status in ACTIVE for b in bs],
             "_designed": [b.case for b in bs],
             "_trap": [b.trap for b in bs],
         },
@@ -513,6 +640,7 @@ def _materialise(c: _Builder) -> Cases:
             i = r["_bidx"]
             if source in ("annual_report", "abnormal_list", "serious_list", "suspension", "penalty"):
                 r["uscc"] = uscc[i]
+                r["reg_no"] = reg_no[i]
             if "taxpayer_id" in r:
                 r["taxpayer_id"] = taxpayer_id(r["taxpayer_id"])
             if source == "taxpayer":

@@ -72,16 +72,19 @@ def rules_for(source: str, column: Column) -> tuple[str, ...]:
         rules.append("required")
     if column.kind is Kind.USCC and source == "registration":
         rules.append("uscc_not_individual")
-    if column.kind in (Kind.DATE, Kind.PERIOD, Kind.YEAR) and column.not_after_cycle:
-        rules.append("date_after_cycle")
+    if column.kind in (Kind.DATE, Kind.PERIOD, Kind.YEAR) and column.not_after_extraction:
+        rules.append("date_after_extraction")
     if column.kind is Kind.MONEY and not column.negative_allowed:
         rules.append("money_negative")
     return tuple(rules)
 
 
 def options(source: str) -> list[tuple[str, str]]:
-    """(column, rule) pairs a fault in this source can take; a keyed source also takes a conflicting duplicate."""
-    pairs = [(c.name, rule) for c in columns(source) for rule in rules_for(source, c)]
+    """(column, rule) pairs a fault in this source can take; a keyed source also takes a conflicting duplicate.
+
+    Never a ``field_only`` column: its broken value quarantines the field, not the row (issue 13), and the truth of
+    a row is whole or absent — so a rule is forced only in a source where it can break a row."""
+    pairs = [(c.name, rule) for c in columns(source) if not c.field_only for rule in rules_for(source, c)]
     if SOURCES[source].key:
         pairs.append((SOURCES[source].key[0], DUPLICATE))
     return pairs
@@ -93,7 +96,11 @@ def covered_rules() -> set[str]:
 
 @dataclass(frozen=True)
 class Breaker:
-    """Turns a valid delivered value into one that breaks a given rule and no other."""
+    """Turns a valid delivered value into one that breaks a given rule and no other.
+
+    ``as_of`` is the bound a date may not pass: the extraction date (extracts.md v2), since dates between the
+    cycle's as-of date and the extraction are valid. ``date_after_extraction`` makes a date after it.
+    """
 
     province: str
     as_of: dt.date
@@ -127,8 +134,8 @@ class Breaker:
             case "date_format":
                 year = str(self.as_of.year - 1)
                 return style.replace("%Y", year).replace("%m", "02").replace("%d", "30")  # 30 February
-            case "date_after_cycle":
-                return self._after_cycle(column, style)
+            case "date_after_extraction":
+                return self._after_extraction(column, style)
             case "period_format":
                 return f"{self.as_of.year - 1}13"
             case "year_format":
@@ -161,7 +168,7 @@ class Breaker:
         """A pre-2016 15-digit 税务登记号: neither a USCC nor a resident ID."""
         return str(self.rng.choice(vocab.OTHER_ID_REGIONS)) + "".join(map(str, self.rng.integers(0, 10, 9)))
 
-    def _after_cycle(self, column: Column, style: str) -> str:
+    def _after_extraction(self, column: Column, style: str) -> str:
         later = self.as_of + dt.timedelta(days=int(self.rng.integers(1, 200)))
         if column.kind is Kind.YEAR:
             return str(self.as_of.year + 1)
@@ -212,23 +219,38 @@ class Injected:
 
 def _applicable(source: str, row: dict[str, str], pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     header_of = dict(zip([c.name for c in columns(source)], headers(source), strict=False))
-    return [(name, rule) for name, rule in pairs if row[header_of[name]]]
+    # extracts.md v2: a row that carries a 注册号 needs no USCC, so an empty USCC there breaks nothing
+    keyed_by_reg_no = bool(row.get("注册号"))
+    return [
+        (name, rule)
+        for name, rule in pairs
+        if row[header_of[name]] and not (keyed_by_reg_no and name == "uscc" and rule == "required")
+    ]
 
 
 def inject(
     source: str, frame: pl.DataFrame, rate: float, rng: np.random.Generator, breaker: Breaker,
-    protected: int, forced: list[str],
+    protected: int, forced: list[str], spared: pl.Series | None = None,
 ) -> Injected:  # fmt: skip
-    """Break ``rate`` of the rows (never those of businesses below ``protected``), and each rule in ``forced`` once."""
+    """Break ``rate`` of the rows (never those of businesses below ``protected``, nor the ``_rid`` in ``spared``),
+    and each rule in ``forced`` once."""
     by_name = {c.name: (c, h) for c, h in zip(columns(source), headers(source), strict=False)}
-    # a broken field_only value quarantines the field, not the row (issue 13): the truth of a row is whole or absent
-    pairs = [(name, rule) for name, rule in options(source) if not by_name[name][0].field_only]
-    eligible = np.flatnonzero((frame["_bidx"].is_null() | (frame["_bidx"] >= protected)).to_numpy())
+    pairs = options(source)
+    touchable = frame["_bidx"].is_null() | (frame["_bidx"] >= protected)
+    if spared is not None:
+        touchable &= ~frame["_rid"].is_in(spared.implode())
+    eligible = np.flatnonzero(touchable.to_numpy())
     picks: list[tuple[int, str, str]] = []  # (position, column name, rule)
     for rule in forced:  # the first row (in a random order) where the rule can apply
         for position in rng.permutation(eligible).tolist():
+            # a small source may have a single touchable row: it may then break several columns (a duplicate breaks
+            # the whole row, so it shares it with nothing)
+            taken = {name for p, name, r in picks if p == position}
+            if (rule == DUPLICATE and taken) or any(r == DUPLICATE for p, _, r in picks if p == position):
+                continue
             candidates = _applicable(source, frame.row(position, named=True), [p for p in pairs if p[1] == rule])
-            if candidates and position not in {p for p, _, _ in picks}:
+            candidates = [c for c in candidates if c[0] not in taken]
+            if candidates:
                 picks.append((position, *candidates[rng.integers(0, len(candidates))]))
                 break
     free = np.setdiff1d(eligible, [p for p, _, _ in picks])

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from schemas.sources import SOURCES
 from synth import designed
 from synth.businesses import businesses
-from synth.faults import Breaker, forced_rules, inject
+from synth.faults import DUPLICATE, Breaker, forced_rules, inject
 from synth.inbox import InboxWriter
 from synth.layout import LAYOUTS, delivered
 from synth.records import ChunkRecords
@@ -27,6 +27,62 @@ from synth.truth import facts, links
 from synth.world import Plan, World
 
 FAULT_COLUMNS = ["source", "file", "line", "column", "rule", "value"]
+CONFIG_FILE = "inbox.toml"
+#: Sources where a conflicting duplicate is not simply quarantined under rules.md v2 (Terms): an annual report
+#: version with a same-day twin (filed, figures unknown) and a listing episode with a twin (resolved against
+#: the business). Their faults.csv rows still say duplicate_conflict.
+V2_CONFLICT_SOURCES = ("annual_report", "abnormal_list", "serious_list", "suspension", "tax_abnormal")
+
+
+def department_names(plan: Plan) -> dict[str, str]:
+    """With ``--department-names``: the file stems some departments really use, per source (else none)."""
+    if not plan.department_names:
+        return {}
+    return {"patent": "专利", "serious_list": f"严重违法失信名单{plan.year}"}
+
+
+def inbox_toml(plan: Plan, files: dict[str, int]) -> str:
+    """The inbox's ``inbox.toml``: when the extracts were taken (extracts.md v2); dates after it are impossible.
+
+    With ``--department-names``, a ``[files]`` table maps each file so named (TOML key: the file name, or a glob)
+    to its source (value: the source's name), e.g. ``"专利.csv" = "patent"``.
+    """
+    text = (
+        "# written by getihu generate: the departments' extraction date (extracts.md v2)\n"
+        f"extracted_on = {plan.extracted_on.isoformat()}\n"
+    )
+    renamed = department_names(plan)
+    if renamed:
+        text += "\n# files named as the departments name them: file name (or glob) = source\n[files]\n"
+        for source, stem in sorted(renamed.items(), key=lambda item: item[1]):
+            for file in sorted(f for f in files if f.split(".")[0] == stem):
+                text += f'"{file}" = "{source}"\n'
+    return text
+
+
+#: Versions the generator sends on purpose (not --faults) that a v2 pipeline sees as conflicts: rows with the
+#: same key and different content. Report versions filed on one day (both quarantined, the report filed with
+#: unknown figures) and listing episodes with one start and different ends (in force if any version says so).
+CONFLICT_GROUPS = {
+    "annual_report": ("report_year", "filed_on"),
+    "abnormal_list": ("listed_on",),
+    "serious_list": ("listed_on",),
+}
+
+
+def sent_conflicts(source: str, rows: pl.DataFrame) -> pl.DataFrame | None:
+    """Rows of ``source`` in such a conflict: ``_rid`` and faults.csv's other columns (None: no such source)."""
+    if source not in CONFLICT_GROUPS or rows.is_empty():
+        return None
+    group = ["_bidx", *CONFLICT_GROUPS[source]]
+    content = pl.struct([c for c in rows.columns if not c.startswith("_")])
+    return rows.filter((pl.len().over(group) > 1) & (content.n_unique().over(group) > 1)).select(
+        "_rid",
+        source=pl.lit(source),
+        column=pl.lit("统一社会信用代码"),
+        rule=pl.lit(DUPLICATE),
+        value=pl.col("uscc").fill_null(""),
+    )
 
 
 def truth_dir(inbox: Path) -> Path:
@@ -85,13 +141,18 @@ def chunk_frames(
     return typed["registration"], typed, truth
 
 
+DEPARTMENT_STEMS = ("专利", "严重违法失信名单")  # what --department-names writes (department_names)
+
+
 def _clear(inbox: Path, truth: Path) -> None:
     """Remove what an earlier run wrote (source files and the truth), so no stale monthly file survives."""
     if truth.exists():
         shutil.rmtree(truth)
     for path in inbox.glob("*"):
-        if path.is_file() and path.suffix in (".csv", ".xlsx", ".parquet") and path.stem.startswith(tuple(SOURCES)):
+        ours = path.stem.startswith(tuple(SOURCES)) or path.stem.startswith(DEPARTMENT_STEMS)
+        if path.is_file() and path.suffix in (".csv", ".xlsx", ".parquet") and ours:
             path.unlink()
+    (inbox / CONFIG_FILE).unlink(missing_ok=True)
     inbox.mkdir(parents=True, exist_ok=True)
     truth.mkdir(parents=True)
 
@@ -118,9 +179,10 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
     world = World(plan)
     truth = truth_dir(inbox)
     _clear(inbox, truth)
-    writer = InboxWriter(inbox, plan.file_format, plan.as_of_date)
+    writer = InboxWriter(inbox, plan.file_format, plan.as_of_date, department_names(plan))
     fact_file, link_file = _Appender(truth / "facts.parquet"), _Appender(truth / "links.parquet")
     fault_parts: list[pl.DataFrame] = []
+    conflict_parts: list[pl.DataFrame] = []
     duplicate_parts: list[pl.DataFrame] = []
     cases = designed.cases(world)
     protected = cases.businesses.height
@@ -128,18 +190,26 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
         biz, typed, links_truth = chunk_frames(world, chunk, cases if chunk == 0 else None)
         forced = forced_rules({s: f.height for s, f in typed.items()}) if chunk == 0 and plan.faults else {}
         quarantined: dict[str, pl.Series] = {}
+        conflicts: dict[str, pl.Series] = {}
         for source in SOURCES:
             frame = delivered(source, typed[source])
+            conflicting = sent_conflicts(source, typed[source])
             injected = None
             if plan.faults:
-                breaker = Breaker(plan.province, plan.as_of_date, plan.rng(chunk, "faults/" + source))
+                breaker = Breaker(plan.province, plan.extracted_on, plan.rng(chunk, "faults/" + source))
                 injected = inject(
                     source, frame, plan.faults, plan.rng(chunk, "faults/rows/" + source), breaker, protected,
-                    forced.get(source, []),
+                    forced.get(source, []), conflicting["_rid"] if conflicting is not None else None,
                 )  # fmt: skip
                 frame = injected.frame
             placed = writer.write(source, frame)
+            if conflicting is not None:
+                conflict_parts.append(conflicting.join(placed, on="_rid").select(FAULT_COLUMNS))
             quarantined[source] = injected.quarantined if injected else pl.Series("_rid", [], dtype=pl.Int64)
+            if injected is not None and source in V2_CONFLICT_SOURCES:
+                twins = injected.faults.filter(pl.col("rule") == DUPLICATE)["_rid"]
+                conflicts[source] = quarantined[source].filter(quarantined[source].is_in(twins.implode()))
+                quarantined[source] = quarantined[source].filter(~quarantined[source].is_in(twins.implode()))
             if injected is not None:
                 fault_parts.append(
                     injected.faults.join(placed, on="_rid").with_columns(source=pl.lit(source)).select(FAULT_COLUMNS)
@@ -149,15 +219,18 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
                     .with_columns(source=pl.lit(source))
                     .select("source", "file", "line")
                 )
-        fact_file.append(facts(biz, typed, links_truth, quarantined, plan.as_of_date))
+        fact_file.append(facts(biz, typed, links_truth, quarantined, plan.as_of_date, plan.report_year, conflicts))
         link_file.append(links(biz, typed, links_truth))
         if progress:
             progress(chunk + 1, plan.chunks)
     for source in SOURCES:
         writer.ensure(source)
     files = writer.close()
+    (inbox / CONFIG_FILE).write_text(inbox_toml(plan, files), encoding="utf-8")
     fact_file.close()
     link_file.close()
+    # conflicting versions the generator made on purpose (not --faults), see CONFLICT_GROUPS
+    pl.concat(conflict_parts).sort("source", "file", "line").write_csv(truth / "conflicts.csv")
     faults = duplicates = 0
     if plan.faults:
         fault_frame = pl.concat(fault_parts).sort("file", "line", "column")
@@ -169,6 +242,8 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
         "province": plan.province,
         "year": plan.year,
         "as_of": plan.as_of_date.isoformat(),
+        "report_year": plan.report_year,
+        "extracted_on": plan.extracted_on.isoformat(),
         "businesses": plan.businesses,
         "seed": plan.seed,
         "faults": plan.faults,

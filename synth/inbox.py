@@ -92,10 +92,12 @@ class _Parquet:
 class InboxWriter:
     """Appends each chunk's delivered rows to the right file and reports where every row landed."""
 
-    def __init__(self, inbox: Path, file_format: str, as_of: dt.date) -> None:
+    def __init__(self, inbox: Path, file_format: str, as_of: dt.date, names: dict[str, str] | None = None) -> None:
         self.inbox = inbox
         self.file_format = file_format
         self.as_of = as_of
+        self.names = names or {}  # source -> the file stem a department gives it (one-file sources only)
+        self.sources: set[str] = set()
         self.files: dict[str, _Csv | _Xlsx | _Parquet] = {}
         self.lines: dict[str, int] = {}  # last line written per file
 
@@ -103,6 +105,9 @@ class InboxWriter:
         return "parquet" if self.file_format == "parquet" else LAYOUTS[source].csv_extension
 
     def _open(self, name: str, source: str) -> str:
+        self.sources.add(source)
+        if name == source:
+            name = self.names.get(source, name)
         file = f"{name}.{self._extension(source)}"
         if file not in self.files:
             path = self.inbox / file
@@ -139,7 +144,7 @@ class InboxWriter:
 
     def ensure(self, source: str) -> None:
         """A source with no rows at all still gets its file, with the header only."""
-        if not any(f.split(".")[0].startswith(source) for f in self.files):
+        if source not in self.sources:
             self._open(source, source)
 
     def close(self) -> dict[str, int]:

@@ -17,6 +17,9 @@ Real deliveries differ by department, so the synthetic ones do too (extracts.md 
 | trademark | trademark.csv (columns reordered) | UTF-8 with BOM | YYYY-MM-DD | | |
 | patent | patent.csv | UTF-8 | YYYY/MM/DD | | |
 
+The sources keyed by USCC (annual_report, the listings, penalty) also carry a ``注册号`` column after the contract's
+columns (extracts.md v2): filled for every business that has one, the only key of a legacy business with no USCC.
+
 With ``--format parquet`` every source is Parquet (same names, same monthly split), all columns text.
 """
 
@@ -45,15 +48,17 @@ class Layout:
     order: tuple[str, ...] = ()  # canonical column order when it differs from the contract's
 
 
+REG_NO = (("注册号", "reg_no"),)
+
 LAYOUTS: dict[str, Layout] = {
     "registration": Layout(
         encoding="utf-8-sig", money_unit="万元", line_terminator="\r\n", extra=(("登记机关", "_authority"),)
     ),
-    "annual_report": Layout(date_format="%Y/%m/%d", money_unit="万元", flags=("Y", "N")),
-    "abnormal_list": Layout(encoding="utf-8-sig", date_format="%Y%m%d"),
-    "serious_list": Layout(csv_extension="xlsx", date_format=CELL_DATES),
-    "suspension": Layout(csv_extension="xlsx", date_format="%Y/%m/%d"),
-    "penalty": Layout(date_format="%Y%m%d"),
+    "annual_report": Layout(date_format="%Y/%m/%d", money_unit="万元", flags=("Y", "N"), extra=REG_NO),
+    "abnormal_list": Layout(encoding="utf-8-sig", date_format="%Y%m%d", extra=REG_NO),
+    "serious_list": Layout(csv_extension="xlsx", date_format=CELL_DATES, extra=REG_NO),
+    "suspension": Layout(csv_extension="xlsx", date_format="%Y/%m/%d", extra=REG_NO),
+    "penalty": Layout(date_format="%Y%m%d", extra=REG_NO),
     "taxpayer": Layout(encoding="gb18030", date_format="%Y%m%d"),
     "tax_abnormal": Layout(encoding="gb18030"),
     "tax_payment": Layout(encoding="gb18030", split_by="paid_on"),
@@ -84,7 +89,8 @@ def date_style(layout: Layout) -> str:
 
 def columns(source: str) -> tuple[Column, ...]:
     layout = LAYOUTS[source]
-    contract = SOURCES[source].columns
+    written_as_extra = {h for h, _ in layout.extra}  # 注册号: written after the contract's columns, as before v2
+    contract = tuple(c for c in SOURCES[source].columns if c.header not in written_as_extra)
     if layout.order:
         by_name = {c.name: c for c in contract}
         return tuple(by_name[name] for name in layout.order)

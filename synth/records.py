@@ -18,7 +18,11 @@ from synth.codes import ascii_matrix, base31, patent_application_numbers, scramb
 from synth.people import person_names, resident_ids
 from synth.world import CHUNK_SIZE, World
 
-ANNUAL_REPORT_FILING = {"active": 0.86, "closed": 0.45}  # share filing the Y-1 report on or before D
+ANNUAL_REPORT_FILING = {"active": 0.86, "closed": 0.45}  # share filing a year's report
+AMENDED_SHARE = 0.03  # reports corrected later (年报修改): a second version, filed later, with other figures
+SAME_DAY_CONFLICT_SHARE = 0.002  # two versions filed on one day with different figures (a conflict)
+TWIN_EPISODE_SHARE = 0.004  # a listing episode delivered twice with different 移出日期 (a sync error upstream)
+CULTURE_FEE_INDUSTRIES = ("8052", "6241")  # 文化事业建设费 falls on entertainment (浴池, 茶馆 here)
 ABNORMAL_SHARE = 0.06
 SERIOUS_SHARE = 0.003
 SUSPENSION_SHARE = 0.012
@@ -112,20 +116,25 @@ class ChunkRecords:
         self.biz = biz
         self.n = biz.height
         self.as_of = np_date(self.plan.as_of_date)
+        # rows may be dated up to the extraction, a few days after D (rules.md, Terms): not in force on D
+        self.extracted = np_date(self.plan.extracted_on)
         self.year = self.plan.year
+        self.report_year = self.plan.report_year
         self.est = biz["established_on"].to_numpy().astype("datetime64[D]")
         self.bidx = biz["_bidx"].to_numpy()
         self.size = biz["_size"].to_numpy()
         self.active = biz["_active"].to_numpy()
         self.has_uscc = biz["uscc"].is_not_null().to_numpy()
+        # market-regulation sources reach a legacy business (no USCC) by its 注册号 (extracts.md v2)
+        self.has_key = self.has_uscc | biz["reg_no"].is_not_null().to_numpy()
 
     def rng(self, aspect: str) -> np.random.Generator:
         return self.plan.rng(self.chunk, aspect)
 
     def _pick(self, share: np.ndarray | float, aspect: str) -> np.ndarray:
-        """Businesses drawn with probability ``share`` among those with a USCC (the key of the listing sources)."""
+        """Businesses drawn with probability ``share`` among those with a key of the listing sources (USCC, 注册号)."""
         chosen = self.rng(aspect).random(self.n) < share
-        return np.flatnonzero(chosen & self.has_uscc)
+        return np.flatnonzero(chosen & self.has_key & (self.est <= self.as_of))  # not the days-old ones after D
 
     def _col(self, name: str, rows: np.ndarray) -> pl.Series:
         return self.biz[name].gather(rows)
@@ -135,15 +144,15 @@ class ChunkRecords:
     def annual_report(self) -> pl.DataFrame:
         rng = self.rng("annual_report")
         parts = []
-        for year in (self.year - 3, self.year - 2, self.year - 1):
-            due = self.has_uscc & (self.est <= np_date(dt.date(year, 12, 31)))
+        for year in range(self.report_year - 2, self.year):
+            due = self.has_key & (self.est <= np_date(dt.date(year, 12, 31)))
             share = np.where(self.active, ANNUAL_REPORT_FILING["active"], ANNUAL_REPORT_FILING["closed"])
             rows = np.flatnonzero(due & (rng.random(self.n) < share))
             late = rng.random(len(rows)) < 0.06
             low = np.where(late, np_date(dt.date(year + 1, 7, 1)), np_date(dt.date(year + 1, 1, 1)))
             high = np.where(late, np_date(dt.date(year + 1, 12, 31)), np_date(dt.date(year + 1, 6, 30)))
             filed = random_dates(rng, low, high)
-            keep = filed <= self.as_of
+            keep = filed <= self.extracted
             rows, filed = rows[keep], filed[keep]
             k = len(rows)
             sales = np.round(np.exp(np.log(110_000) + 0.95 * self.size[rows] + rng.normal(0, 0.25, k)))
@@ -153,6 +162,7 @@ class ChunkRecords:
                     {
                         "_bidx": self.bidx[rows],
                         "uscc": self._col("uscc", rows),
+                        "reg_no": self._col("reg_no", rows),
                         "report_year": np.full(k, year, dtype=np.int32),
                         "filed_on": filed,
                         "sales_yuan": np.where(rng.random(k) < 0.96, sales * 100, np.nan),
@@ -165,16 +175,51 @@ class ChunkRecords:
                     }
                 )
             )
+        reports = self._amended(rng, pl.concat(parts))
         return (
-            pl.concat(parts)
-            .with_columns(
+            reports.with_columns(
                 pl.col("filed_on").cast(pl.Date),
                 pl.col("sales_yuan", "tax_declared_yuan").fill_nan(None).cast(pl.Int64),
                 pl.when(pl.col("staff_count") >= 0).then(pl.col("staff_count")).cast(pl.Int32).alias("staff_count"),
                 pl.when(pl.col("_website_given")).then(pl.col("has_website")).alias("has_website"),
             )
             .drop("_website_given")
-            .sort("_bidx", "report_year")
+            .sort("_bidx", "report_year", "filed_on", "_version")
+            .drop("_version")
+        )
+
+    def _amended(self, rng: np.random.Generator, reports: pl.DataFrame) -> pl.DataFrame:
+        """Corrected versions (年报修改) filed later with other figures, and a few same-day conflicting versions.
+
+        A correction is filed 1 to 120 days after the version it corrects (kept when on or before the extraction,
+        so some fall after D and do not count on D); a same-day version differs in its sales.
+        """
+        k = reports.height
+        filed = reports["filed_on"].to_numpy().astype("datetime64[D]")
+        amend = rng.random(k) < AMENDED_SHARE
+        later = filed + _days(rng.integers(1, 121, k))
+        amend &= later <= self.extracted
+        conflict = ~amend & (rng.random(k) < SAME_DAY_CONFLICT_SHARE)
+        sales = reports["sales_yuan"].to_numpy()
+        factor = rng.uniform(0.7, 1.4, k)
+        staff = reports["staff_count"].to_numpy()
+        corrected = reports.filter(pl.Series(amend)).with_columns(
+            filed_on=pl.Series(later[amend]),
+            sales_yuan=pl.Series(np.round(np.nan_to_num(sales[amend], nan=5_000_000.0) * factor[amend], -2)),
+            staff_count=pl.Series(
+                np.maximum(np.where(staff[amend] < 0, 1, staff[amend]) + rng.integers(-1, 2, amend.sum()), 1)
+            ),
+        )
+        same_day = reports.filter(pl.Series(conflict)).with_columns(
+            sales_yuan=pl.Series(np.nan_to_num(sales[conflict], nan=0.0) + 100_000.0)
+        )
+        return pl.concat(
+            [
+                reports.with_columns(_version=pl.lit(0)),
+                corrected.with_columns(_version=pl.lit(1)),
+                same_day.with_columns(_version=pl.lit(2)),
+            ],
+            how="vertical_relaxed",
         )
 
     def _episodes(self, aspect: str, share: float, years_back: int, removed_share: float) -> pl.DataFrame:
@@ -182,16 +227,22 @@ class ChunkRecords:
         rng = self.rng(aspect)
         rows = self._pick(share, aspect + "/who")
         floor = np_date(years_before(self.plan.as_of_date, years_back))
-        listed = random_dates(rng, np.maximum(self.est[rows], floor), np.full(len(rows), self.as_of))
-        removed = random_dates(rng, listed + 1, np.full(len(rows), self.as_of))
-        ended = (rng.random(len(rows)) < removed_share) & (listed < self.as_of)
-        again = ended & (removed < self.as_of - 1) & (rng.random(len(rows)) < 0.15)
-        relisted = random_dates(rng, removed[again] + 1, np.full(again.sum(), self.as_of))
+        end = self.extracted  # listings and removals up to the extraction: some after D
+        listed = random_dates(rng, np.maximum(self.est[rows], floor), np.full(len(rows), end))
+        removed = random_dates(rng, listed + 1, np.full(len(rows), end))
+        ended = (rng.random(len(rows)) < removed_share) & (listed < end)
+        again = ended & (removed < end - 1) & (rng.random(len(rows)) < 0.15)
+        relisted = random_dates(rng, removed[again] + 1, np.full(again.sum(), end))
+        # a twin of the episode (same start) with another end: open if the episode ended, else ended
+        twin = (rng.random(len(rows)) < TWIN_EPISODE_SHARE) & (ended | (listed < end))
+        twin_removed = np.where(ended, NAT, random_dates(rng, listed + 1, np.full(len(rows), end)))
         frame = pl.DataFrame(
             {
-                "_row": np.concatenate([rows, rows[again]]),
-                "listed_on": np.concatenate([listed, relisted]),
-                "removed_on": np.concatenate([np.where(ended, removed, NAT), np.full(again.sum(), NAT)]),
+                "_row": np.concatenate([rows, rows[again], rows[twin]]),
+                "listed_on": np.concatenate([listed, relisted, listed[twin]]),
+                "removed_on": np.concatenate(
+                    [np.where(ended, removed, NAT), np.full(again.sum(), NAT), twin_removed[twin]]
+                ),
             }
         )
         return frame.with_columns(pl.col("listed_on", "removed_on").cast(pl.Date))
@@ -199,7 +250,9 @@ class ChunkRecords:
     def _by_business(self, frame: pl.DataFrame, sort: tuple[str, ...]) -> pl.DataFrame:
         rows = frame["_row"].to_numpy()
         return (
-            frame.with_columns(_bidx=pl.Series(self.bidx[rows]), uscc=self._col("uscc", rows))
+            frame.with_columns(
+                _bidx=pl.Series(self.bidx[rows]), uscc=self._col("uscc", rows), reg_no=self._col("reg_no", rows)
+            )
             .drop("_row")
             .sort("_bidx", *sort)
         )
@@ -212,11 +265,15 @@ class ChunkRecords:
             )
         ]
         frame = frame.with_columns(reason=pl.Series(reasons))
-        return self._by_business(frame, ("listed_on",)).select("_bidx", "uscc", "listed_on", "reason", "removed_on")
+        return self._by_business(frame, ("listed_on", "removed_on")).select(
+            "_bidx", "uscc", "reg_no", "listed_on", "reason", "removed_on"
+        )
 
     def serious_list(self) -> pl.DataFrame:
         frame = self._episodes("serious_list", SERIOUS_SHARE, 5, 0.25)
-        return self._by_business(frame, ("listed_on",)).select("_bidx", "uscc", "listed_on", "removed_on")
+        return self._by_business(frame, ("listed_on", "removed_on")).select(
+            "_bidx", "uscc", "reg_no", "listed_on", "removed_on"
+        )
 
     def suspension(self) -> pl.DataFrame:
         rng = self.rng("suspension")
@@ -224,15 +281,15 @@ class ChunkRecords:
         rows = self._pick(np.where(seasonal, 0.25, SUSPENSION_SHARE), "suspension/who")
         k = len(rows)
         floor = np_date(years_before(self.plan.as_of_date, 5))
-        start = random_dates(rng, np.maximum(self.est[rows], floor), np.full(k, self.as_of))
+        start = random_dates(rng, np.maximum(self.est[rows], floor), np.full(k, self.extracted))
         # the legal maximum ends exactly 3 years on: keep clear of that day, where readings could differ
         limit = np_date(years_before(self.plan.as_of_date, 3))
         start = np.where(start == limit, start - 1, start)
         until = start + _days(rng.integers(60, 1096, k))
-        resumed_early = (rng.random(k) < 0.35) & (start < self.as_of)
-        resumed = random_dates(rng, start + 1, np.minimum(until, self.as_of))
+        resumed_early = (rng.random(k) < 0.35) & (start < self.extracted)
+        resumed = random_dates(rng, start + 1, np.minimum(until, self.extracted))
         # a suspension whose filed end passed within the legal maximum is closed by a filed resumption
-        closed_at_end = ~resumed_early & (until < self.as_of) & (start > limit)
+        closed_at_end = ~resumed_early & (until < self.extracted) & (start > limit)
         resumed = np.where(resumed_early, resumed, np.where(closed_at_end, until, NAT))
         frame = pl.DataFrame(
             {
@@ -243,7 +300,7 @@ class ChunkRecords:
             }
         ).with_columns(pl.col("suspended_from", "suspended_until", "resumed_on").cast(pl.Date))
         return self._by_business(frame, ("suspended_from",)).select(
-            "_bidx", "uscc", "suspended_from", "suspended_until", "resumed_on"
+            "_bidx", "uscc", "reg_no", "suspended_from", "suspended_until", "resumed_on"
         )
 
     def penalty(self) -> pl.DataFrame:
@@ -252,12 +309,12 @@ class ChunkRecords:
         owner, within = expand(np.where(rng.random(len(rows)) < 0.15, 2, 1))
         rows = rows[owner]
         k = len(rows)
-        decided = random_dates(rng, self.est[rows], np.full(k, self.as_of))
+        decided = random_dates(rng, self.est[rows], np.full(k, self.extracted))
         kinds = np.array(list(PENALTY_KINDS))[rng.choice(len(PENALTY_KINDS), k, p=list(PENALTY_KINDS.values()))]
         fined = np.isin(kinds, ["罚款", "没收违法所得"])
         amount = np.where(fined, np.round(rng.lognormal(np.log(2000), 1.0, k), -2) * 100, np.nan)
-        repaired = random_dates(rng, decided + 30, np.full(k, self.as_of))
-        repaired_ok = (rng.random(k) < 0.4) & (repaired <= self.as_of) & (decided + 30 <= self.as_of)
+        repaired = random_dates(rng, decided + 30, np.full(k, self.extracted))
+        repaired_ok = (rng.random(k) < 0.4) & (repaired <= self.extracted) & (decided + 30 <= self.extracted)
         county = self._col("_region_name", rows).str.slice(0, 2).to_numpy().astype(str)
         year = (decided.astype("datetime64[Y]").astype(np.int64) + 1970).astype(str)
         serial = ((self.bidx[rows] * 2 + within) % 100_000 + 1).astype(str)
@@ -275,7 +332,7 @@ class ChunkRecords:
             pl.col("decided_on", "repaired_on").cast(pl.Date), pl.col("amount_yuan").fill_nan(None).cast(pl.Int64)
         )
         return self._by_business(frame, ("decided_on", "decision_no")).select(
-            "_bidx", "uscc", "decision_no", "decided_on", "penalty_kind", "amount_yuan", "repaired_on"
+            "_bidx", "uscc", "reg_no", "decision_no", "decided_on", "penalty_kind", "amount_yuan", "repaired_on"
         )
 
     # --- tax -------------------------------------------------------------------------------------------
@@ -327,6 +384,7 @@ class ChunkRecords:
                 "taxpayer_name": self._col("name", rows).fill_null(self._col("operator_name", rows)),
                 "_size": self.size[rows],
                 "_established": self.est[rows],
+                "_culture": self._col("industry_code", rows).str.slice(-4).is_in(CULTURE_FEE_INDUSTRIES),
             }
         )
         rng = self.rng("tax/outsiders")
@@ -344,6 +402,7 @@ class ChunkRecords:
                 "taxpayer_name": person_names(rng, k),
                 "_size": rng.normal(0, 1, k),
                 "_established": random_dates(rng, np.full(k, np_date(dt.date(2000, 1, 1))), np.full(k, self.as_of)),
+                "_culture": np.zeros(k, dtype=bool),
             }
         )
         return pl.concat([own, outside]).with_columns(pl.col("_established").cast(pl.Date))
@@ -354,9 +413,9 @@ class ChunkRecords:
         est = identities["_established"].to_numpy().astype("datetime64[D]")
         size = identities["_size"].to_numpy()
         general = rng.random(k) < np.where(size > 1.5, 0.12, GENERAL_TAXPAYER_SHARE)
-        since = random_dates(rng, est, np.full(k, self.as_of))
-        ended = general & (rng.random(k) < 0.15) & (since < self.as_of)
-        until = random_dates(rng, since + 1, np.full(k, self.as_of))
+        since = random_dates(rng, est, np.full(k, self.extracted))
+        ended = general & (rng.random(k) < 0.15) & (since < self.extracted)
+        until = random_dates(rng, since + 1, np.full(k, self.extracted))
         return identities.select(
             "_bidx",
             "taxpayer_id",
@@ -371,9 +430,9 @@ class ChunkRecords:
         k = len(rows)
         est = identities["_established"].to_numpy().astype("datetime64[D]")[rows]
         floor = np_date(years_before(self.plan.as_of_date, 4))
-        declared = random_dates(rng, np.maximum(est, floor), np.full(k, self.as_of))
-        lifted = random_dates(rng, declared + 1, np.full(k, self.as_of))
-        lifted_ok = (rng.random(k) < 0.5) & (declared < self.as_of)
+        declared = random_dates(rng, np.maximum(est, floor), np.full(k, self.extracted))
+        lifted = random_dates(rng, declared + 1, np.full(k, self.extracted))
+        lifted_ok = (rng.random(k) < 0.5) & (declared < self.extracted)
         return identities[rows].select(
             "_bidx",
             "taxpayer_id",
@@ -394,17 +453,18 @@ class ChunkRecords:
         frames = []
         for is_monthly, months_per_period in ((False, 3), (True, 1)):
             payers = np.flatnonzero(pays & (monthly == is_monthly))
-            starts, ends = tax_periods(self.year - 2, self.plan.as_of_date, months_per_period)
+            starts, ends = tax_periods(self.year - 2, self.plan.extracted_on, months_per_period)
             periods = len(starts)
             owner, period = expand(np.full(len(payers), periods))
             who = payers[owner]
             est = identities["_established"].to_numpy().astype("datetime64[D]")[who]
             paid_on = ends[period] + _days(rng.integers(1, 16, len(who)))
-            keep = (rng.random(len(who)) < 0.75) & (ends[period] >= est) & (paid_on <= self.as_of)
+            keep = (rng.random(len(who)) < 0.75) & (ends[period] >= est) & (paid_on <= self.extracted)
             who, period, paid_on = who[keep], period[keep], paid_on[keep]
             median = np.log(VAT_MEDIAN_PER_MONTH * months_per_period) + 1.0 * size[who]
             vat = np.maximum(np.round(rng.lognormal(median, 0.8) * 100), 1)
-            frames.append(self._tax_rows(rng, who, starts[period], ends[period], paid_on, vat))
+            culture = identities["_culture"].to_numpy()[who]
+            frames.append(self._tax_rows(rng, who, starts[period], ends[period], paid_on, vat, culture))
         rows = pl.concat(frames)
         ids = identities["taxpayer_id"]
         return (
@@ -413,8 +473,11 @@ class ChunkRecords:
             .select("_bidx", "taxpayer_id", "tax_kind", "period_from", "period_to", "paid_on", "amount_yuan")
         )
 
-    def _tax_rows(self, rng, who, start, end, paid_on, vat) -> pl.DataFrame:
-        """Each payment event: VAT, and with some of them surcharges, income tax and a later refund."""
+    def _tax_rows(self, rng, who, start, end, paid_on, vat, culture) -> pl.DataFrame:
+        """Each payment event: VAT, and with some of them surcharges, income tax and a later refund.
+
+        教育费附加, 地方教育附加 and 文化事业建设费 are not tax (rules.md, interpretation 3): the truth leaves them out.
+        """
         parts = [("增值税", np.ones(len(who), dtype=bool), vat)]
         for kind, share, rate in (
             ("城市维护建设税", 0.45, 0.07),
@@ -422,6 +485,7 @@ class ChunkRecords:
             ("地方教育附加", 0.2, 0.02),
         ):
             parts.append((kind, rng.random(len(who)) < share, np.maximum(np.round(vat * rate), 1)))
+        parts.append(("文化事业建设费", culture & (rng.random(len(who)) < 0.5), np.maximum(np.round(vat * 0.03), 1)))
         parts.append(
             ("个人所得税", rng.random(len(who)) < 0.35, np.round(rng.lognormal(np.log(20_000), 0.8, len(who))))
         )
@@ -442,7 +506,7 @@ class ChunkRecords:
             )
         refund = rng.random(len(who)) < 0.012
         refunded_on = paid_on[refund] + _days(rng.integers(5, 61, refund.sum()))
-        ok = refunded_on <= self.as_of
+        ok = refunded_on <= self.extracted
         frames.append(
             pl.DataFrame(
                 {
@@ -490,7 +554,7 @@ class ChunkRecords:
         personal = rng.random(len(owner)) < 0.1
         base = rng.uniform(3000, 6500, len(owner))
         # spell of months within the window, not before the business existed
-        months = month_starts(dt.date(self.year - 1, 1, 1), self.plan.as_of_date)[:-1]
+        months = month_starts(dt.date(self.report_year, 1, 1), self.plan.as_of_date)[:-1]
         first_month = np.searchsorted(months, self.est[owner].astype("datetime64[M]").astype("datetime64[D]"))
         spell_start = np.maximum(
             np.where(rng.random(len(owner)) < 0.7, 0, rng.integers(0, len(months), len(owner))), first_month
@@ -684,7 +748,7 @@ class ChunkRecords:
             holder_names=pl.col("holder_name"),
             granted_on=pl.Series(granted).cast(pl.Date),
             legal_status=pl.Series(rng.choice(["有效", "失效", "无效"], n, p=[0.75, 0.22, 0.03])),
-        ).filter(pl.col("granted_on") <= self.plan.as_of_date)
+        ).filter(pl.col("granted_on") <= self.plan.extracted_on)
         links = self._links(patents, "application_no")
         columns = ("application_no", "patent_kind", "holder_names", "holder_address", "granted_on", "legal_status")
         return patents.select("_bidx", *columns), links

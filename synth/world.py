@@ -18,6 +18,8 @@ _ID_SERIALS = 1000
 _DAYS = 365
 FORMATS = ("csv", "parquet")
 MIN_BUSINESSES = 300  # room for the designed boundary cases and a random province around them
+#: Days from the as-of date to the extraction (``extracted_on`` in inbox.toml): departments extract after D.
+EXTRACT_LAG_DAYS = 4
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Plan:
     faults: float = 0.0
     file_format: str = "csv"
     as_of: dt.date | None = None
+    department_names: bool = False  # name some files as departments do (专利.csv), mapped in inbox.toml [files]
 
     def __post_init__(self) -> None:
         if self.file_format not in FORMATS:
@@ -43,6 +46,16 @@ class Plan:
     @property
     def as_of_date(self) -> dt.date:
         return self.as_of or dt.date(self.year, 7, 31)
+
+    @property
+    def report_year(self) -> int:
+        """``R`` (rules.md, Terms): the latest year whose report was due (30 June of the next year) on or before D."""
+        return self.year - 1 if self.as_of_date >= dt.date(self.year, 6, 30) else self.year - 2
+
+    @property
+    def extracted_on(self) -> dt.date:
+        """When the departments took their extracts: a few days after D; later dates are impossible."""
+        return self.as_of_date + dt.timedelta(days=EXTRACT_LAG_DAYS)
 
     @property
     def chunks(self) -> int:

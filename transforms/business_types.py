@@ -41,10 +41,13 @@ BASIC_CRITERIA: tuple[Criterion, ...] = tuple(
             Criterion("STATUS", pl.col("status_active")),
             Criterion(
                 "ANNUAL_REPORT",
-                pl.col("annual_report_filed"),
+                pl.col("annual_report_filed") | pl.col("unmatchable"),
             ),
             Criterion("ABNORMAL", ~pl.col("on_abnormal_list")),
             Criterion("SERIOUS", ~pl.col("on_serious_list")),
+            # a business whose report cannot be matched (no USCC, no 注册号 in the reports) fails UNMATCHABLE
+            # instead: "not filed" would not be the truth (extracts.md v2)
+            Criterion("UNMATCHABLE", ~pl.col("unmatchable")),
             Criterion("TAX_ABNORMAL", ~pl.col("tax_abnormal")),
             Criterion(
                 "SUSPENDED",

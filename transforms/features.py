@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Collection
 
 import polars as pl
 
+from schemas import terms
 from schemas.features import DEFAULTS, FEATURES
 from schemas.sources import MONEY
+from schemas.work_files import REPORT_CONFLICTS_SCHEMA
 from transforms.link import IN_FORCE, LINKED, TAX_IDENTITY, tax_identity
 
 SUSPENSION_MAXIMUM_YEARS = 3  # 《市场主体登记管理条例》第三十条: 歇业的期限最长不得超过3年
@@ -22,27 +25,26 @@ SUSPENSION_MAXIMUM_YEARS = 3  # 《市场主体登记管理条例》第三十条
 # --- dates -----------------------------------------------------------------------------------------------
 
 
-def years_before(day: dt.date, years: int) -> dt.date:
-    """``day`` minus whole calendar years; 29 Feb maps to 28 Feb in a common year (rules.md, Interpretation 2)."""
-    year = day.year - years
-    return (
-        day.replace(year=year, day=28)
-        if (day.month, day.day) == (2, 29) and not calendar.isleap(year)
-        else day.replace(year=year)
-    )
-
-
 def whole_years(since: pl.Expr, as_of: dt.date) -> pl.Expr:
-    """The most whole calendar years ``n`` with ``since`` ≤ ``as_of`` minus ``n`` years (rules.md, Interpretation 2).
+    """Whole anniversaries of ``since`` reached on or before ``as_of`` (《民法典》第二百零一、二百零二条).
 
-    Counting back from ``as_of`` to the year of ``since`` lands on the same month and day, except that a 29 Feb
-    ``as_of`` lands on 28 Feb when that year is common.
+    The ``n``-th anniversary of ``E`` is the same month and day ``n`` years later, and the anniversary of
+    29 February in a common year is 28 February: 2016-02-29 is 10 years old on 2026-02-28 (rules.md, Terms).
     """
     as_of_day = as_of.month * 100 + as_of.day
-    landing = pl.when(since.dt.is_leap_year()).then(229).otherwise(228) if as_of_day == 229 else pl.lit(as_of_day)
     since_day = since.dt.month().cast(pl.Int32) * 100 + since.dt.day().cast(pl.Int32)
-    short_of_a_year = (since_day > landing).cast(pl.Int32)
+    anniversary_day = (
+        since_day if calendar.isleap(as_of.year) else pl.when(since_day == 229).then(pl.lit(228)).otherwise(since_day)
+    )
+    short_of_a_year = (anniversary_day > as_of_day).cast(pl.Int32)
     return (pl.lit(as_of.year, pl.Int32) - since.dt.year().cast(pl.Int32) - short_of_a_year).cast(pl.Int32)
+
+
+def within_years(start: pl.Expr, as_of: dt.date, years: int) -> pl.Expr:
+    """``as_of`` is on or before the ``years``-th anniversary of ``start``: a period of ``years`` years from
+    ``start`` ends on that anniversary (《民法典》第二百零一、二百零二条: the first day is not counted, the last is
+    the corresponding day, 28 February for a 29 February start in a common year)."""
+    return whole_years(start, as_of - dt.timedelta(days=1)) < years
 
 
 def in_force_on(start: pl.Expr, end: pl.Expr, as_of: dt.date) -> pl.Expr:
@@ -54,52 +56,130 @@ def in_year(date: pl.Expr, year: int) -> pl.Expr:
     return (date >= dt.date(year, 1, 1)) & (date <= dt.date(year, 12, 31))
 
 
-# --- one fact per source ---------------------------------------------------------------------------------
+# --- matching USCC-keyed records to businesses -----------------------------------------------------------
 
 
-def registration_facts(registration: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    return registration.select(
-        "business_key",
-        "uscc",
-        years_established=whole_years(pl.col("established_on"), as_of),
-        status_active=pl.col("status") == IN_FORCE,
-        seasonal=pl.col("seasonal").fill_null(False),
-        established_this_year=pl.col("established_on").dt.year() == as_of.year,
+def by_business(records: pl.LazyFrame, registration: pl.LazyFrame) -> pl.LazyFrame:
+    """``records`` of a USCC-keyed source with the ``business_key`` they belong to: their USCC when they carry
+    one, else the registration whose 注册号 equals their ``reg_no`` (extracts.md v2). A record matching no
+    business keeps a null key and joins nobody; a 注册号 registered twice matches neither business."""
+    if "reg_no" not in records.collect_schema():  # a table written before 注册号 was accepted in this source
+        return records.with_columns(business_key=pl.col("uscc"))
+    by_reg_no = (
+        registration.filter(pl.col("reg_no").is_not_null())
+        .group_by("reg_no")
+        .agg(_by_reg_no=pl.col("business_key").first(), _businesses=pl.len())
+        .filter(pl.col("_businesses") == 1)
+        .select("reg_no", "_by_reg_no")
+    )
+    return (
+        records.join(by_reg_no, on="reg_no", how="left")
+        .with_columns(business_key=pl.coalesce("uscc", "_by_reg_no"))
+        .drop("_by_reg_no")
     )
 
 
-def annual_report_facts(annual_report: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """``uscc`` with the report for ``Y-1`` as it stood on ``D``: a report filed after ``D`` did not exist yet."""
-    return annual_report.filter((pl.col("report_year") == as_of.year - 1) & (pl.col("filed_on") <= as_of)).select(
-        "uscc",
+def carries_reg_no(records: pl.LazyFrame) -> pl.LazyFrame:
+    """One row, ``_carries_reg_no``: whether any accepted row of ``records`` has a 注册号."""
+    if "reg_no" not in records.collect_schema():
+        return pl.LazyFrame({"_carries_reg_no": [False]})
+    return records.select(_carries_reg_no=pl.col("reg_no").is_not_null().any())
+
+
+# --- one fact per source ---------------------------------------------------------------------------------
+
+
+def registration_facts(
+    registration: pl.LazyFrame, annual_report: pl.LazyFrame, as_of: dt.date, report_year: int
+) -> pl.LazyFrame:
+    """Every business that existed on ``D`` (one established after ``D`` is not typed in this cycle: rules.md,
+    Terms) with its registration facts. ``unmatchable``: no USCC, while the annual reports carry no 注册号, so
+    its report for ``R`` cannot be found — unless none is due (established after ``R``)."""
+    after_report_year = pl.col("established_on").dt.year() > report_year
+    return (
+        registration.filter(pl.col("established_on") <= as_of)
+        .join(carries_reg_no(annual_report), how="cross")
+        .select(
+            "business_key",
+            "uscc",
+            years_established=whole_years(pl.col("established_on"), as_of),
+            status_active=pl.col("status") == IN_FORCE,
+            seasonal=pl.col("seasonal").fill_null(False),
+            established_after_report_year=after_report_year,
+            unmatchable=pl.col("uscc").is_null() & ~pl.col("_carries_reg_no") & ~after_report_year,
+        )
+    )
+
+
+def not_yet_established(registration: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """``business_key`` of every registered business established after ``D``: counted apart, never typed."""
+    return registration.filter(pl.col("established_on") > as_of).select("business_key")
+
+
+def annual_report_facts(
+    annual_report: pl.LazyFrame, conflicts: pl.LazyFrame, as_of: dt.date, report_year: int
+) -> pl.LazyFrame:
+    """``business_key`` with its report for ``R`` as it stood on ``D`` (rules.md, Terms): of the versions filed
+    on or before ``D`` the latest wins; a report filed after ``D`` did not exist yet. When the latest date is a
+    conflict date (two versions that day with different content: ``conflicts``, one row per such key) the report
+    counts as filed and its figures are unknown (null)."""
+    due = (pl.col("report_year") == report_year) & (pl.col("filed_on") <= as_of)
+    versions = pl.concat(
+        [
+            annual_report.filter(due).select(
+                "business_key", "filed_on", "staff_count", "sales_yuan", _conflict=pl.lit(False)
+            ),
+            conflicts.filter(due).select("business_key", "filed_on", _conflict=pl.lit(True)),
+        ],
+        how="diagonal",
+    ).filter(pl.col("business_key").is_not_null())
+    figures = pl.struct("staff_count", "sales_yuan").filter(~pl.col("_conflict"))
+    latest = (
+        versions.filter(pl.col("filed_on") == pl.col("filed_on").max().over("business_key"))
+        .group_by("business_key")
+        .agg(
+            _conflict=pl.col("_conflict").any() | (figures.n_unique() > 1),
+            _staff=pl.col("staff_count").drop_nulls().first(),
+            _sales=pl.col("sales_yuan").drop_nulls().first(),
+        )
+    )
+    known = ~pl.col("_conflict")
+    return latest.select(
+        "business_key",
         report_filed=pl.lit(True),
-        employees_prev_year=(pl.col("staff_count") - 1).clip(lower_bound=0).cast(pl.Int32),
-        sales_prev_year=pl.col("sales_yuan").cast(MONEY),
+        employees_prev_year=pl.when(known).then((pl.col("_staff") - 1).clip(lower_bound=0)).cast(pl.Int32),
+        sales_prev_year=pl.when(known).then(pl.col("_sales")).cast(MONEY),
     )
 
 
 def listed_on(listing: pl.LazyFrame, start: str, end: str, as_of: dt.date, name: str) -> pl.LazyFrame:
-    """``uscc`` of every business with an episode of ``listing`` in force on ``D``."""
+    """``business_key`` of every business with an episode of ``listing`` in force on ``D``. An episode delivered
+    in several versions is in force when any version is (rules.md, Terms: resolved against the business)."""
     return (
-        listing.filter(in_force_on(pl.col(start), pl.col(end), as_of))
-        .select("uscc")
+        listing.filter(in_force_on(pl.col(start), pl.col(end), as_of) & pl.col("business_key").is_not_null())
+        .select("business_key")
         .unique()
         .with_columns(pl.lit(True).alias(name))
     )
 
 
 def suspended_on(suspension: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """``uscc`` of every business whose 歇业 covers ``D`` and is still within the legal maximum of 3 years.
+    """``business_key`` of every business whose 歇业 covers ``D`` and is still within the legal maximum of 3 years.
 
     A suspension covers its filed period up to and including 歇业截止日期, unless 终止歇业日期 ended it on or before
-    ``D`` ("resumed early", extracts.md). It is within the maximum while it started on or after ``D`` minus 3
-    years — counted like a business's age (rules.md, Interpretation 2).
+    ``D`` ("resumed early", extracts.md). It is within the maximum while ``D`` is on or before the third
+    anniversary of its start (《民法典》第二百零一、二百零二条).
     """
     covers = (pl.col("suspended_until").is_null() | (pl.col("suspended_until") >= as_of)) & in_force_on(
         pl.col("suspended_from"), pl.col("resumed_on"), as_of
     )
-    within_maximum = pl.col("suspended_from") >= years_before(as_of, SUSPENSION_MAXIMUM_YEARS)
-    return suspension.filter(covers & within_maximum).select("uscc").unique().with_columns(suspended=pl.lit(True))
+    within_maximum = within_years(pl.col("suspended_from"), as_of, SUSPENSION_MAXIMUM_YEARS)
+    return (
+        suspension.filter(covers & within_maximum & pl.col("business_key").is_not_null())
+        .select("business_key")
+        .unique()
+        .with_columns(suspended=pl.lit(True))
+    )
 
 
 def linked_tax_identities(linkage: pl.LazyFrame) -> pl.LazyFrame:
@@ -121,11 +201,17 @@ def tax_facts(
     tax_payment: pl.LazyFrame,
     tax_links: pl.LazyFrame,
     as_of: dt.date,
+    report_year: int,
+    taxes: Collection[str],
 ) -> pl.LazyFrame:
-    """``business_key`` with net tax paid in ``Y-1``, general-taxpayer status and 非正常户 on ``D``."""
+    """``business_key`` with net tax paid in ``R``, general-taxpayer status and 非正常户 on ``D``.
+
+    Only ``taxes`` count as tax paid: the 税种 ``data/tax_kinds.csv`` marks ``is_tax`` (rules.md, Interpretation
+    3); surcharges and funds (教育费附加, 地方教育附加, ...) never do."""
     identity = ["taxpayer_uscc", "taxpayer_key", "taxpayer_suffix"]
+    counted = pl.Series(sorted(taxes), dtype=pl.String).implode()
     paid = _with_identity(
-        tax_payment.filter(in_year(pl.col("paid_on"), as_of.year - 1))
+        tax_payment.filter(in_year(pl.col("paid_on"), report_year) & pl.col("tax_kind").is_in(counted))
         .group_by(identity)
         .agg(tax_paid_prev_year=pl.col("amount_yuan").sum())
     ).join(tax_links, on="record")
@@ -153,11 +239,12 @@ def tax_facts(
     )
 
 
-def insured_counts(social_security: pl.LazyFrame, registration: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """``uscc`` with the distinct persons insured in the employer's name in ``Y-1``, with and without the operator."""
+def insured_counts(social_security: pl.LazyFrame, registration: pl.LazyFrame, report_year: int) -> pl.LazyFrame:
+    """``business_key`` (its USCC) with the distinct persons insured in the employer's name in ``R``, with and
+    without the operator."""
     insured = (
         social_security.filter(
-            (pl.col("payment_mode") == "单位缴纳") & in_year(pl.col("contribution_month"), as_of.year - 1)
+            (pl.col("payment_mode") == "单位缴纳") & in_year(pl.col("contribution_month"), report_year)
         )
         .select("employer_uscc", "person_key")
         .unique()
@@ -172,7 +259,7 @@ def insured_counts(social_security: pl.LazyFrame, registration: pl.LazyFrame, as
             insured_incl_operator=pl.len().cast(pl.Int32),
             insured_excl_operator=pl.col("is_operator").is_null().sum().cast(pl.Int32),
         )
-        .rename({"employer_uscc": "uscc"})
+        .rename({"employer_uscc": "business_key"})  # a business with a USCC has it as its key
     )
 
 
@@ -202,36 +289,65 @@ def holdings(linkage: pl.LazyFrame, trademark: pl.LazyFrame, patent: pl.LazyFram
 # --- the features table ----------------------------------------------------------------------------------
 
 
-def source_facts(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> dict[str, pl.LazyFrame]:
-    """The facts each source contributes, as small frames — at most one row per business — keyed by ``uscc``
-    (sources that carry the business's USCC) or ``business_key`` (linked records). ``registration`` is the spine.
+#: The USCC-keyed sources the features read, matched to businesses by USCC or 注册号 (``by_business``).
+USCC_KEYED = ("annual_report", "abnormal_list", "serious_list", "suspension")
 
-    Every large source is filtered and aggregated here, so collecting these frames streams through it."""
+
+def source_facts(
+    sources: dict[str, pl.LazyFrame],
+    linkage: pl.LazyFrame,
+    as_of: dt.date,
+    *,
+    taxes: Collection[str],
+    report_year: int | None = None,
+    report_conflicts: pl.LazyFrame | None = None,
+) -> dict[str, pl.LazyFrame]:
+    """The facts each source contributes, as small frames — at most one row per business — keyed by
+    ``business_key``. ``registration`` is the spine: the businesses that existed on ``D``.
+
+    ``report_year`` is ``R`` (default: ``schemas.terms.report_year(as_of)``); ``taxes`` the 税种 that count as
+    tax; ``report_conflicts`` the annual-report keys filed twice on one day with different content
+    (``accepted/annual_report_conflicts.parquet``; none when not given). Every large source is filtered and
+    aggregated here, so collecting these frames streams through it."""
+    year = report_year if report_year is not None else terms.report_year(as_of)
     registration = sources["registration"]
+    keyed = {name: by_business(sources[name], registration) for name in USCC_KEYED}
+    conflicts = by_business(
+        report_conflicts if report_conflicts is not None else empty_report_conflicts().lazy(), registration
+    )
     return {
-        "registration": registration_facts(registration, as_of),
-        "annual_report": annual_report_facts(sources["annual_report"], as_of),
-        "abnormal_list": listed_on(sources["abnormal_list"], "listed_on", "removed_on", as_of, "on_abnormal_list"),
-        "serious_list": listed_on(sources["serious_list"], "listed_on", "removed_on", as_of, "on_serious_list"),
-        "suspension": suspended_on(sources["suspension"], as_of),
-        "social_security": insured_counts(sources["social_security"], registration, as_of),
+        "registration": registration_facts(registration, sources["annual_report"], as_of, year),
+        "annual_report": annual_report_facts(keyed["annual_report"], conflicts, as_of, year),
+        "abnormal_list": listed_on(keyed["abnormal_list"], "listed_on", "removed_on", as_of, "on_abnormal_list"),
+        "serious_list": listed_on(keyed["serious_list"], "listed_on", "removed_on", as_of, "on_serious_list"),
+        "suspension": suspended_on(keyed["suspension"], as_of),
+        "social_security": insured_counts(sources["social_security"], registration, year),
         "tax": tax_facts(
-            sources["taxpayer"], sources["tax_abnormal"], sources["tax_payment"], linked_tax_identities(linkage), as_of
+            sources["taxpayer"],
+            sources["tax_abnormal"],
+            sources["tax_payment"],
+            linked_tax_identities(linkage),
+            as_of,
+            year,
+            taxes,
         ),
         "holdings": holdings(linkage, sources["trademark"], sources["patent"], as_of),
     }
 
 
+def empty_report_conflicts() -> pl.DataFrame:
+    """``accepted/annual_report_conflicts.parquet`` with no rows (docs/architecture.md, "Accepted tables")."""
+    return pl.DataFrame(schema=REPORT_CONFLICTS_SCHEMA)
+
+
 def features_from_facts(facts: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
-    """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key."""
+    """``business_key`` and every feature of ``FEATURES``, one row per business that existed on ``D``, sorted by
+    key. An unmatchable business fails ``UNMATCHABLE`` instead of ``ANNUAL_REPORT``: its report may exist."""
     features = facts["registration"]
     for name, part in facts.items():
-        if name == "registration":
-            continue
-        # a business without a USCC (注册号 only) matches no USCC-keyed fact: null keys never join
-        key = "uscc" if "uscc" in part.collect_schema() else "business_key"
-        features = features.join(part, on=key, how="left", maintain_order="left")
-    filed = pl.col("established_this_year") | pl.col("report_filed").fill_null(False)
+        if name != "registration":
+            features = features.join(part, on="business_key", how="left", maintain_order="left")
+    filed = ~pl.col("unmatchable") & (pl.col("established_after_report_year") | pl.col("report_filed").fill_null(False))
     return (
         features.with_columns(annual_report_filed=filed)
         .select(

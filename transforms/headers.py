@@ -13,8 +13,12 @@ from dataclasses import dataclass
 
 from schemas.sources import MONEY_UNITS, Column, Kind, Source
 
-#: Sources where one of several columns must be present (registration: 统一社会信用代码 unless 注册号).
-ONE_OF_REQUIRED: dict[str, tuple[str, ...]] = {"registration": ("uscc", "reg_no")}
+#: Sources where one of several columns must be present: 统一社会信用代码 unless 注册号 (registration, and the
+#: sources keyed by 统一社会信用代码 that may carry 注册号 for a legacy business, extracts.md v2).
+ONE_OF_REQUIRED: dict[str, tuple[str, ...]] = {
+    name: ("uscc", "reg_no")
+    for name in ("registration", "annual_report", "abnormal_list", "serious_list", "suspension", "penalty")
+}
 
 _UNIT = re.compile(r"^(?P<name>.+)\((?P<unit>[^()]+)\)$")
 

@@ -6,7 +6,7 @@ enumerations, ``schemas.codes.normalised_code`` — half-width, upper case, stri
 else), and each kind's function takes that form and returns a :class:`Checked`: the typed value and the
 name of the first rule of ``schemas.sources.RULES`` the value breaks (null when it is valid or empty). The
 value of a broken cell is meaningless; callers null it. Whether an empty value is allowed is the caller's
-business (``required``), and so are rules that need the cycle (the as-of date).
+business (``required``), and so are rules that need the inbox (the extraction date).
 
 Types and normalised forms follow docs/architecture.md, "Accepted tables".
 """
@@ -191,7 +191,10 @@ def industry(code: pl.Expr, sections: Mapping[str, str]) -> Checked:
     return Checked(code, rule)
 
 
-def after(value: pl.Expr, as_of: dt.date, kind_is_year: bool = False) -> pl.Expr:
-    """``date_after_cycle`` where the value lies after the as-of date (a year: after its year)."""
-    limit = pl.lit(as_of.year) if kind_is_year else pl.lit(as_of)
-    return _rule_when(value > limit, "date_after_cycle")
+def after(value: pl.Expr, extracted_on: dt.date, kind_is_year: bool = False) -> pl.Expr:
+    """``date_after_extraction`` where the value lies after the extraction date (a year: after its year).
+
+    Dates after the cycle's as-of date are normal (rules.md v2, Terms): only what the extract cannot yet hold
+    is impossible."""
+    limit = pl.lit(extracted_on.year) if kind_is_year else pl.lit(extracted_on)
+    return _rule_when(value > limit, "date_after_extraction")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.vocabulary import BUSINESS_TYPES, LINK_OUTCOMES, LINKED_SOURCES, TYPE_RANK
+from schemas.work_files import RunRecord
 
 
 def counts_of(frame: pl.DataFrame, by: list[str], column: str, values: tuple[str, ...]) -> pl.DataFrame:
@@ -22,6 +23,17 @@ def type_counts(directory: pl.DataFrame) -> dict[str, int]:
     """Businesses per type, every type present (0 when none), in the order of ``BUSINESS_TYPES``."""
     row = counts_of(directory, [], "business_type", BUSINESS_TYPES).row(0, named=True)
     return {t: row[t] for t in BUSINESS_TYPES}
+
+
+def set_apart(directory: pl.DataFrame, run: RunRecord) -> dict[str, int]:
+    """Businesses counted apart (rules.md v2, Terms; extracts.md v2): ``not_yet_established`` — established after
+    ``D``, not typed in this cycle (the features stage's count in ``run.json``) — and ``unmatchable`` — typed
+    不符合分型条件 for UNMATCHABLE, no USCC and no 注册号 in the annual reports."""
+    stage = next((s.rows for s in run.stages if s.stage == "features"), {})
+    return {
+        "not_yet_established": stage.get("not_yet_established", 0),
+        "unmatchable": int(directory["criteria_failed"].list.contains("UNMATCHABLE").sum()),
+    }
 
 
 def industry_division(industry_code: pl.Expr) -> pl.Expr:

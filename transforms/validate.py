@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -32,12 +32,26 @@ KEY_SEPARATOR = "+"  # joins the headers and values of a composite key in a dupl
 
 @dataclass(frozen=True)
 class Context:
-    """What the rules need from outside the row: the cycle and the reference lists."""
+    """What the rules need from outside the row: the extraction date, the province and the reference lists.
 
-    as_of: dt.date
+    Validation does not depend on the cycle's as-of date: a date after it is normal (rules.md v2, Terms); only a
+    date after ``extracted_on`` is impossible. ``values`` gives the values of an ENUM column whose list is
+    reference data (``Column.reference_values``); ``value_aliases`` adds configured spellings (``inbox.toml``
+    ``values``, the reference list's spellings) to a column's own, both keyed by (source, column).
+    """
+
+    extracted_on: dt.date
     province: str
     regions: tuple[str, ...]  # the province's county-level codes
     sections: Mapping[str, str]  # GB/T 4754 division -> section letter
+    values: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    value_aliases: Mapping[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
+
+    def enum_values(self, source: Source, column: Column) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The canonical values of an ENUM column and every delivered spelling of them (spelling → value)."""
+        key = (source.name, column.name)
+        values = column.values or tuple(self.values.get(key, ()))
+        return values, {**column.value_aliases, **self.value_aliases.get(key, {})}
 
 
 def factor_name(column: Column) -> str:
@@ -74,7 +88,7 @@ def _check(source: Source, column: Column, context: Context) -> Callable[[pl.Exp
             case Kind.FLAG:
                 return normalise.flag(form)
             case Kind.ENUM:
-                return normalise.enum(form, column.values, column.value_aliases)
+                return normalise.enum(form, *context.enum_values(source, column))
             case Kind.REGION:
                 return normalise.region(form, context.province, context.regions)
             case Kind.INDUSTRY:
@@ -85,9 +99,9 @@ def _check(source: Source, column: Column, context: Context) -> Callable[[pl.Exp
 
     def check(form: pl.Expr) -> normalise.Checked:
         checked = kind_check(form)
-        if not column.not_after_cycle:
+        if not column.not_after_extraction:
             return checked
-        after = normalise.after(checked.value, context.as_of, kind_is_year=column.kind is Kind.YEAR)
+        after = normalise.after(checked.value, context.extracted_on, kind_is_year=column.kind is Kind.YEAR)
         return normalise.Checked(checked.value, pl.coalesce(checked.rule, after))
 
     return check
@@ -276,22 +290,27 @@ def duplicate_key_hash(source: Source) -> pl.Expr:
 @dataclass(frozen=True)
 class Deduplicated:
     accepted: pl.DataFrame  # the valid rows, less conflicts and collapsed copies, in their order
-    conflicting: pl.DataFrame  # lineage of every row of a key delivered with different content
+    conflicting: pl.DataFrame  # lineage of every quarantined row of a key delivered with different content
     collapsed: pl.DataFrame  # lineage of every identical copy of an earlier row (by file, line)
+    #: one row per key delivered with different content: the typed key columns and ``versions`` (distinct contents)
+    conflict_keys: pl.DataFrame
 
 
 def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
-    """Rows sharing ``source.key`` (compared on typed values): conflicting content quarantines every row of
-    the key; identical content keeps the first row by file and line. ``valid`` is in file and line order.
+    """Rows sharing ``source.key`` (compared on typed values): identical content keeps the first row by file and
+    line; conflicting content quarantines every row of the key — except in a source of listing episodes
+    (``Source.episodes``), whose differing rows are versions of one episode, all accepted. ``conflict_keys``
+    lists the keys with different content either way. ``valid`` is in file and line order.
 
     Duplicate keys are rare: rows whose key hash repeats are found in one pass, and only those are compared
     on their exact key and content.
     """
     none = valid.head(0).select(*LINEAGE)
+    key_columns = _duplicate_key(source) if source.key else []
+    no_keys = valid.head(0).select(*key_columns).with_columns(versions=pl.lit(0, dtype=pl.UInt32))
     if not source.key:
-        return Deduplicated(accepted=valid, conflicting=none, collapsed=none)
+        return Deduplicated(accepted=valid, conflicting=none, collapsed=none, conflict_keys=no_keys)
     values = value_columns(source)
-    key_columns = _duplicate_key(source)
     numbered = valid.with_row_index("_row")
     if source.name == "registration":  # one business: the same USCC, or the same 注册号 (with or without USCC)
         numbered, key_columns = _with_business_identity(numbered), ["_identity"]
@@ -299,15 +318,30 @@ def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
     else:
         repeated = numbered.filter(duplicate_key_hash(source).is_duplicated())
     content = pl.struct([v for v in values if v != "business_key"]).hash()
-    repeated = repeated.sort(*LINEAGE).with_columns(
-        _conflict=content.n_unique().over(key_columns) > 1,
+    repeated = repeated.sort(*LINEAGE).with_columns(_content=content)
+    repeated = repeated.with_columns(
+        _versions=pl.col("_content").n_unique().over(key_columns),
         _first=pl.struct(key_columns).is_first_distinct(),
+        _first_version=pl.struct([*key_columns, "_content"]).is_first_distinct(),
     )
-    dropped = repeated.filter(pl.col("_conflict") | ~pl.col("_first"))["_row"]
+    conflict = pl.col("_versions") > 1
+    if source.episodes:
+        quarantined = pl.lit(False)
+        copy = ~pl.col("_first_version")
+    else:
+        quarantined = conflict
+        copy = ~conflict & ~pl.col("_first")
+    dropped = repeated.filter(quarantined | copy)["_row"]
+    conflict_keys = (
+        repeated.filter(conflict & pl.col("_first"))
+        .select(*key_columns, versions=pl.col("_versions").cast(pl.UInt32))
+        .sort(key_columns, nulls_last=True)
+    )
     return Deduplicated(
         accepted=numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row", "_identity", strict=False),
-        conflicting=repeated.filter("_conflict").select(*LINEAGE),
-        collapsed=repeated.filter(~pl.col("_conflict") & ~pl.col("_first")).select(*LINEAGE),
+        conflicting=repeated.filter(quarantined).select(*LINEAGE),
+        collapsed=repeated.filter(copy).select(*LINEAGE),
+        conflict_keys=conflict_keys,
     )
 
 
@@ -336,3 +370,21 @@ def conflict_entries(raw_keys: pl.DataFrame, source: Source) -> pl.DataFrame:
     key_text = pl.concat_str([pl.col(c).fill_null("") for c in key_text_columns(source)], separator=KEY_SEPARATOR)
     key_name = KEY_SEPARATOR.join(source.key)
     return _quarantine_entries(raw_keys, source, key_name, pl.lit("duplicate_conflict"), key_text)
+
+
+def episode_conflicts(conflict_keys: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """``episode_conflicts.parquet`` rows (``EPISODE_CONFLICTS_SCHEMA``) of a listing source's conflicting keys:
+    the business (USCC, else 注册号; for a tax source the taxpayer's USCC, else its key and suffix — never a clear
+    ID), the episode's start date and how many versions were delivered."""
+    started = source.key[-1]
+    if "uscc" in conflict_keys.columns:
+        business = pl.coalesce("uscc", "reg_no") if "reg_no" in conflict_keys.columns else pl.col("uscc")
+    else:
+        keyed = pl.col("taxpayer_key") + pl.col("taxpayer_suffix").fill_null("")
+        business = pl.coalesce("taxpayer_uscc", keyed)
+    return conflict_keys.select(
+        pl.lit(source.name, dtype=pl.String).alias("source"),
+        business.alias("business"),
+        pl.col(started).alias("started_on"),
+        pl.col("versions").cast(pl.Int64),
+    )

@@ -11,6 +11,8 @@ A file that cannot be read raises :class:`flows.errors.InputError` naming the fi
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import fnmatch
 import hashlib
 import re
 import tomllib
@@ -25,7 +27,8 @@ import polars as pl
 
 from flows.errors import InputError
 from flows.readers.transcode import Undecodable, transcode
-from schemas.sources import SOURCES
+from reference import tax_kinds
+from schemas.sources import SOURCES, Column, Kind
 
 FORMATS = ("csv", "xlsx", "parquet")
 CONFIG_FILE = "inbox.toml"
@@ -51,10 +54,15 @@ class InboxFile:
 
 @dataclass(frozen=True)
 class InboxConfig:
-    """``inbox.toml``: per source, a forced CSV encoding and extra header aliases (canonical name -> headers)."""
+    """``inbox.toml`` (extracts.md v2; the syntax is in :func:`inbox_config`)."""
 
-    encodings: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    extracted_on: dt.date | None = None  # when the extracts were taken; None: the day of the run
+    files: dict[str, str] = field(default_factory=dict)  # file name or glob -> source
+    encodings: dict[str, str] = field(default_factory=dict)  # source -> forced CSV encoding
+    aliases: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # source -> column -> headers
+    values: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # source -> column -> spelling -> value
+    thresholds: dict[str, float] = field(default_factory=dict)  # source -> quarantine_threshold
+    minimums: dict[str, int] = field(default_factory=dict)  # source -> quarantine_minimum
 
 
 @dataclass
@@ -64,8 +72,15 @@ class Table:
     encoding: str | None  # CSV only
 
 
-def source_of(name: str) -> str | None:
-    """The source a file name belongs to: ``<source>*.<ext>``, the longest source name winning."""
+def source_of(name: str, config: InboxConfig | None = None) -> str | None:
+    """The source a file name belongs to: the ``[files]`` entry of ``inbox.toml`` that matches it (an exact name
+    before a glob), else ``<source>*.<ext>``, the longest source name winning."""
+    if config is not None and config.files:
+        if name in config.files:
+            return config.files[name]
+        globbed = sorted({s for pattern, s in config.files.items() if fnmatch.fnmatchcase(name, pattern)})
+        if len(globbed) == 1:
+            return globbed[0]
     stem, _, ext = name.rpartition(".")
     if ext.lower() not in FORMATS:
         return None
@@ -73,17 +88,49 @@ def source_of(name: str) -> str | None:
     return max(matches, key=len, default=None)
 
 
-def inbox_files(inbox: Path) -> list[InboxFile]:
-    """Every file of the inbox that stands for a source, sorted by source order, then name."""
+def _mapped(inbox: Path, name: str, config: InboxConfig) -> str | None:
+    """The source of file ``name`` by ``config``, refusing a file two globs give to different sources and a mapped
+    file of a format no reader reads."""
+    if name not in config.files:
+        globbed = sorted({s for pattern, s in config.files.items() if fnmatch.fnmatchcase(name, pattern)})
+        if len(globbed) > 1:
+            raise InputError(
+                inbox / CONFIG_FILE,
+                f"[files] maps {name} to several sources ({', '.join(globbed)}); expected one pattern per file",
+            )
+    source = source_of(name, config)
+    if source is not None and name.rpartition(".")[2].lower() not in FORMATS:
+        raise InputError(
+            inbox / CONFIG_FILE,
+            f"[files] maps {name} to {source}, but it is not a .csv, .xlsx or .parquet file; expected one of those",
+        )
+    return source
+
+
+def _delivered(inbox: Path) -> list[Path]:
     if not inbox.is_dir():
         raise InputError(inbox, "the inbox folder does not exist; expected a folder with the cycle's extracts")
+    return sorted((p for p in inbox.iterdir() if p.is_file() and p.name != CONFIG_FILE), key=lambda p: p.name)
+
+
+def inbox_files(inbox: Path, config: InboxConfig | None = None) -> list[InboxFile]:
+    """Every file of the inbox that stands for a source, sorted by source order, then name. ``config``: the inbox's
+    ``inbox.toml`` (read when not given)."""
+    config = inbox_config(inbox) if config is None else config
     order = list(SOURCES)
     files = [
         InboxFile(source, _confined(inbox, path), path.name, path.suffix.lower().lstrip("."))
-        for path in inbox.iterdir()
-        if path.is_file() and (source := source_of(path.name)) is not None
+        for path in _delivered(inbox)
+        if (source := _mapped(inbox, path.name, config)) is not None
     ]
     return sorted(files, key=lambda f: (order.index(f.source), f.name))
+
+
+def unrecognised_files(inbox: Path, config: InboxConfig | None = None) -> list[str]:
+    """The names, sorted, of the inbox's files (``inbox.toml`` aside) that stand for no source: never ignored
+    silently — listed in ``inputs.json``, the terminal summary and the report."""
+    config = inbox_config(inbox) if config is None else config
+    return [p.name for p in _delivered(inbox) if _mapped(inbox, p.name, config) is None]
 
 
 def _confined(inbox: Path, path: Path) -> Path:
@@ -96,44 +143,154 @@ def _confined(inbox: Path, path: Path) -> Path:
     return path
 
 
-def inbox_config(inbox: Path) -> InboxConfig:
-    """The optional ``inbox.toml``::
+_SOURCE_SETTINGS = ("encoding", "aliases", "values", "quarantine_threshold", "quarantine_minimum")
 
-    [tax_payment]
-    encoding = "gb18030"
-    aliases = { amount_yuan = ["入库税额"] }
+
+def inbox_config(inbox: Path) -> InboxConfig:
+    """The optional ``inbox.toml`` (extracts.md v2); anything it cannot mean stops the run naming the file::
+
+    extracted_on = 2025-08-03                    # a TOML date: when the extracts were taken
+
+    [files]                                      # file name, or glob, = source
+    "专利.csv" = "patent"
+    "严重违法失信名单*.xlsx" = "serious_list"
+
+    [registration]                               # per source, every key optional
+    encoding = "gb18030"                         # utf-8, gb18030 or gbk (CSV)
+    aliases = { status = ["经营状态"] }          # column -> extra headers
+    values = { status = { "营业" = "存续" } }    # enumeration column -> { delivered spelling = value }
+    quarantine_threshold = 0.10                  # share of quarantined rows, 0 to 1 (default 0.05)
+    quarantine_minimum = 20                      # quarantined rows a stop also needs, more than (default 20)
     """
     path = inbox / CONFIG_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return InboxConfig()
     _confined(inbox, path)
+    if not path.is_file():
+        raise InputError(path, "is not a file; expected a text file in TOML (or no inbox.toml at all)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"is not valid TOML ({error})") from None
-    encodings: dict[str, str] = {}
-    aliases: dict[str, dict[str, tuple[str, ...]]] = {}
+        raise InputError(path, f"is not valid TOML in UTF-8 ({error})") from None
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror})") from None
+    config = InboxConfig(extracted_on=_extracted_on(path, data.pop("extracted_on", None)))
+    config.files.update(_files(path, data.pop("files", {})))
     for source, settings in data.items():
         if source not in SOURCES or not isinstance(settings, dict):
-            raise InputError(path, f"[{source}] is not a source; expected one of {', '.join(SOURCES)}")
-        unknown = set(settings) - {"encoding", "aliases"}
+            raise InputError(
+                path,
+                f"“{source}” is not a setting; expected extracted_on, [files] or a source table "
+                f"[{'] ['.join(SOURCES)}]",
+            )
+        unknown = set(settings) - set(_SOURCE_SETTINGS)
         if unknown:
-            raise InputError(path, f"[{source}] has unknown settings {sorted(unknown)}; expected encoding, aliases")
+            raise InputError(
+                path, f"[{source}] has unknown settings {sorted(unknown)}; expected {', '.join(_SOURCE_SETTINGS)}"
+            )
         if "encoding" in settings:
             encoding = str(settings["encoding"]).lower()
             if encoding not in _ENCODINGS:
                 raise InputError(path, f"[{source}] encoding “{encoding}”: expected utf-8, gb18030 or gbk")
-            encodings[source] = _ENCODINGS[encoding]
-        columns = {c.name for c in SOURCES[source].columns}
-        for column, headers in settings.get("aliases", {}).items():
-            if column not in columns:
+            config.encodings[source] = _ENCODINGS[encoding]
+        if "aliases" in settings:
+            config.aliases[source] = _aliases(path, source, settings["aliases"])
+        if "values" in settings:
+            config.values[source] = _values(path, source, settings["values"])
+        if "quarantine_threshold" in settings:
+            share = settings["quarantine_threshold"]
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
                 raise InputError(
-                    path, f"[{source}] aliases: {column} is not a column; expected one of {sorted(columns)}"
+                    path, f"[{source}] quarantine_threshold = {share!r}: expected a share from 0 to 1, e.g. 0.10"
                 )
-            if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
-                raise InputError(path, f"[{source}] aliases.{column}: expected a list of headers")
-            aliases.setdefault(source, {})[column] = tuple(headers)
-    return InboxConfig(encodings=encodings, aliases=aliases)
+            config.thresholds[source] = float(share)
+        if "quarantine_minimum" in settings:
+            minimum = settings["quarantine_minimum"]
+            if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
+                raise InputError(
+                    path, f"[{source}] quarantine_minimum = {minimum!r}: expected a whole number of rows, 0 or more"
+                )
+            config.minimums[source] = minimum
+    return config
+
+
+def _extracted_on(path: Path, value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise InputError(
+            path, f"extracted_on = {value!r}: expected a TOML date without quotes, e.g. extracted_on = 2025-08-01"
+        )
+    return value
+
+
+def _files(path: Path, table: object) -> dict[str, str]:
+    if not isinstance(table, dict):
+        raise InputError(path, '[files]: expected a table of file name (or glob) = source, e.g. "专利.csv" = "patent"')
+    for pattern, source in table.items():
+        if source not in SOURCES:
+            raise InputError(
+                path, f"[files] “{pattern}” = {source!r}: expected the name of a source, one of {', '.join(SOURCES)}"
+            )
+    return dict(table)
+
+
+def _aliases(path: Path, source: str, table: object) -> dict[str, tuple[str, ...]]:
+    if not isinstance(table, dict):
+        raise InputError(
+            path, f'[{source}] aliases: expected a table of column = [headers], e.g. {{ name = ["字号"] }}'
+        )
+    columns = {c.name for c in SOURCES[source].columns}
+    aliases: dict[str, tuple[str, ...]] = {}
+    for column, headers in table.items():
+        if column not in columns:
+            raise InputError(path, f"[{source}] aliases: {column} is not a column; expected one of {sorted(columns)}")
+        if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+            raise InputError(path, f"[{source}] aliases.{column}: expected a list of headers")
+        aliases[column] = tuple(headers)
+    return aliases
+
+
+def _values(path: Path, source: str, table: object) -> dict[str, dict[str, str]]:
+    example = '{ status = { "营业" = "存续" } }'
+    if not isinstance(table, dict):
+        raise InputError(
+            path, f"[{source}] values: expected a table of column = {{ spelling = value }}, e.g. {example}"
+        )
+    enums = {c.name: c for c in SOURCES[source].columns if c.kind is Kind.ENUM}
+    values: dict[str, dict[str, str]] = {}
+    for column, spellings in table.items():
+        if column not in enums:
+            raise InputError(
+                path, f"[{source}] values: {column} is not an enumeration column; expected one of {sorted(enums)}"
+            )
+        if not isinstance(spellings, dict) or not all(isinstance(v, str) for v in spellings.values()):
+            raise InputError(path, f"[{source}] values.{column}: expected a table of spelling = value, e.g. {example}")
+        allowed = enum_values(enums[column])
+        for spelling, value in spellings.items():
+            if value not in allowed:
+                raise InputError(
+                    path,
+                    f"[{source}] values.{column}: “{spelling}” = “{value}”: expected one of {', '.join(allowed)}",
+                )
+        values[column] = dict(spellings)
+    return values
+
+
+def enum_values(column: Column) -> tuple[str, ...]:
+    """The canonical values of an enumeration column: its own, or its reference list's (``data/tax_kinds.csv``)."""
+    if column.values:
+        return column.values
+    if column.reference_values == "tax_kinds":
+        return tuple(sorted(set(tax_kinds()["tax_kind"])))
+    raise ValueError(f"{column.name}: no values and no known reference list {column.reference_values!r}")
+
+
+def enum_spellings(column: Column) -> dict[str, str]:
+    """A reference list's spellings of an enumeration column's values (spelling → value); none for the others."""
+    if column.reference_values == "tax_kinds":
+        return dict(tax_kinds().select("spelling", "tax_kind").iter_rows())
+    return {}
 
 
 def format_problem(path: Path, fmt: str) -> str | None:

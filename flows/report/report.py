@@ -17,6 +17,7 @@ import polars as pl
 from flows.report.charts import Series, bar_chart, count, share, stacked_bar_chart
 from flows.storage.work_files import CycleFiles
 from schemas.sources import RULES, SOURCES
+from schemas.terms import CYCLE_KIND_LABELS
 from schemas.vocabulary import (
     CRITERIA_LABELS,
     LINK_OUTCOME_LABELS,
@@ -31,6 +32,7 @@ from transforms.summary import (
     linkage_outcomes,
     movement_matrix,
     quarantine_by_rule,
+    set_apart,
     type_counts,
     types_by_city,
     types_by_region,
@@ -64,6 +66,8 @@ class ReportFacts:
     province: str
     cycle_id: str
     as_of: dt.date
+    report_year: int  # R (rules.md v2, Terms)
+    cycle_kind: str  # yearly / extra (schemas.terms)
     files: CycleFiles
     published_at: dt.datetime
     publish_seconds: float
@@ -198,7 +202,24 @@ def _quarantine_section(files: CycleFiles) -> dict:
             {"source": src, "rule": rule, "meaning": RULES.get(rule, ""), "rows": n}
             for src, rule, n in rules.iter_rows()
         ],
+        "unrecognised": list(files.unrecognised_files),
+        "episodes": _episodes(files.episode_conflicts),
     }
+
+
+def _episodes(conflicts: pl.DataFrame | None) -> list[dict]:
+    """Listing episodes delivered in several versions: each resolved against the business (rules.md v2, Terms)."""
+    if conflicts is None:
+        return []
+    return [  # every one: rare by nature (0.4% of episodes in a generated province)
+        {
+            "source": f"{SOURCES[r['source']].label}（{r['source']}）",
+            "business": r["business"],
+            "started_on": r["started_on"],
+            "versions": r["versions"],
+        }
+        for r in conflicts.iter_rows(named=True)
+    ]
 
 
 def _timings_section(facts: ReportFacts) -> dict:
@@ -244,6 +265,9 @@ def render_report(facts: ReportFacts) -> str:
             province_name=province_name,
             cycle_id=facts.cycle_id,
             as_of=facts.as_of,
+            report_year=facts.report_year,
+            cycle_kind=CYCLE_KIND_LABELS[facts.cycle_kind],
+            set_apart=set_apart(facts.files.directory, facts.files.run),
             ruleset=facts.files.ruleset,
             published_at=facts.published_at,
             deadline=deadline,

@@ -373,10 +373,12 @@ def ingest(cycle: Cycle) -> StageResult:
     inbox = cycle.inbox_dir
     config = inbox_config(inbox)
     reuse = Reuse.of(cycle.secret, config)
-    files = inbox_files(inbox)
+    files = inbox_files(inbox, config)
     if not any(f.source == "registration" for f in files):
         raise InputError(
-            inbox, "has no registration file; expected registration.csv, registration.xlsx or registration.parquet"
+            inbox,
+            "has no registration file; expected registration.csv, registration.xlsx or registration.parquet, or a "
+            'file mapped to it in inbox.toml ([files] "登记注册信息.csv" = "registration")',
         )
     cycle.raw_db.parent.mkdir(parents=True, exist_ok=True)
     inbox_key = str(inbox.resolve())

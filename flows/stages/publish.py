@@ -31,7 +31,7 @@ from flows.storage.work_files import CycleFiles, read_cycle_files, schema_proble
 from reference import industries, province_regions
 from schemas.outputs import SUBMISSION
 from transforms.publication import public_rows, quarantine_rows, submission_rows
-from transforms.summary import type_counts
+from transforms.summary import set_apart, type_counts
 
 MANIFEST_SCHEMA_VERSION = 1
 
@@ -113,6 +113,8 @@ def manifest(cycle: Cycle, files: CycleFiles, data_files: list[dict], generated_
         "province": cycle.province,
         "cycle_id": cycle.cycle_id,
         "as_of": cycle.as_of.isoformat(),
+        "report_year": cycle.report_year,
+        "cycle_kind": cycle.cycle_kind,
         "ruleset": {"id": files.ruleset.id, "version": files.ruleset.version, "sha256": files.ruleset.sha256},
         "counts": type_counts(files.directory),
         "inputs": input_entries(files),
@@ -129,11 +131,14 @@ def cycle_entry(
         province=cycle.province,
         cycle_id=cycle.cycle_id,
         as_of=cycle.as_of,
+        report_year=cycle.report_year,
+        cycle_kind=cycle.cycle_kind,
         ruleset_id=files.ruleset.id,
         ruleset_version=files.ruleset.version,
         ruleset_sha256=files.ruleset.sha256,
         ruleset_file=files.ruleset.file,
         type_counts=type_counts(files.directory),
+        set_apart=set_apart(files.directory, files.run),
         quarantined=files.quarantine.height,
         missing_sources=[s.source for s in files.inputs if s.status == "missing"],
         inputs=input_entries(files),
@@ -183,6 +188,8 @@ def publish(cycle: Cycle, clock: Callable[[], dt.datetime] = now_in_china) -> St
         province=cycle.province,
         cycle_id=cycle.cycle_id,
         as_of=cycle.as_of,
+        report_year=cycle.report_year,
+        cycle_kind=cycle.cycle_kind,
         files=files,
         published_at=published_at,
         publish_seconds=time.monotonic() - began,

@@ -1,9 +1,12 @@
 """Stage ``validate``: the cycle's raw rows checked against extracts.md, split into accepted and quarantined.
 
 Writes, under ``cycle.work_dir``: ``accepted/<source>.parquet`` for every source (an empty typed table for a
-missing optional source), ``quarantine.parquet`` and ``inputs.json`` (docs/architecture.md, "Files between
-stages"). A source whose quarantined share exceeds ``cycle.quarantine_threshold`` stops the run after the
-quarantine and the counts are written, and its accepted tables are removed so no later stage can use them.
+missing optional source), ``accepted/annual_report_conflicts.parquet``, ``quarantine.parquet`` and ``.csv``,
+``episode_conflicts.parquet`` and ``inputs.json`` (docs/architecture.md, "Files between stages"). Dates are bounded
+by the extraction date of ``inbox.toml`` (else the day of the run), never by the as-of date. A source whose
+quarantined share exceeds its threshold AND which has more quarantined rows than its minimum (``limits``) stops the
+run after the quarantine and the counts are written, and the accepted tables are removed so no later stage can
+use them.
 
 Memory is bounded by a few parts of the raw layer (Parquet files of about ``readers.BATCH_ROWS`` rows each), not
 by a source: parts are checked on two threads, a few ahead of the writer, which checks each batch of valid rows
@@ -14,6 +17,7 @@ back and compared in full, and only a source that has duplicates is rewritten wi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections import Counter
@@ -28,14 +32,20 @@ from polars.io.plugins import register_io_source
 
 from flows.background import ordered_map
 from flows.errors import InputError, QuarantineThresholdError
-from flows.home import Cycle, StageResult
+from flows.home import DEFAULT_QUARANTINE_MINIMUM, DEFAULT_QUARANTINE_THRESHOLD, Cycle, StageResult, now_in_china
 from flows.progress import tracked
+from flows.readers import InboxConfig, enum_spellings, enum_values, inbox_config, unrecognised_files
 from flows.storage.raw import raw_columns, raw_parts
 from flows.storage.work_files import QUARANTINED_BUSINESSES_FILE
 from reference import industries, province_regions
 from schemas.accepted import accepted_schema, empty_accepted
 from schemas.sources import SOURCES, Kind, Source
-from schemas.work_files import QUARANTINE_SCHEMA, QUARANTINED_BUSINESSES_SCHEMA
+from schemas.work_files import (
+    EPISODE_CONFLICTS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    QUARANTINED_BUSINESSES_SCHEMA,
+    REPORT_CONFLICTS_SCHEMA,
+)
 from transforms.validate import (
     KEY_SEPARATOR,
     LINEAGE,
@@ -45,6 +55,7 @@ from transforms.validate import (
     conflict_entries,
     deduplicated,
     duplicate_key_hash,
+    episode_conflicts,
     factor_name,
     field_entries,
     key_text_columns,
@@ -113,6 +124,7 @@ class _Duplicates:
     collapsed: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_LINEAGE_SCHEMA))
     entries: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
     businesses: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA))
+    conflict_keys: pl.DataFrame | None = None  # typed key and ``versions`` of every key with different contents
 
 
 def _repeated(hashes: pl.Series) -> pl.Series:
@@ -141,8 +153,6 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
     )
     result = deduplicated(suspects, source)
     losers = pl.concat([result.conflicting, result.collapsed])
-    if not losers.height:  # keys that only hash alike
-        return _Duplicates()
     return _Duplicates(
         dropped=suspects.join(losers, on=list(LINEAGE), how="semi").select("_position"),
         collapsed=result.collapsed,
@@ -152,6 +162,7 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
             if source.name == "registration"
             else pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA)
         ),
+        conflict_keys=result.conflict_keys,
     )
 
 
@@ -192,8 +203,8 @@ class _ModelChecked:
     rows by file and line. ``unique`` columns are checked on the whole table once its duplicates are gone
     (``_check_unique``): a batch may hold a row that deduplication removes later."""
 
-    def __init__(self, source: Source, cycle: Cycle) -> None:
-        schema = accepted_schema(source.name, cycle.as_of)
+    def __init__(self, source: Source, context: Context) -> None:
+        schema = accepted_schema(source.name, context.extracted_on)
         unique = [name for name, column in schema.columns.items() if column.unique]
         self.schema = schema.update_columns({name: {"unique": False} for name in unique}) if unique else schema
         self.last: tuple[str, int] | None = None
@@ -207,9 +218,9 @@ class _ModelChecked:
         return valid
 
 
-def _check_unique(path: Path, source: Source, cycle: Cycle) -> None:
+def _check_unique(path: Path, source: Source, context: Context) -> None:
     """The ``unique`` columns of the source's pandera model, on the whole accepted table."""
-    schema = accepted_schema(source.name, cycle.as_of)
+    schema = accepted_schema(source.name, context.extracted_on)
     for name in [name for name, column in schema.columns.items() if column.unique]:
         # counting distinct values: the same answer as any(is_duplicated), twice as fast on a million keys
         if pl.scan_parquet(path, glob=False).select(pl.col(name).n_unique() < pl.len()).collect().item():
@@ -217,12 +228,12 @@ def _check_unique(path: Path, source: Source, cycle: Cycle) -> None:
             raise pa.errors.SchemaError(schema, None, f"{path.name}: column {name} has a value twice")
 
 
-def _write_accepted(path: Path, source: Source, cycle: Cycle, batches: Iterator[pl.DataFrame]) -> None:
+def _write_accepted(path: Path, source: Source, context: Context, batches: Iterator[pl.DataFrame]) -> None:
     """``accepted/<source>.parquet`` from ``batches`` of valid rows in file and line order, each checked by the
     pandera model (``_ModelChecked``) before Polars' streaming writer encodes it on both cores. Row groups have
     ``ROW_GROUP_ROWS`` rows whatever the batches' sizes, so the bytes do not depend on how the raw layer was cut.
     A table that breaks its model is removed and the error raised."""
-    model = _ModelChecked(source, cycle)
+    model = _ModelChecked(source, context)
     failed: list[BaseException] = []
 
     def checked_batches(*_: object) -> Iterator[pl.DataFrame]:
@@ -259,11 +270,19 @@ def _per_file(frame: pl.DataFrame, name: str) -> dict[str, int]:
     return dict(frame.group_by("_file").agg(pl.len().alias(name)).iter_rows())
 
 
-def _validate_source(
-    source: Source, files: list[LoadedFile], cycle: Cycle, context: Context
-) -> tuple[dict, pl.DataFrame, Counter]:
+@dataclass(frozen=True)
+class _Checked:
+    """What validate learnt of one delivered source."""
+
+    entry: dict  # its inputs.json entry
+    quarantine: pl.DataFrame
+    rules: Counter  # quarantine entries by rule
+    conflict_keys: pl.DataFrame | None  # keys delivered with different contents (None: no duplicate key)
+
+
+def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, context: Context) -> _Checked:
     """Check a source part by part, writing its accepted table as it goes; returns its inputs.json entry, its
-    quarantine and its rule counts.
+    quarantine, its rule counts and its conflicting keys.
 
     Duplicate keys span the source: the valid rows are written as they come, with the hash of each one's key kept
     aside; rows whose hash repeats are then compared in full, and the table is rewritten without the losers only
@@ -296,7 +315,7 @@ def _validate_source(
                 hashes.append(valid.select(duplicate_key_hash(source)).to_series())
             yield valid
 
-    _write_accepted(path, source, cycle, accepted_rows())
+    _write_accepted(path, source, context, accepted_rows())
     duplicates = _duplicates(path, source, cycle.raw_db, files, pl.concat(hashes)) if hashes else _Duplicates()
     if duplicates.dropped.height:
         dropped = (
@@ -306,7 +325,7 @@ def _validate_source(
         )
         accepted.subtract(dict(dropped.group_by("_file").len().collect().iter_rows()))
         _without(path, duplicates.dropped["_position"])
-    _check_unique(path, source, cycle)
+    _check_unique(path, source, context)
     entries.append(duplicates.entries)
     if source.name == "registration":
         businesses = pl.concat([*set_aside, duplicates.businesses]).unique().sort(pl.all())
@@ -339,7 +358,8 @@ def _validate_source(
     if source.required and totals["accepted"] + totals["quarantined"] == 0:
         raise InputError(cycle.inbox_dir / files[0].name, f"{source.label} has no records; expected at least one")
     rules = Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
-    return {"source": source.name, "status": "loaded", **totals, "files": entries_json}, quarantine, rules
+    entry = {"source": source.name, "status": "loaded", **totals, "files": entries_json}
+    return _Checked(entry, quarantine, rules, duplicates.conflict_keys)
 
 
 def _missing(source: Source, cycle: Cycle) -> dict:
@@ -350,55 +370,151 @@ def _missing(source: Source, cycle: Cycle) -> dict:
     return {"source": source.name, "status": "missing", **totals, "files": []}
 
 
-def _threshold_message(over: list[tuple[dict, Counter]], cycle: Cycle, quarantine_path: Path) -> str:
+@dataclass(frozen=True)
+class _Limits:
+    """When a source stops the run: a quarantined share above ``threshold`` AND more rows than ``minimum``."""
+
+    threshold: float
+    minimum: int
+
+    def exceeded(self, entry: dict) -> bool:
+        rows, quarantined = entry["rows"], entry["quarantined"]
+        return bool(rows) and quarantined / rows > self.threshold and quarantined > self.minimum
+
+
+def limits(cycle: Cycle, config: InboxConfig, source: str) -> _Limits:
+    """The command line's value for every source, else inbox.toml's for this source, else the default."""
+    threshold = cycle.quarantine_threshold
+    if threshold is None:
+        threshold = config.thresholds.get(source, DEFAULT_QUARANTINE_THRESHOLD)
+    minimum = cycle.quarantine_minimum
+    if minimum is None:
+        minimum = config.minimums.get(source, DEFAULT_QUARANTINE_MINIMUM)
+    return _Limits(threshold, minimum)
+
+
+def _threshold_message(over: list[tuple[dict, Counter, _Limits]], csv_path: Path) -> str:
+    """Chinese, for the data office: which sources, how many rows, the most frequent rules, what to change."""
     parts = []
-    for entry, rules in over:
-        top = ", ".join(f"{rule} ({n})" for rule, n in sorted(rules.items(), key=lambda r: (-r[1], r[0]))[:TOP_RULES])
+    for entry, rules, limit in over:
+        top = "、".join(f"{rule}（{n}）" for rule, n in sorted(rules.items(), key=lambda r: (-r[1], r[0]))[:TOP_RULES])
         share = entry["quarantined"] / entry["rows"]
         parts.append(
-            f"{entry['source']}: {entry['quarantined']} of {entry['rows']} rows quarantined ({share:.1%}); "
-            f"most frequent rules: {top}"
+            f"{SOURCES[entry['source']].label}（{entry['source']}）{entry['rows']} 行中隔离 {entry['quarantined']} 行"
+            f"（{share:.1%}），超过阈值 {limit.threshold:.1%} 且多于 {limit.minimum} 行；最常见的规则：{top}"
         )
     return (
-        f"Stopped: the quarantined share exceeds the threshold of {cycle.quarantine_threshold:.1%} in "
-        + "; ".join(parts)
-        + f". Nothing was published. The quarantined rows are in {quarantine_path}."
+        "已停止：" + "；".join(parts) + "。未发布任何结果。"
+        f"被隔离的行见 {csv_path}（可用 Excel 打开）。"
+        "若确认数据无误，可用 --quarantine-threshold（隔离比例，0 到 1）和 --quarantine-minimum（隔离行数）放宽，"
+        "或在收件箱的 inbox.toml 中按数据源设置 quarantine_threshold 和 quarantine_minimum"
+        "（例如 [serious_list] quarantine_threshold = 0.10）。"
     )
 
 
-def _context(cycle: Cycle) -> Context:
+def extraction_date(config: InboxConfig) -> dt.date:
+    """``extracted_on`` of inbox.toml; without it, the day of the run in China (extracts.md v2)."""
+    return config.extracted_on if config.extracted_on is not None else now_in_china().date()
+
+
+def context_of(cycle: Cycle, config: InboxConfig) -> Context:
+    """What the rules need: the extraction date, the province's reference lists, every configured spelling."""
+    values: dict[tuple[str, str], tuple[str, ...]] = {}
+    spellings: dict[tuple[str, str], dict[str, str]] = {}
+    for source in SOURCES.values():
+        for column in source.columns:
+            if column.kind is not Kind.ENUM:
+                continue
+            key = (source.name, column.name)
+            if column.reference_values:
+                values[key] = enum_values(column)
+            configured = {**enum_spellings(column), **config.values.get(source.name, {}).get(column.name, {})}
+            if configured:
+                spellings[key] = configured
     return Context(
-        as_of=cycle.as_of,
+        extracted_on=extraction_date(config),
         province=cycle.province,
         regions=tuple(province_regions(cycle.province)["region_code"]),
         sections=dict(industries().select("division", "section").iter_rows()),
+        values=values,
+        value_aliases=spellings,
     )
 
 
+QUARANTINE_FILE = "quarantine.parquet"
+QUARANTINE_CSV = "quarantine.csv"  # beside the Parquet: UTF-8 with BOM, so Excel opens it
+EPISODE_CONFLICTS_FILE = "episode_conflicts.parquet"
+
+
+def conflicts_path(cycle: Cycle, source: str) -> Path:
+    """``accepted/<source>_conflicts.parquet``: keys of a ``Source.conflicts_table`` source delivered twice."""
+    return cycle.accepted_dir / f"{source}_conflicts.parquet"
+
+
+def _write_quarantine(quarantine: pl.DataFrame, work_dir: Path) -> tuple[Path, Path]:
+    parquet, csv = work_dir / QUARANTINE_FILE, work_dir / QUARANTINE_CSV
+    quarantine.write_parquet(parquet)
+    csv.write_bytes(b"\xef\xbb\xbf" + quarantine.write_csv(line_terminator="\n").encode("utf-8"))
+    return parquet, csv
+
+
+def _conflict_tables(cycle: Cycle, checked_sources: dict[str, _Checked]) -> tuple[Path, ...]:
+    """``accepted/annual_report_conflicts.parquet`` and ``episode_conflicts.parquet`` (empty typed tables when none)."""
+    written = []
+    episodes = [pl.DataFrame(schema=EPISODE_CONFLICTS_SCHEMA)]
+    for source in SOURCES.values():
+        keys = checked_sources[source.name].conflict_keys if source.name in checked_sources else None
+        if source.conflicts_table:
+            table = pl.DataFrame(schema=REPORT_CONFLICTS_SCHEMA)
+            if keys is not None and keys.height:
+                table = keys.select(list(REPORT_CONFLICTS_SCHEMA)).cast(REPORT_CONFLICTS_SCHEMA)
+            path = conflicts_path(cycle, source.name)
+            table.sort(list(REPORT_CONFLICTS_SCHEMA), nulls_last=True).write_parquet(path)
+            written.append(path)
+        if source.episodes and keys is not None and keys.height:
+            episodes.append(episode_conflicts(keys, source).cast(EPISODE_CONFLICTS_SCHEMA))
+    path = cycle.work_dir / EPISODE_CONFLICTS_FILE
+    # sources in contract order, then business and start date
+    order = {name: i for i, name in enumerate(SOURCES)}
+    table = pl.concat(episodes).with_columns(_order=pl.col("source").replace_strict(order, return_dtype=pl.Int32))
+    table.sort("_order", "business", "started_on").drop("_order").write_parquet(path)
+    return (*written, path)
+
+
 def validate(cycle: Cycle) -> StageResult:
-    """Check the cycle's raw rows; write accepted tables, ``quarantine.parquet`` and ``inputs.json``."""
+    """Check the cycle's raw rows; write accepted tables, ``quarantine.parquet`` (and ``.csv``), the conflict
+    tables and ``inputs.json``."""
     shutil.rmtree(cycle.accepted_dir, ignore_errors=True)
     cycle.accepted_dir.mkdir(parents=True)
-    context = _context(cycle)
+    config = inbox_config(cycle.inbox_dir)
+    context = context_of(cycle, config)
     entries: list[dict] = []
     quarantines: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]
-    over: list[tuple[dict, Counter]] = []
+    checked_sources: dict[str, _Checked] = {}
+    over: list[tuple[dict, Counter, _Limits]] = []
     files = _loaded_files(cycle.raw_db, cycle.inbox_dir)
     for source in tracked(list(SOURCES.values()), "sources checked"):
         if source.name not in files:
             entries.append(_missing(source, cycle))
             continue
-        entry, quarantine, rules = _validate_source(source, files[source.name], cycle, context)
-        entries.append(entry)
-        quarantines.append(quarantine)
-        if entry["rows"] and entry["quarantined"] / entry["rows"] > cycle.quarantine_threshold:
-            over.append((entry, rules))
-    quarantine_path = cycle.work_dir / "quarantine.parquet"
-    pl.concat(quarantines).write_parquet(quarantine_path)
+        result = _validate_source(source, files[source.name], cycle, context)
+        checked_sources[source.name] = result
+        entries.append(result.entry)
+        quarantines.append(result.quarantine)
+        limit = limits(cycle, config, source.name)
+        if limit.exceeded(result.entry):
+            over.append((result.entry, result.rules, limit))
+    quarantine_path, csv_path = _write_quarantine(pl.concat(quarantines), cycle.work_dir)
+    conflicts = _conflict_tables(cycle, checked_sources)
     inputs_path = cycle.work_dir / "inputs.json"
-    inputs_path.write_text(json.dumps({"sources": entries}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    inputs = {
+        "extracted_on": context.extracted_on.isoformat(),
+        "sources": entries,
+        "unrecognised_files": unrecognised_files(cycle.inbox_dir, config),
+    }
+    inputs_path.write_text(json.dumps(inputs, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if over:
         shutil.rmtree(cycle.accepted_dir)
-        raise QuarantineThresholdError(_threshold_message(over, cycle, quarantine_path))
-    outputs = (*(cycle.accepted(s) for s in SOURCES), quarantine_path, inputs_path)
+        raise QuarantineThresholdError(_threshold_message(over, csv_path))
+    outputs = (*(cycle.accepted(s) for s in SOURCES), *conflicts, quarantine_path, csv_path, inputs_path)
     return StageResult(stage="validate", outputs=outputs, rows={e["source"]: e["accepted"] for e in entries})

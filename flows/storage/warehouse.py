@@ -36,7 +36,7 @@ TABLE_COMMENTS: dict[str, str] = {
     "directory": "个体工商户名录：每期每户一行——主体键、区划、行业、分型结果、分型依据、分型标准、周期",
     "directory_latest": "各省最新一期（判定日期最晚）的名录，列同 directory",
     "features": "分型特征：每期每户一行，规则所用的全部特征值（判定日期口径）",
-    "cycles": "分型周期：每期一行——省份、判定日期、分型标准、各类户数、输入文件校验和、运行时间",
+    "cycles": "分型周期：每期一行——省份、判定日期、报告年度、分型标准、各类户数、另计户数、输入文件校验和、运行时间",
     "quarantine": "隔离记录：各期被隔离的每一行——来源、文件、行号、列、报送值（个人信息已遮蔽）、规则",
     "linkage": "数据关联：每个商标、专利和纳税人身份关联到的主体及途径，或未关联的原因",
     "transitions": "分型变动：每户本期分型结果与本省上一期的对比",
@@ -63,12 +63,16 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "business_type": "分型结果：生存型、成长型、发展型或不符合分型条件",
         "reasons": "分型依据：满足的分型条件代码，或未满足的基础条件代码",
         "conditions_met": "满足的分型标准条件代码（如 发展①、成长A）",
-        "criteria_failed": "未满足的基础条件代码（STATUS、ANNUAL_REPORT、ABNORMAL、SERIOUS、TAX_ABNORMAL、SUSPENDED）",
+        "criteria_failed": (
+            "未满足的基础条件代码（STATUS、ANNUAL_REPORT、ABNORMAL、SERIOUS、TAX_ABNORMAL、SUSPENDED、UNMATCHABLE）"
+        ),
         "ruleset_id": "分型标准编号",
         "ruleset_version": "分型标准版本",
     },
     "features": FEATURE_LABELS,
     "cycles": {
+        "report_year": "报告年度 R：判定日期前已到报送期限（次年6月30日）的最近年度；“上一年度”均指该年度",
+        "cycle_kind": "周期类型：yearly 年度分型（7月31日），extra 临时分型（其他判定日期）",
         "ruleset_id": "分型标准编号",
         "ruleset_version": "分型标准版本",
         "ruleset_sha256": "分型标准文件的 SHA-256",
@@ -78,6 +82,8 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "growth": "成长型户数",
         "development": "发展型户数",
         "ineligible": "不符合分型条件户数",
+        "not_yet_established": "判定日期后成立、本期不分型的户数（不计入参与分型户数）",
+        "unmatchable": "无统一社会信用代码、年报未报送注册号、无法匹配年报的户数（计入不符合分型条件）",
         "quarantined": "隔离行数（全部来源合计）",
         "missing_sources": "本期未报送的数据来源",
         "inputs": "输入文件：来源、文件名、SHA-256、行数、接收行数、隔离行数",
@@ -126,11 +132,14 @@ class CycleEntry:
     province: str
     cycle_id: str
     as_of: dt.date
+    report_year: int
+    cycle_kind: str
     ruleset_id: str
     ruleset_version: str
     ruleset_sha256: str
     ruleset_file: str
     type_counts: dict[str, int]
+    set_apart: dict[str, int]  # not_yet_established, unmatchable (transforms.summary.set_apart)
     quarantined: int
     missing_sources: list[str]
     inputs: list[dict]  # source, file, sha256, rows, accepted, quarantined
@@ -189,6 +198,8 @@ _CYCLE_ROW_SQL = """
         $province::VARCHAR AS province,
         $cycle_id::VARCHAR AS cycle_id,
         $as_of::DATE AS as_of,
+        $report_year::INTEGER AS report_year,
+        $cycle_kind::VARCHAR AS cycle_kind,
         $ruleset_id::VARCHAR AS ruleset_id,
         $ruleset_version::VARCHAR AS ruleset_version,
         $ruleset_sha256::VARCHAR AS ruleset_sha256,
@@ -198,6 +209,8 @@ _CYCLE_ROW_SQL = """
         $growth::BIGINT AS growth,
         $development::BIGINT AS development,
         $ineligible::BIGINT AS ineligible,
+        $not_yet_established::BIGINT AS not_yet_established,
+        $unmatchable::BIGINT AS unmatchable,
         $quarantined::BIGINT AS quarantined,
         $missing_sources::VARCHAR[] AS missing_sources,
         $inputs::STRUCT(source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, accepted BIGINT,
@@ -215,6 +228,8 @@ def _cycle_row_parameters(entry: CycleEntry) -> dict:
         "province": entry.province,
         "cycle_id": entry.cycle_id,
         "as_of": entry.as_of,
+        "report_year": entry.report_year,
+        "cycle_kind": entry.cycle_kind,
         "ruleset_id": entry.ruleset_id,
         "ruleset_version": entry.ruleset_version,
         "ruleset_sha256": entry.ruleset_sha256,
@@ -224,6 +239,8 @@ def _cycle_row_parameters(entry: CycleEntry) -> dict:
         "growth": counts["成长型"],
         "development": counts["发展型"],
         "ineligible": counts["不符合分型条件"],
+        "not_yet_established": entry.set_apart["not_yet_established"],
+        "unmatchable": entry.set_apart["unmatchable"],
         "quarantined": entry.quarantined,
         "missing_sources": entry.missing_sources,
         "inputs": entry.inputs,

@@ -57,6 +57,8 @@ class CycleFiles:
     inputs: tuple[SourceInputs, ...]
     run: RunRecord
     ruleset: RulesetUsed
+    unrecognised_files: tuple[str, ...] = ()  # inbox files that stand for no source (inputs.json)
+    episode_conflicts: pl.DataFrame | None = None  # listing episodes delivered in several versions (validate)
 
 
 def _existing(path: Path) -> Path:
@@ -204,7 +206,14 @@ def read_cycle_files(cycle: Cycle) -> CycleFiles:
         inputs=parse_inputs(read_json(work / "inputs.json"), work / "inputs.json"),
         run=parse_run(read_json(work / "run.json"), work / "run.json"),
         ruleset=ruleset_used(directory, ruleset_file(cycle.province, cycle.ruleset), work / "directory.parquet"),
+        unrecognised_files=tuple(str(name) for name in read_json(work / "inputs.json").get("unrecognised_files", [])),
+        episode_conflicts=pl.read_parquet(work / EPISODE_CONFLICTS_FILE)
+        if (work / EPISODE_CONFLICTS_FILE).is_file()
+        else None,
     )
+
+
+EPISODE_CONFLICTS_FILE = "episode_conflicts.parquet"
 
 
 LINKAGE_FILE = "linkage.parquet"

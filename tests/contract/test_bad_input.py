@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from flows.errors import InputError
-from flows.readers import source_of
+from flows.readers import inbox_config, source_of
 from flows.stages.ingest import ingest
 from flows.stages.validate import validate
 from tests.support.inbox import cycle, registration_row, write_csv
@@ -24,11 +24,19 @@ CASES = tomllib.loads((CORPUS / "cases.toml").read_text(encoding="utf-8"))["case
 OUTCOMES = ("accepted", "quarantined", "refused")
 
 
+def inbox_config_of(inbox: Path):
+    """The case's inbox.toml when it is one the readers take, else none (a refused case is refused by ingest)."""
+    try:
+        return inbox_config(inbox)
+    except InputError:
+        return None
+
+
 def case_inbox(name: str, tmp_path: Path) -> Path:
     """The case's files as an inbox, beside a valid registration of three rows when the case has none."""
     inbox = tmp_path / "inbox"
     shutil.copytree(CORPUS / name, inbox)
-    if not any(source_of(p.name) == "registration" for p in inbox.iterdir()):
+    if not any(source_of(p.name, inbox_config_of(inbox)) == "registration" for p in inbox.iterdir()):
         write_csv(inbox / "registration.csv", [registration_row(i) for i in range(1, 4)])
     return inbox
 
@@ -44,7 +52,7 @@ def reconciled_counts(work_dir: Path) -> dict[str, dict]:
 
 
 def accepted_value(c, file: str, line: int, column: str) -> str:
-    table = pl.read_parquet(c.accepted(source_of(file)))
+    table = pl.read_parquet(c.accepted(source_of(file, inbox_config(c.inbox_dir))))
     values = table.filter((pl.col("_file") == file) & (pl.col("_line") == line))[column].to_list()
     assert len(values) == 1, f"{file} line {line} is not accepted"
     return str(values[0])
@@ -86,8 +94,12 @@ def test_a_case_ends_in_its_documented_outcome(case, tmp_path):
     for file, entry in files.items():
         if file in case["rows"]:
             lines = set(quarantine.filter(pl.col("file") == file)["line"])
-            accepted = set(pl.read_parquet(c.accepted(source_of(file))).filter(pl.col("_file") == file)["_line"])
+            source = source_of(file, inbox_config(c.inbox_dir))
+            accepted = set(pl.read_parquet(c.accepted(source)).filter(pl.col("_file") == file)["_line"])
             assert entry["quarantined"] == len(lines - accepted)  # a field quarantined in an accepted row: no row
             assert entry["fields_quarantined"] == quarantine.filter(pl.col("line").is_in(accepted)).height
     for value in case.get("values", []):
         assert accepted_value(c, value["file"], value["line"], value["column"]) == value["value"]
+    if "unrecognised" in case:  # never silently ignored: listed in inputs.json
+        inputs = json.loads((c.work_dir / "inputs.json").read_text(encoding="utf-8"))
+        assert inputs["unrecognised_files"] == case["unrecognised"]

@@ -353,7 +353,7 @@ def test_a_source_over_the_quarantine_threshold_stops_the_run_naming_source_coun
     rows = [registration_row(i) for i in range(1, 21)]
     rows[0]["成立日期"] = "2030-01-01"  # 1 of 20 = 5%: at the threshold, not over it
     write_csv(inbox / "registration.csv", rows)
-    c = cycle(tmp_path, inbox)
+    c = cycle(tmp_path, inbox, quarantine_minimum=2)  # a small source: the minimum count is tested on its own
     ingest(c)
     validate(c)
     rows[1]["登记状态"] = "歇业"
@@ -363,8 +363,8 @@ def test_a_source_over_the_quarantine_threshold_stops_the_run_naming_source_coun
     with pytest.raises(QuarantineThresholdError) as caught:
         validate(c)
     assert str(caught.value).startswith(
-        "Stopped: the quarantined share exceeds the threshold of 5.0% in registration: 3 of 20 rows quarantined "
-        "(15.0%); most frequent rules: enum_unknown (2), date_after_cycle (1)."
+        "已停止：登记注册信息（registration）20 行中隔离 3 行（15.0%），超过阈值 5.0% 且多于 2 行；"
+        "最常见的规则：enum_unknown（2）、date_after_extraction（1）。未发布任何结果。"
     )
     assert not c.accepted_dir.exists()
     assert pl.read_parquet(c.work_dir / "quarantine.parquet").height == 3

@@ -112,6 +112,8 @@ def test_manifest_has_the_exact_shape_and_its_checksums_match_the_files(publishe
         "province",
         "cycle_id",
         "as_of",
+        "report_year",
+        "cycle_kind",
         "ruleset",
         "counts",
         "inputs",
@@ -120,6 +122,7 @@ def test_manifest_has_the_exact_shape_and_its_checksums_match_the_files(publishe
     ]
     assert manifest["schema_version"] == 1
     assert (manifest["province"], manifest["cycle_id"], manifest["as_of"]) == ("41", "41-20250731", "2025-07-31")
+    assert (manifest["report_year"], manifest["cycle_kind"]) == (2024, "yearly")  # outputs.md v2
     assert manifest["ruleset"] == {"id": "HA", "version": "2025.1", "sha256": sha256(published.ruleset)}
     assert list(manifest["counts"]) == ["生存型", "成长型", "发展型", "不符合分型条件"]
     expected = {t: sum(b.business_type == t for b in Fixture().businesses) for t in manifest["counts"]}

@@ -35,7 +35,7 @@ def test_a_uscc_shows_the_type_and_reasons_of_every_cycle_and_the_features_behin
     assert "41-20240731" in out and "41-20250731" in out
     assert "发展型" in out and "成长型" in out, "the 2024 type and the 2025 type"
     assert "发展A; 成长D" in out and "成长A" in out
-    assert "上一年度实缴税款净额" in out and f"{business.tax_paid:,.2f}" in out
+    assert "报告年度实缴税款净额" in out and f"{business.tax_paid:,.2f}" in out
     assert "成立年限" in out
 
 

@@ -114,3 +114,25 @@ def test_stacked_bars_in_shares_mode_fill_the_same_width_whatever_the_total():
     bars = r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="[\d.]+" fill="#\d+"><title>'
     widths = [float(w) for w in re.findall(bars, svg)]
     assert widths == [105.0, 105.0, 157.5, 52.5]
+
+
+def test_the_report_lists_unrecognised_files_and_conflicting_listing_episodes(tmp_path):
+    """Issue 12, findings 9 and 1: a file matching no source, and an episode delivered twice, are shown."""
+    import json
+
+    import polars as pl
+
+    from schemas.work_files import EPISODE_CONFLICTS_SCHEMA
+
+    cycle = write_cycle(tmp_path)
+    inputs_path = cycle.work_dir / "inputs.json"
+    inputs = json.loads(inputs_path.read_text(encoding="utf-8"))
+    inputs_path.write_text(json.dumps(inputs | {"unrecognised_files": ["专利.csv"]}, ensure_ascii=False), "utf-8")
+    episodes = [("serious_list", "92410105MA0000001X", dt.date(2024, 3, 1), 2)]
+    pl.DataFrame(episodes, schema=EPISODE_CONFLICTS_SCHEMA, orient="row").write_parquet(
+        cycle.work_dir / "episode_conflicts.parquet"
+    )
+    publish(cycle, clock=lambda: dt.datetime(2025, 8, 1, 2, 5, tzinfo=CHINA_TIME))
+    html = (cycle.out_dir / "report.html").read_text(encoding="utf-8")
+    assert "未识别的文件（1 个，未读入）" in html and "<code>专利.csv</code>" in html
+    assert "有冲突的名录记录（1 段" in html and "92410105MA0000001X" in html and "2024-03-01" in html

@@ -46,7 +46,7 @@ def test_a_valid_table_passes():
         ({"sales_yuan": Decimal("-1.00")}, "greater_than_or_equal_to"),
         ({"uscc": uscc(1)[:-1] + ("0" if uscc(1)[-1] != "0" else "1")}, "uscc_check"),
         ({"filed_on": dt.date(2025, 8, 1)}, "less_than_or_equal_to"),
-        ({"uscc": None}, "non-nullable"),
+        ({"report_year": None}, "non-nullable"),
     ],
 )
 def test_a_bad_value_in_a_collected_frame_is_caught(overrides, check):

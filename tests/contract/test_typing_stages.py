@@ -128,7 +128,8 @@ def test_the_stages_write_their_files_and_type_every_business(tmp_path):
     result = pl.read_parquet(cycle.work_dir / "directory.parquet")
     assert tuple(result.columns) == DIRECTORY_COLUMNS
     assert result.select("business_key", "business_type", "reasons").rows() == [
-        ("410105600000001", "不符合分型条件", ["ANNUAL_REPORT", "STATUS"]),  # 吊销, and no USCC to report under
+        # 吊销, and no USCC while the annual reports carry no 注册号: unmatchable, not "not filed"
+        ("410105600000001", "不符合分型条件", ["STATUS", "UNMATCHABLE"]),
         (uscc(1), "成长型", ["成长A"]),  # 4 × 2,500 = 10,000 yuan: not above 10,000
         (uscc(2), "生存型", ["NO_CONDITION"]),  # the shared operator's tax is ambiguous: it counts for nobody
         (uscc(3), "成长型", ["成长C"]),  # sales 300,000
@@ -150,10 +151,8 @@ def test_the_stages_write_their_files_and_type_every_business(tmp_path):
 
 def test_an_accepted_table_that_breaks_its_key_stops_the_features_stage(tmp_path):
     cycle = cycle_at(tmp_path)
-    report = {"uscc": uscc(1), "report_year": 2024, "filed_on": dt.date(2025, 4, 1), "staff_count": 1}
-    write_accepted(
-        cycle, {"registration": ROWS["registration"], "annual_report": [report, report | {"staff_count": 2}]}
-    )
+    twice = business(1) | {"name": "另一个名称"}  # validate never lets two rows of one business_key through
+    write_accepted(cycle, {"registration": [*ROWS["registration"], twice]})
     link_stage(cycle)
     with pytest.raises(ValueError, match=f"businesses {uscc(1)} got several feature rows"):
         features_stage(cycle)

@@ -317,3 +317,33 @@ def test_a_write_ahead_log_left_by_a_killed_read_write_client_is_merged_before_t
             ("41-20240731", "edited.toml"),
             ("41-20250731", "41.toml"),
         ]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "report_year", "kind"), [(dt.date(2025, 7, 31), 2024, "yearly"), (dt.date(2026, 2, 28), 2024, "extra")]
+)
+def test_the_cycle_names_its_report_year_and_kind_and_counts_apart_the_unestablished_and_unmatchable(
+    tmp_path, as_of, report_year, kind
+):
+    """rules.md v2 Terms, outputs.md v2: R and cycle_kind in the manifest, the cycles row and the report; businesses
+    established after D and unmatchable ones counted apart (deliveries.md items 9–11)."""
+    fixture = replace(Fixture(as_of=as_of).with_types({5: ("不符合分型条件", ("UNMATCHABLE",))}), not_yet_established=3)
+    cycle = write_cycle(tmp_path, fixture)
+    publish(cycle, clock=lambda: dt.datetime(2026, 3, 1, 2, 5, tzinfo=CHINA_TIME))
+    manifest = json.loads((cycle.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["report_year"], manifest["cycle_kind"]) == (report_year, kind)
+    with read_only(cycle) as con:
+        row = con.sql("SELECT * FROM cycles").pl().row(0, named=True)
+        comments = dict(
+            con.execute(
+                "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'cycles' AND column_name IN "
+                "('report_year', 'cycle_kind', 'not_yet_established', 'unmatchable')"
+            ).fetchall()
+        )
+    assert (row["report_year"], row["cycle_kind"]) == (report_year, kind)
+    assert (row["not_yet_established"], row["unmatchable"]) == (3, 1)
+    assert row["businesses"] == len(fixture.businesses)  # the unestablished are not among them
+    assert len(comments) == 4 and all(comments.values())
+    report = (cycle.out_dir / "report.html").read_text(encoding="utf-8")
+    assert f"报告年度 {report_year}" in report
+    assert "判定日期后成立" in report and "无法匹配年报" in report

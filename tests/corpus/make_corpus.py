@@ -23,9 +23,9 @@ def _registration(n: int = 3, **overrides: str) -> list[dict[str, str]]:
 
 
 def _write(case: str, name: str, data: bytes) -> None:
-    folder = HERE / case
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
+    path = HERE / case / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _csv(rows: list[dict[str, str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
@@ -197,6 +197,51 @@ def _save(book: openpyxl.Workbook, case: str) -> None:
     book.save(folder / "registration.xlsx")
 
 
+def _toml(case: str, text: str) -> None:
+    _write(case, "inbox.toml", text.encode("utf-8"))
+
+
+def v2_cases() -> None:
+    """Deliveries as departments really send them (issue 12, extracts.md v2)."""
+    rows = _registration()
+    labels = [registration_row(1, 登记状态="存续（在营、开业、在册）"), registration_row(2, 登记状态="在业")]
+    labels.append(registration_row(3, 登记状态="吊销，未注销"))
+    _write("national_status_labels", "registration.csv", csv_bytes(labels))
+    _write(
+        "status_value_alias_in_inbox_toml",
+        "registration.csv",
+        csv_bytes([*rows[:2], registration_row(3, 登记状态="营业")]),
+    )
+    _toml("status_value_alias_in_inbox_toml", '[registration]\nvalues = { status = { "营业" = "存续" } }\n')
+    _write("status_moved_out", "registration.csv", csv_bytes([*rows[:2], registration_row(3, 登记状态="迁出")]))
+
+    after = [valid_row("abnormal_list", 1) | {"列入日期": "2025-03-01", "移出日期": "2025-08-03"}]
+    after.append(valid_row("abnormal_list", 2) | {"列入日期": "2025-08-02"})  # listed after D, before extraction
+    after.append(valid_row("abnormal_list", 3) | {"列入日期": "2025-03-01", "移出日期": "2025-08-06"})
+    _write("dates_after_as_of_before_extraction", "abnormal_list.csv", csv_bytes(after[:2]))
+    _toml("dates_after_as_of_before_extraction", "extracted_on = 2025-08-05\n")
+    _write("date_after_extraction", "abnormal_list.csv", csv_bytes(after))
+    _toml("date_after_extraction", "extracted_on = 2025-08-05\n")
+
+    kinds = [valid_row("tax_payment", i) for i in range(1, 5)]
+    for row, kind in zip(kinds, ("教育费附加", "城建税", "文化事业建设费", "个税"), strict=True):
+        row["税种"] = kind
+    _write("tax_kinds_surcharges_and_unknown", "tax_payment.csv", csv_bytes(kinds))
+
+    legacy = valid_row("annual_report", 1) | {"统一社会信用代码": "", "注册号": "410105600000001"}
+    neither = valid_row("annual_report", 2) | {"统一社会信用代码": "", "注册号": ""}
+    _write("annual_report_by_reg_no", "annual_report.csv", csv_bytes([legacy, neither]))
+
+    _write("chinese_file_name_mapped", "专利.csv", csv_bytes([valid_row("patent", 1)]))
+    _toml("chinese_file_name_mapped", '[files]\n"专利.csv" = "patent"\n')
+    _write("chinese_file_name_unmapped", "专利.csv", csv_bytes([valid_row("patent", 1)]))
+
+    _toml("inbox_toml_aliases_not_a_table", '[registration]\naliases = "x"\n')
+    _write("inbox_toml_is_a_folder", "inbox.toml/README.txt", b"a folder named inbox.toml\n")
+    _toml("inbox_toml_extracted_on_quoted", 'extracted_on = "2025-08-05"\n')
+    _toml("inbox_toml_files_to_unknown_source", '[files]\n"专利.csv" = "patents"\n')
+
+
 def main() -> None:
     for folder in HERE.iterdir():
         if folder.is_dir() and folder.name != "__pycache__":
@@ -205,6 +250,7 @@ def main() -> None:
     xlsx_cases()
     hardening_cases()
     hardening_xlsx_cases()
+    v2_cases()
 
 
 if __name__ == "__main__":

@@ -62,6 +62,12 @@ def test_a_bad_quarantine_threshold_is_refused(home):
     assert "expected a share from 0 to 1" in result.output
 
 
+def test_a_bad_quarantine_minimum_is_refused(home):
+    result = run("--province", "41", "--year", "2025", "--home", str(home), "--quarantine-minimum", "-1")
+    assert result.exit_code == EXIT_INPUT
+    assert "--quarantine-minimum -1: expected a whole number of rows" in result.output
+
+
 @pytest.mark.parametrize(
     ("error", "code", "shown"),
     [

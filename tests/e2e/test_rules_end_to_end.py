@@ -24,7 +24,7 @@ BREACHES = [
     ("registration", "行政区划代码", "419999", "region_unknown"),
     ("registration", "行业代码", "H621", "industry_format"),
     ("registration", "行业代码", "9910", "industry_unknown"),
-    ("registration", "成立日期", "2025-08-01", "date_after_cycle"),  # the day after the as-of date
+    ("registration", "成立日期", "2025-08-06", "date_after_extraction"),  # the day after the extraction date
     ("annual_report", "统一社会信用代码", "92410105ABC", "uscc_format"),
     ("annual_report", "报告年度", "24", "year_format"),
     ("annual_report", "营业额或营业收入（元）", "-1", "money_negative"),
@@ -66,6 +66,7 @@ def build_inbox(inbox):
     rows["penalty"].append(valid_row("penalty", 2))  # identical to line 3: collapsed, not quarantined
     for name, source_rows in rows.items():
         write_csv(inbox / f"{name}.csv", source_rows)
+    (inbox / "inbox.toml").write_text("extracted_on = 2025-08-05\n", encoding="utf-8")
     return expected
 
 

@@ -108,9 +108,11 @@ from flows.home import cycle_for
 from flows.secret import secret_from_environment
 from flows.stages import execute
 
-def typing_cycle(province, as_of, home, inbox, ruleset, quarantine_threshold, year=None):
+def typing_cycle(province, as_of, home, inbox, ruleset, quarantine_threshold, quarantine_minimum=None, year=None):
     secret = secret_from_environment()
-    return execute(cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, quarantine_threshold)).to_json()
+    limits = (quarantine_threshold, quarantine_minimum)
+    cycle = cycle_for(province, as_of, year, Path(home), inbox, ruleset, secret, *limits)
+    return execute(cycle).to_json()
 
 flows.cycle.typing_cycle = typing_cycle
 sys.argv = ["getihu", "run", *sys.argv[1:]]

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import polars as pl
 
-from reference import province_regions
+from reference import province_regions, taxes
 from schemas.accepted import empty_accepted
 from schemas.codes import uscc_check_char
 from schemas.features import FEATURES
 from schemas.sources import SOURCES
+from schemas.work_files import REPORT_CONFLICTS_SCHEMA
 from transforms.features import features_from_facts, source_facts
 from transforms.link import linkage
 
@@ -25,8 +26,11 @@ def uscc(n: int, region: str = "410105") -> str:
 
 
 def table(source: str, rows: list[dict]) -> pl.LazyFrame:
-    """An accepted table of ``source`` with ``rows``; columns not given are null."""
-    schema = empty_accepted(source).schema
+    """An accepted table of ``source`` with ``rows``; columns not given are null. ``reg_no`` (注册号, accepted in the
+    USCC-keyed sources by extracts.md v2) is added where the rows give it and the table does not have it yet."""
+    schema = dict(empty_accepted(source).schema)
+    if any("reg_no" in row for row in rows):
+        schema.setdefault("reg_no", pl.String())
     columns = {name: [row.get(name) for row in rows] for name in schema}
     return pl.DataFrame(columns, schema=schema).lazy()
 
@@ -53,10 +57,16 @@ def sources(**rows: list[dict]) -> dict[str, pl.LazyFrame]:
     return {name: table(name, rows.get(name, [])) for name in SOURCES}
 
 
-def features_of(tables: dict[str, pl.LazyFrame], as_of: dt.date = AS_OF, province: str = "41") -> pl.DataFrame:
-    """The features table of ``tables``, linkage included."""
+def features_of(
+    tables: dict[str, pl.LazyFrame],
+    as_of: dt.date = AS_OF,
+    province: str = "41",
+    report_conflicts: list[dict] | None = None,
+) -> pl.DataFrame:
+    """The features table of ``tables``, linkage included; ``report_conflicts`` are rows of
+    ``accepted/annual_report_conflicts.parquet`` (uscc, reg_no, report_year, filed_on)."""
     links = linkage(tables, province_regions(province))
-    return business_features(tables, links, as_of).collect()
+    return business_features(tables, links, as_of, report_conflicts).collect()
 
 
 def feature_row(**values) -> dict:
@@ -66,6 +76,7 @@ def feature_row(**values) -> dict:
         "years_established": 5,
         "status_active": True,
         "annual_report_filed": True,
+        "unmatchable": False,
         "on_abnormal_list": False,
         "on_serious_list": False,
         "tax_abnormal": False,
@@ -88,8 +99,16 @@ def feature_table(rows: list[dict]) -> pl.LazyFrame:
     return pl.DataFrame({name: [r[name] for r in rows] for name in schema}, schema=schema).lazy()
 
 
-def business_features(sources: dict[str, pl.LazyFrame], linkage: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """``business_key`` and every feature of ``FEATURES``, one row per registered business, sorted by key
-
-    (what the features stage computes, without its files)."""
-    return features_from_facts(source_facts(sources, linkage, as_of))
+def business_features(
+    sources: dict[str, pl.LazyFrame],
+    linkage: pl.LazyFrame,
+    as_of: dt.date,
+    report_conflicts: list[dict] | None = None,
+) -> pl.LazyFrame:
+    """``business_key`` and every feature of ``FEATURES``, one row per business that existed on ``as_of``,
+    sorted by key (what the features stage computes, without its files)."""
+    conflicts = None
+    if report_conflicts is not None:
+        columns = {name: [row.get(name) for row in report_conflicts] for name in REPORT_CONFLICTS_SCHEMA}
+        conflicts = pl.DataFrame(columns, schema=REPORT_CONFLICTS_SCHEMA).lazy()
+    return features_from_facts(source_facts(sources, linkage, as_of, taxes=taxes(), report_conflicts=conflicts))

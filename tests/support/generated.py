@@ -10,17 +10,42 @@ import csv
 import datetime as dt
 import io
 import re
+import tomllib
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 from stdnum.cn import ric, uscc
 
-from reference import industries, province_regions
+from reference import industries, province_regions, tax_kinds
 from schemas.sources import MONEY_UNITS, SOURCES, Column, Kind, Source
 
 USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
+#: extracts.md v2 values the v1 schema does not list yet (the pipeline half of issue 12 adds them to configuration)
+V2_VALUES = {
+    "status": {"存续（在营、开业、在册）", "在业", "吊销未注销", "吊销，未注销", "迁出"},
+    "tax_kind": {"文化事业建设费"},
+}
+#: extracts.md v2: sources keyed by USCC may carry 注册号 instead, for a legacy business
+REG_NO_KEYED = ("annual_report", "abnormal_list", "serious_list", "suspension", "penalty")
+#: v2 versions: an annual report's rows with different 报送日期 are versions of one report, not duplicates
+V2_KEYS = {"annual_report": ("uscc", "report_year", "filed_on")}
+
+
+def data_files(inbox: Path) -> list[Path]:
+    """The inbox's source files (``inbox.toml`` aside), in name order."""
+    return sorted(p for p in inbox.iterdir() if p.name != "inbox.toml")
+
+
+def extracted_on(inbox: Path, as_of: dt.date) -> dt.date:
+    """The inbox's extraction date (``inbox.toml``), the bound of every date; ``as_of`` without one."""
+    config = inbox / "inbox.toml"
+    if not config.exists():
+        return as_of
+    return tomllib.loads(config.read_text(encoding="utf-8")).get("extracted_on", as_of)
 
 
 def source_of(file: str) -> str:
@@ -98,7 +123,7 @@ class Checker:
 
     def __init__(self, province: str, as_of: dt.date) -> None:
         self.province = province
-        self.as_of = as_of
+        self.as_of = as_of  # the bound of dates: the extraction date (v2)
         self.regions = set(province_regions(province)["region_code"].to_list())
         self.divisions = set(industries()["division"].to_list())
         self.sections = set(industries()["section"].to_list())
@@ -107,6 +132,8 @@ class Checker:
         value = value.strip()
         if not value:
             required = column.required or (source == "registration" and column.name == "uscc" and not row["注册号"])
+            if source in REG_NO_KEYED and column.name == "uscc" and row.get("注册号"):
+                required = False
             return "required" if required else None
         kind = column.kind
         if kind is Kind.USCC:
@@ -131,16 +158,16 @@ class Checker:
             day = _date(value)
             if day is None:
                 return "date_format"
-            return "date_after_cycle" if column.not_after_cycle and day > self.as_of else None
+            return "date_after_extraction" if column.not_after_extraction and day > self.as_of else None
         if kind is Kind.PERIOD:
             match = re.fullmatch(r"([0-9]{4})-?([0-9]{2})", value)
             if not match or not 1 <= int(match[2]) <= 12:
                 return "period_format"
-            return "date_after_cycle" if dt.date(int(match[1]), int(match[2]), 1) > self.as_of else None
+            return "date_after_extraction" if dt.date(int(match[1]), int(match[2]), 1) > self.as_of else None
         if kind is Kind.YEAR:
             if not re.fullmatch(r"[0-9]{4}", value):
                 return "year_format"
-            return "date_after_cycle" if int(value) > self.as_of.year else None
+            return "date_after_extraction" if int(value) > self.as_of.year else None
         if kind is Kind.MONEY:
             if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
                 return "money_format"
@@ -150,7 +177,13 @@ class Checker:
         if kind is Kind.FLAG:
             return None if value in ("是", "否", "Y", "N", "1", "0") else "flag_format"
         if kind is Kind.ENUM:
-            return None if value in column.values or value in column.value_aliases else "enum_unknown"
+            known = (
+                value in column.values
+                or value in column.value_aliases
+                or value in V2_VALUES.get(column.name, ())
+                or (column.reference_values == "tax_kinds" and value in set(tax_kinds()["spelling"]))
+            )
+            return None if known else "enum_unknown"
         if kind is Kind.REGION:
             if not re.fullmatch(r"[0-9]{6}", value):
                 return "region_format"
@@ -170,11 +203,11 @@ class Checker:
 
 def breaches(inbox: Path, province: str, as_of: dt.date) -> tuple[set[tuple], set[tuple]]:
     """Every (file, line, column, rule) a validator must report, and every (file, line) identical duplicate."""
-    checker = Checker(province, as_of)
+    checker = Checker(province, extracted_on(inbox, as_of))
     found: set[tuple] = set()
     duplicates: set[tuple] = set()
     rows_by_source: dict[str, list[tuple[str, int, dict]]] = {}
-    for path in sorted(inbox.iterdir()):
+    for path in data_files(inbox):
         source = source_of(path.name)
         columns = column_by_header(SOURCES[source])
         for i, row in enumerate(read_rows(path)):
@@ -187,13 +220,16 @@ def breaches(inbox: Path, province: str, as_of: dt.date) -> tuple[set[tuple], se
             if not broken:
                 rows_by_source.setdefault(source, []).append((path.name, line, row))
     for source, rows in rows_by_source.items():
-        key = SOURCES[source].key
+        key = V2_KEYS.get(source, SOURCES[source].key)
         if not key:
             continue
         headers = {c.name: h for h, c in column_by_header(SOURCES[source]).items()}
         groups: dict[tuple, list] = {}
         for file, line, row in rows:
-            groups.setdefault(tuple(row[headers[k]] for k in key), []).append((file, line, row))
+            values = tuple(row[headers[k]] for k in key)
+            if source in REG_NO_KEYED and not values[0]:
+                values = ("注册号:" + row.get("注册号", ""), *values[1:])
+            groups.setdefault(values, []).append((file, line, row))
         for group in groups.values():
             if len(group) < 2:
                 continue

@@ -110,6 +110,7 @@ class Fixture:
     as_of: dt.date = dt.date(2025, 7, 31)
     businesses: list[Business] = field(default_factory=default_businesses)
     started_at: str = "2025-08-01T02:00:00+08:00"
+    not_yet_established: int = 0  # businesses established after D: counted by the features stage, not typed
 
     def with_types(self, changes: dict[int, tuple[str, tuple[str, ...]]]) -> Fixture:
         """The same businesses, those numbered in ``changes`` with another type and reasons."""
@@ -153,7 +154,8 @@ def features_frame(fixture: Fixture) -> pl.DataFrame:
             "business_key": [b.key for b in bs],
             "years_established": [b.years for b in bs],
             "status_active": [True for _ in bs],
-            "annual_report_filed": ["ANNUAL_REPORT" not in b.reasons for b in bs],
+            "annual_report_filed": ["ANNUAL_REPORT" not in b.reasons and "UNMATCHABLE" not in b.reasons for b in bs],
+            "unmatchable": ["UNMATCHABLE" in b.reasons for b in bs],
             "on_abnormal_list": ["ABNORMAL" in b.reasons for b in bs],
             "on_serious_list": [False for _ in bs],
             "tax_abnormal": [False for _ in bs],
@@ -294,7 +296,15 @@ def run_record(fixture: Fixture, cycle_id: str) -> dict:
         ("ingest", 3.4, {"registration": len(fixture.businesses)}),
         ("validate", 1.9, {"registration": len(fixture.businesses)}),
         ("link", 0.6, {"linkage": 10}),
-        ("features", 1.2, {"businesses": len(fixture.businesses)}),
+        (
+            "features",
+            1.2,
+            {
+                "businesses": len(fixture.businesses),
+                "not_yet_established": fixture.not_yet_established,
+                "unmatchable": sum("UNMATCHABLE" in b.reasons for b in fixture.businesses),
+            },
+        ),
         ("type", 0.4, {"businesses": len(fixture.businesses)}),
     ]
     return {

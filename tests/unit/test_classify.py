@@ -136,6 +136,12 @@ BASIC_CRITERION_CASES = [
     ("SERIOUS", {"on_serious_list": True}, {"on_serious_list": False}),
     ("TAX_ABNORMAL", {"tax_abnormal": True}, {"tax_abnormal": False}),
     ("SUSPENDED", {"suspended": True, "seasonal": False}, {"suspended": False, "seasonal": False}),
+    # a report that cannot be matched is not "not filed" (extracts.md v2): UNMATCHABLE alone, not ANNUAL_REPORT
+    (
+        "UNMATCHABLE",
+        {"unmatchable": True, "annual_report_filed": False},
+        {"unmatchable": False, "annual_report_filed": True},
+    ),
 ]
 
 
@@ -147,9 +153,9 @@ def test_each_basic_criterion(province, code, failing, passing):
     assert type_and_reasons(province, **rich, **passing)[0] == DEVELOPMENT
 
 
-def test_basic_criteria_cover_the_six_national_codes():
+def test_basic_criteria_cover_the_six_national_codes_and_unmatchable():
     assert [c.code for c in BASIC_CRITERIA] == sorted(
-        ["STATUS", "ANNUAL_REPORT", "ABNORMAL", "SERIOUS", "TAX_ABNORMAL", "SUSPENDED"]
+        ["STATUS", "ANNUAL_REPORT", "ABNORMAL", "SERIOUS", "TAX_ABNORMAL", "SUSPENDED", "UNMATCHABLE"]
     )
 
 

@@ -71,10 +71,15 @@ def test_the_registry_is_the_feature_table_of_architecture_md():
     [
         (dt.date(2023, 7, 31), dt.date(2025, 7, 31), 2),  # second anniversary on D
         (dt.date(2023, 8, 1), dt.date(2025, 7, 31), 1),  # one day short
-        # 29 Feb (rules.md, Interpretation 2: established_on ≤ D minus n years; a 29 Feb D counts back to 28 Feb)
-        (dt.date(2022, 2, 28), dt.date(2024, 2, 29), 2),  # D on 29 Feb: D minus 2 years is 2022-02-28
+        # 29 Feb (rules.md v2, Terms, 《民法典》第二百零一、二百零二条): the anniversary of 29 Feb in a common
+        # year is 28 Feb
+        (dt.date(2022, 2, 28), dt.date(2024, 2, 29), 2),  # second anniversary 2024-02-28, the day before D
         (dt.date(2022, 3, 1), dt.date(2024, 2, 29), 1),
-        (dt.date(2020, 2, 29), dt.date(2022, 2, 28), 1),  # D minus 2 years is 2020-02-28, one day short
+        (dt.date(2020, 2, 29), dt.date(2022, 2, 28), 2),  # second anniversary: 2022-02-28
+        (dt.date(2020, 2, 29), dt.date(2022, 2, 27), 1),
+        (dt.date(2016, 2, 29), dt.date(2026, 2, 28), 10),  # the issue's finding 7 (was 9)
+        (dt.date(2016, 2, 29), dt.date(2026, 2, 27), 9),
+        (dt.date(2016, 2, 29), dt.date(2024, 2, 28), 7),  # a leap year: the anniversary is 29 Feb itself
         (dt.date(2020, 2, 29), dt.date(2022, 3, 1), 2),
         (dt.date(2020, 2, 29), dt.date(2024, 2, 28), 3),
         (dt.date(2020, 2, 29), dt.date(2024, 2, 29), 4),
@@ -331,13 +336,15 @@ def test_a_seasonal_business_in_suspension_is_eligible():
     assert typed("41", **rows) == (SURVIVAL, ["NO_CONDITION"])
 
 
-def test_the_3_year_maximum_is_counted_back_from_d_like_an_age():
+def test_the_3_year_maximum_ends_on_the_third_anniversary_of_the_start():
+    """《民法典》第二百零一、二百零二条: a 3-year period from S ends on S's third anniversary (29 Feb → 28 Feb)."""
     row = suspension(dt.date(2024, 2, 29))
-    assert feature("suspended", dt.date(2027, 2, 28), suspension=[row]) is True  # D minus 3 years: 2024-02-28
+    assert feature("suspended", dt.date(2027, 2, 28), suspension=[row]) is True  # third anniversary: 2027-02-28
     assert feature("suspended", dt.date(2027, 3, 1), suspension=[row]) is False
-    leap_d = dt.date(2028, 2, 29)  # D minus 3 years: 2025-02-28
-    assert feature("suspended", leap_d, suspension=[suspension(dt.date(2025, 2, 28))]) is True
-    assert feature("suspended", leap_d, suspension=[suspension(dt.date(2025, 2, 27))]) is False
+    leap_d = dt.date(2028, 2, 29)
+    # started 2025-02-28: its third anniversary is 2028-02-28, the day before D (counting back from D said "within")
+    assert feature("suspended", leap_d, suspension=[suspension(dt.date(2025, 2, 28))]) is False
+    assert feature("suspended", leap_d, suspension=[suspension(dt.date(2025, 3, 1))]) is True
 
 
 # --- registration ----------------------------------------------------------------------------------------

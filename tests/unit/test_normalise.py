@@ -57,13 +57,13 @@ def test_date_after_the_cycle_date_is_flagged_from_the_next_day_on():
     frame = pl.DataFrame({"d": [AS_OF, AS_OF + dt.timedelta(days=1), None]})
     assert frame.select(normalise.after(pl.col("d"), AS_OF).alias("d"))["d"].to_list() == [
         None,
-        "date_after_cycle",
+        "date_after_extraction",
         None,
     ]
     years = pl.DataFrame({"y": [2025, 2026]}, schema={"y": pl.Int32})
     assert years.select(normalise.after(pl.col("y"), AS_OF, kind_is_year=True).alias("y"))["y"].to_list() == [
         None,
-        "date_after_cycle",
+        "date_after_extraction",
     ]
 
 

@@ -52,4 +52,5 @@ def test_each_stage_ends_with_a_tick_or_as_failed():
             raise RuntimeError("disk full")
     shown = out.getvalue()
     assert "✓ ingest" in shown
-    assert "validate failed" in shown
+    assert "✗ validate 已停止" in shown  # the line ends, never left at "0/?" (issue 12, finding 8)
+    assert "0/?" not in shown

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from flows.stages.validate import _check_unique, _repeated
 from schemas.sources import SOURCES
-from tests.support.inbox import cycle
+from tests.unit.test_rows import CONTEXT
 
 
 @given(st.lists(st.integers(min_value=0, max_value=20), max_size=60))
@@ -29,8 +29,8 @@ def test_an_accepted_table_with_a_unique_column_value_twice_is_removed_and_the_m
     keys = ["92410100MA0000001X", "92410100MA0000002X", "92410100MA0000001X"]
     pl.DataFrame({"business_key": keys}).write_parquet(accepted)
     with pytest.raises(pa.errors.SchemaError, match="column business_key has a value twice"):
-        _check_unique(accepted, registration, cycle(tmp_path, tmp_path))
+        _check_unique(accepted, registration, CONTEXT)
     assert not accepted.exists()
     pl.DataFrame({"business_key": keys[:2]}).write_parquet(accepted)
-    _check_unique(accepted, registration, cycle(tmp_path, tmp_path))
+    _check_unique(accepted, registration, CONTEXT)
     assert accepted.exists()
