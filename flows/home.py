@@ -155,6 +155,11 @@ def cycle_for(
         raise ConfigurationError(
             f"--quarantine-threshold {quarantine_threshold}：应为 0 到 1 之间的比例（默认 0.05，即 5%）"
         )
+    if "?" in str(home.resolve()):  # DuckDB reads what follows a ? in a database path as options
+        raise ConfigurationError(
+            f"--home {home}: the path holds a “?”, which the warehouse database cannot be opened under; "
+            "expected a folder whose path has no “?” (rename it, or choose another --home)"
+        )
     if quarantine_minimum is not None and quarantine_minimum < 0:
         raise ConfigurationError(f"--quarantine-minimum {quarantine_minimum}：应为 0 或更大的整数（行数，默认 20）")
     if ruleset is not None and not draft and not is_filed_ruleset(province, Path(ruleset)):

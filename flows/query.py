@@ -172,17 +172,18 @@ def match_list(lookup: Lookup, page: int = 1, everything: bool = False) -> Group
     pages = max(1, -(-lookup.matches.height // MAX_LISTED))
     page = min(max(page, 1), pages)
     shown = lookup.matches if everything else lookup.matches.slice((page - 1) * MAX_LISTED, MAX_LISTED)
-    table = Table(title=f"“{lookup.text}”匹配 {lookup.matches.height} 户", title_justify="left")
+    # every cell and title is Text, never a markup string: a name like 烩面馆[/] is data, not rich markup
+    table = Table(title=Text(f"“{lookup.text}”匹配 {lookup.matches.height} 户"), title_justify="left")
     table.add_column("统一社会信用代码或注册号", no_wrap=True, min_width=18)
     table.add_column("名称", overflow="fold")
     table.add_column("行政区划", overflow="fold")
     table.add_column("最新分型", no_wrap=True)
     for row in shown.iter_rows(named=True):
         table.add_row(
-            row["uscc"] or row["reg_no"],
-            _shown(row["name"]),
-            _region_name(row["region_code"]),
-            row["business_type"],
+            Text(row["uscc"] or row["reg_no"]),
+            Text(_shown(row["name"])),
+            Text(_region_name(row["region_code"])),
+            Text(row["business_type"]),
         )
     more = lookup.matches.height - shown.height
     hint = f"第 {page}/{pages} 页，另有 {more} 户未列出（--page 翻页，--all 列出全部）。" if more else ""
@@ -196,7 +197,7 @@ def quarantine_table(rows: pl.DataFrame, title: str) -> Table:
         table.add_column(column, overflow="fold")
     for row in rows.iter_rows(named=True):
         source = SOURCES[row["source"]].label if row["source"] in SOURCES else row["source"]
-        table.add_row(
+        cells = (
             row["cycle_id"],
             source,
             row["file"],
@@ -205,6 +206,7 @@ def quarantine_table(rows: pl.DataFrame, title: str) -> Table:
             _shown(row["value"]),
             f"{row['rule']} {RULE_LABELS.get(row['rule'], '')}",
         )
+        table.add_row(*(Text(cell) for cell in cells))  # delivered text is data, never rich markup
     return table
 
 
@@ -232,13 +234,13 @@ def business_record(lookup: Lookup) -> Group:
         history.add_column(column, overflow="fold")
     for row in lookup.history.iter_rows(named=True):
         history.add_row(
-            row["cycle_id"],
-            row["as_of"].isoformat(),
-            row["business_type"],
-            _labelled(row["reasons"], labels, (row["ruleset_id"], row["ruleset_version"])),
-            _labelled(row["conditions_met"], labels, (row["ruleset_id"], row["ruleset_version"])),
-            _labelled(row["criteria_failed"], labels, (row["ruleset_id"], row["ruleset_version"])),
-            ruleset_name(row["ruleset_id"], row["ruleset_version"]),
+            Text(row["cycle_id"]),
+            Text(row["as_of"].isoformat()),
+            Text(row["business_type"]),
+            Text(_labelled(row["reasons"], labels, (row["ruleset_id"], row["ruleset_version"]))),
+            Text(_labelled(row["conditions_met"], labels, (row["ruleset_id"], row["ruleset_version"]))),
+            Text(_labelled(row["criteria_failed"], labels, (row["ruleset_id"], row["ruleset_version"]))),
+            Text(ruleset_name(row["ruleset_id"], row["ruleset_version"])),
         )
     features = Table(title="特征值（判定日期口径）", title_justify="left")
     features.add_column("特征")
@@ -247,7 +249,7 @@ def business_record(lookup: Lookup) -> Group:
         features.add_column(cycle_id, justify="right")
     for name in [c for c in lookup.features.columns if c != "cycle_id"]:
         label = FEATURE_LABELS.get(name, name)
-        features.add_row(label, *(_shown(v) for v in lookup.features[name].to_list()))
+        features.add_row(Text(label), *(Text(_shown(v)) for v in lookup.features[name].to_list()))
     parts = [header, history]
     if lookup.amendments is not None and not lookup.amendments.is_empty():
         amended = Table(title="分型更正（异议处理）", title_justify="left")
@@ -255,13 +257,13 @@ def business_record(lookup: Lookup) -> Group:
             amended.add_column(column, overflow="fold")
         for row in lookup.amendments.iter_rows(named=True):
             amended.add_row(
-                row["cycle_id"],
-                row["type_before"],
-                row["type_after"],
-                _shown(row["reasons_after"]),
-                row["objection_no"],
-                row["amended_on"].isoformat(),
-                _shown(row["package"]),
+                Text(row["cycle_id"]),
+                Text(row["type_before"]),
+                Text(row["type_after"]),
+                Text(_shown(row["reasons_after"])),
+                Text(row["objection_no"]),
+                Text(row["amended_on"].isoformat()),
+                Text(_shown(row["package"])),
             )
         parts.append(amended)
     parts.append(features)
@@ -274,11 +276,11 @@ def business_record(lookup: Lookup) -> Group:
                 row["status"], row["status"]
             )
             linked.add_row(
-                LINK_SOURCE_LABELS.get(row["source"], row["source"]),
-                row["record"],
-                status,
-                LINK_OUTCOME_LABELS.get(row["route"], "—") if row["route"] else "—",
-                _shown(row["detail"]),
+                Text(LINK_SOURCE_LABELS.get(row["source"], row["source"])),
+                Text(row["record"]),
+                Text(status),
+                Text(LINK_OUTCOME_LABELS.get(row["route"], "—") if row["route"] else "—"),
+                Text(_shown(row["detail"])),
             )
         parts.append(linked if lookup.linkage.height else Text("本户在最新一期没有关联的商标、专利或纳税人身份。"))
     if lookup.quarantined is not None and lookup.quarantined.height:

@@ -40,7 +40,9 @@ def secret_from_environment() -> bytes:
             "the repository, readable by its owner only), and keep it the same from cycle to cycle so that keys "
             "stay comparable. (make run and the tests set a development key of their own.)"
         )
-    return secret.encode()
+    # surrounding white space is dropped, as from a key file: `echo key > file`, a copied line or a shell here-string
+    # must give the same key as the key itself, so that the same key always gives the same keys
+    return secret.strip().encode()
 
 
 def secret_from_file(path: Path) -> bytes:

@@ -10,6 +10,7 @@ keyed form (see ``transforms.keys``), named by ``Column.key_name``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -56,6 +57,9 @@ class Column:
     negative_allowed: bool = False  # MONEY: refunds (退库) are negative
     not_after_extraction: bool = False  # DATE/YEAR/PERIOD: an event that cannot lie after the extraction date
     personal: bool = False  # personal data: keyed at ingest, never stored in clear
+    # a broken value quarantines the field, not the record: the row is accepted with the field null (an empty
+    # value of the column means "unknown", never something else, so null tells no untruth)
+    field_only: bool = False
 
     @property
     def key_name(self) -> str:
@@ -87,6 +91,10 @@ class Source:
 
 
 #: Every rule a row can be quarantined under: name -> what it means (shown to data owners).
+#: Dates before this are placeholders, not events (rule ``date_implausible``).
+EARLIEST_DATE = dt.date(1949, 10, 1)
+
+
 RULES: dict[str, str] = {
     "required": "a required value is empty",
     "uscc_format": (
@@ -104,6 +112,10 @@ RULES: dict[str, str] = {
     "party_id_format": "证件号码 is neither a valid 统一社会信用代码 nor a valid 身份证件号码",
     "date_format": "not a date that exists in YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD",
     "date_after_extraction": "the date lies after the extraction date (inbox.toml extracted_on, else the run's day)",
+    # Every dated column (成立日期, 报送日期, 列入/移出日期, 歇业, 处罚, 一般纳税人, 非正常户, 入库, 所属期,
+    # 商标, 专利) records an event of the PRC's registers: one before its founding is a placeholder
+    # for "unknown" (0001-01-01, 00000101, 1900-01-01), never the event. One bound for all: EARLIEST_DATE.
+    "date_implausible": "the date lies before 1949-10-01: a placeholder, not the date of an event",
     "period_format": "not a month in YYYYMM or YYYY-MM",
     "year_format": "not a four-digit year",
     "money_format": "not an amount",
@@ -238,16 +250,24 @@ ANNUAL_REPORT = Source(
             Kind.MONEY,
             "sales or operating revenue of the report year, in yuan",
             aliases=("营业额", "营业收入"),
+            field_only=True,
         ),
-        _c("tax_declared_yuan", "纳税总额", Kind.MONEY, "total tax the business declared for the report year"),
+        _c(
+            "tax_declared_yuan",
+            "纳税总额",
+            Kind.MONEY,
+            "total tax the business declared for the report year",
+            field_only=True,
+        ),
         _c(
             "staff_count",
             "从业人数",
             Kind.COUNT,
             "people working in the business, the operator included",
             aliases=("从业人员",),
+            field_only=True,
         ),
-        _c("has_website", "是否有网站或网店", Kind.FLAG, "has a website or online shop"),
+        _c("has_website", "是否有网站或网店", Kind.FLAG, "has a website or online shop", field_only=True),
     ),
 )
 

@@ -98,6 +98,10 @@ QUARANTINE_SCHEMA = {
 }
 
 
+#: ``quarantined_businesses.parquet`` (validate → link): businesses whose registration row is quarantined (a broken
+#: column or a conflicting duplicate) still exist, so linkage counts them among an operator's businesses (issue 13).
+#: Keyed forms only: ``status`` is null when the delivered status broke its rule (then counted as in force).
+QUARANTINED_BUSINESSES_SCHEMA = {"business_key": pl.String, "operator_key": pl.String, "status": pl.String}
 #: ``episode_conflicts.parquet`` (validate): one row per listing episode (same business or taxpayer, same start
 #: date) delivered in several versions with different content — all accepted, resolved against the business.
 EPISODE_CONFLICTS_SCHEMA = {

@@ -80,8 +80,11 @@ def rules_for(source: str, column: Column) -> tuple[str, ...]:
 
 
 def options(source: str) -> list[tuple[str, str]]:
-    """(column, rule) pairs a fault in this source can take; a keyed source also takes a conflicting duplicate."""
-    pairs = [(c.name, rule) for c in columns(source) for rule in rules_for(source, c)]
+    """(column, rule) pairs a fault in this source can take; a keyed source also takes a conflicting duplicate.
+
+    Never a ``field_only`` column: its broken value quarantines the field, not the row (issue 13), and the truth of
+    a row is whole or absent — so a rule is forced only in a source where it can break a row."""
+    pairs = [(c.name, rule) for c in columns(source) if not c.field_only for rule in rules_for(source, c)]
     if SOURCES[source].key:
         pairs.append((SOURCES[source].key[0], DUPLICATE))
     return pairs

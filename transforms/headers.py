@@ -39,9 +39,18 @@ class HeaderMap:
         return {name: header for header, name in self.canonical.items()}
 
 
+_BRACKETS = str.maketrans({"[": "(", "]": ")", "【": "(", "】": ")", "〔": "(", "〕": ")", "{": "(", "}": ")"})
+_REPEATED_UNIT = re.compile(r"(\([^()]+\))\1+$")  # 营业额(元)(元): the unit written twice
+
+
 def folded(header: str) -> str:
-    """A header as compared: full-width forms folded (NFKC), BOM and all white space removed."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", header).replace("\ufeff", ""))
+    """A header as compared: full-width forms folded (NFKC); BOM, zero-width and other invisible format characters
+    (Unicode category Cf) and all white space removed; square and lenticular brackets read as parentheses; a unit
+    written twice in a row once (``营业额[元]``, ``营业额（元）（元）`` and ``营业额(元)`` are one header)."""
+    text = unicodedata.normalize("NFKC", header)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = re.sub(r"\s+", "", text).translate(_BRACKETS)
+    return _REPEATED_UNIT.sub(r"\1", text)
 
 
 def _names(column: Column, extra_aliases: Sequence[str]) -> set[str]:
@@ -74,6 +83,11 @@ def mapped_headers(source: Source, headers: Sequence[str], aliases: Mapping[str,
                 factors[match.name] = MONEY_UNITS[unit_match["unit"]]
         if match is None:
             unitless = next((c for c in source.columns if c.kind is Kind.MONEY and key in names[c.name]), None)
+            base = re.sub(r"(\([^()]*\))+$", "", key)
+            several = next((c for c in source.columns if c.kind is Kind.MONEY and base in names[c.name]), None)
+            if unitless is None and several is not None:
+                expected = " or ".join(f"“{several.header}（{unit}）”" for unit in MONEY_UNITS)
+                raise HeaderError(f"money column “{header}” does not have one unit; expected {expected}")
             if unitless is not None:
                 expected = " or ".join(f"“{unitless.header}（{unit}）”" for unit in MONEY_UNITS)
                 raise HeaderError(f"money column “{header}” has no unit; expected {expected}")

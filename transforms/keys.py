@@ -8,6 +8,7 @@ HMAC-SHA256(secret, id), hex-encoded: 32 characters. The secret comes from confi
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import polars as pl
 
@@ -47,3 +48,14 @@ def person_key(ids: pl.Expr, secret: bytes) -> pl.Expr:
     """Expression form for distinct values (a lookup's): each value is keyed, repeats again."""
     _pads(secret)  # an empty secret is refused now, not inside a batch
     return ids.map_batches(lambda s: _keys_of_each(s, secret), return_dtype=pl.String)
+
+
+_FINGERPRINT_LABEL = b"getihu: which key keyed this (raw layer)"
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """What identifies a key without revealing it: HMAC-SHA256 of a fixed label under the key, 16 hex characters.
+
+    The raw layer records it beside each loaded file, so a file keyed under another key is keyed again."""
+    _pads(secret)
+    return hmac.new(secret, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]

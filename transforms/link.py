@@ -352,9 +352,29 @@ def link_patents(patent: pl.LazyFrame, registration: pl.LazyFrame, regions: pl.D
 # --- all of it -------------------------------------------------------------------------------------------
 
 
-def linkage(sources: dict[str, pl.LazyFrame], regions: pl.DataFrame) -> pl.LazyFrame:
-    """The linkage table of a cycle from its accepted tables and the province's regions, sorted by its key."""
-    registration = sources["registration"]
+def with_quarantined(registration: pl.LazyFrame, quarantined: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Registration with the businesses whose row was quarantined (``QUARANTINED_BUSINESSES_SCHEMA``): they still
+    exist, so they count among their operator's businesses (a status broken in delivery counts as in force) —
+    quarantine must not turn an ambiguous record into a guessed link. They carry no USCC or name here, so no
+    record is linked to them by USCC or by name; one linked to them by operator counts for no published business.
+    """
+    if quarantined is None:
+        return registration
+    accepted = registration.select("business_key").collect_schema()
+    extra = (
+        quarantined.join(registration.select("business_key"), on="business_key", how="anti")
+        .with_columns(pl.col("status").fill_null(IN_FORCE))
+        .cast({"business_key": accepted["business_key"]})
+    )
+    return pl.concat([registration, extra], how="diagonal_relaxed")
+
+
+def linkage(
+    sources: dict[str, pl.LazyFrame], regions: pl.DataFrame, quarantined: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """The linkage table of a cycle from its accepted tables, the businesses whose registration was quarantined
+    and the province's regions, sorted by its key."""
+    registration = with_quarantined(sources["registration"], quarantined)
     return pl.concat(
         [
             link_tax(tax_identities({name: sources[name] for name in TAX_SOURCES}), registration),

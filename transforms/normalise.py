@@ -20,13 +20,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from schemas.codes import normalised_code, normalised_codes, uscc_problem
-from schemas.sources import MONEY, Kind
+from schemas.sources import EARLIEST_DATE, MONEY, Kind
 
 # Delivered amounts are parsed with room for 万元 fractions (1.234567 万元 = 12345.67 元) before rounding to fen.
 _MONEY_PARSED = pl.Decimal(30, 8)
 
 _SPACES = ["\u3000", "\u00a0"]  # ideographic and no-break spaces, as Excel and Chinese IMEs leave them
 _FLAG_VALUES = {"是": True, "否": False, "Y": True, "N": False, "1": True, "0": False}
+_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"  # the only commas an amount may hold
 _WHOLE = r"(\.0+)?"  # a whole number exported by Excel as a float: 3.0
 TEXT_KINDS = (Kind.TEXT, Kind.ENUM)
 
@@ -68,14 +69,19 @@ def date(code: pl.Expr) -> Checked:
         .when(separated)
         .then(code.str.replace_all("/", "-", literal=True).str.to_date("%Y-%m-%d", strict=False))
     )
-    return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "date_format"))
+    return Checked(value, pl.coalesce(_rule_when(code.is_not_null() & value.is_null(), "date_format"), _early(value)))
+
+
+def _early(value: pl.Expr) -> pl.Expr:
+    """``date_implausible`` before ``EARLIEST_DATE``: a placeholder (``0001-01-01``, ``1900-01-01``), not an event."""
+    return _rule_when(value < pl.lit(EARLIEST_DATE), "date_implausible")
 
 
 def period(code: pl.Expr) -> Checked:
     """``YYYYMM`` or ``YYYY-MM``, as the first day of that month."""
     month = code.str.replace("-", "", literal=True)
     value = pl.when(code.str.contains(r"^\d{4}-?\d{2}$")).then((month + "01").str.to_date("%Y%m%d", strict=False))
-    return Checked(value, _rule_when(code.is_not_null() & value.is_null(), "period_format"))
+    return Checked(value, pl.coalesce(_rule_when(code.is_not_null() & value.is_null(), "period_format"), _early(value)))
 
 
 def _whole_number(code: pl.Expr, digits: str) -> pl.Expr:
@@ -103,9 +109,11 @@ def nice_class(code: pl.Expr) -> Checked:
 
 
 def money_number(code: pl.Expr) -> Checked:
-    """An amount as a number in the unit of its header. Thousands separators are tolerated; so is the
-    exponent form Excel gives large floats."""
-    number = code.str.replace_all(",", "", literal=True).cast(_MONEY_PARSED, strict=False)
+    """An amount as a number in the unit of its header. Real thousands separators (``1,234,567.89``: groups of
+    three digits) are dropped; any other comma (``45,5``, a decimal comma) makes it no amount. The exponent form
+    Excel gives large floats is read."""
+    plain = pl.when(~code.str.contains(",", literal=True) | code.str.contains(_THOUSANDS)).then(code)
+    number = plain.str.replace_all(",", "", literal=True).cast(_MONEY_PARSED, strict=False)
     return Checked(number, _rule_when(code.is_not_null() & number.is_null(), "money_format"))
 
 

@@ -12,9 +12,13 @@ The work is done once per distinct value and joined back: IDs repeat across mill
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Iterable
+
 import polars as pl
 
-from schemas.codes import normalised_code, resident_id_problem, uscc_problem
+from schemas.codes import normalised_code, resident_id_problem, uscc_check_char, uscc_problem
 from schemas.sources import Column, Kind, masked_name, rule_name, suffix_name, uscc_name
 from transforms.keys import person_key
 
@@ -125,3 +129,53 @@ class Keyer:
             .drop("_id")
             .with_columns(pl.col("_seen").fill_null(False))
         )
+
+
+# --- resident IDs where no personal column was declared (issue 13, items 10 and 12) -------------------------
+
+#: 18 characters shaped like a resident ID (17 digits and a digit or X), not inside a longer run of digits.
+_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})([0-9]{8})([0-9]{2})([0-9][0-9Xx])")
+_ID_CANDIDATE = r"[0-9]{17}[0-9Xx]"  # the cheap test run on every value first
+
+
+def _looks_like_resident_id(match: re.Match[str], uscc_allowed: bool) -> bool:
+    """A real birth date in positions 7-14 (the check digit is not required: a mistyped ID is still someone's).
+    In a USCC column (``uscc_allowed``) a valid USCC is a business's code, not personal, and stays."""
+    try:
+        born = dt.date(int(match[2][:4]), int(match[2][4:6]), int(match[2][6:]))
+    except ValueError:
+        return False
+    if not dt.date(1900, 1, 1) <= born <= dt.date(2100, 12, 31):
+        return False
+    code = match[0].upper()
+    return not (uscc_allowed and code[-1] == uscc_check_char(code[:17]))
+
+
+def masked_ids_in_text(text: str | None, uscc_allowed: bool = False) -> str | None:
+    """``text`` with every resident-ID-shaped run masked (first 6 and last 2 characters kept)."""
+    if text is None:
+        return None
+    return _ID_IN_TEXT.sub(
+        lambda m: f"{m[1]}{'*' * 10}{m[4]}" if _looks_like_resident_id(m, uscc_allowed) else m[0], text
+    )
+
+
+def ids_masked(frame: pl.DataFrame, columns: Iterable[str], uscc_columns: Iterable[str] = ()) -> pl.DataFrame:
+    """``frame`` with resident-ID-shaped values masked in the text ``columns`` (few values hold one: only those
+    are worked on); in ``uscc_columns`` a valid USCC is left as it is."""
+    uscc = set(uscc_columns)
+    replaced = []
+    for name in columns:
+        if name not in frame.columns or frame.schema[name] != pl.String:
+            continue
+        rows = frame[name].str.contains(_ID_CANDIDATE).fill_null(False).arg_true()
+        if len(rows):
+            values = frame[name].gather(rows).to_list()
+            masked_values = pl.Series([masked_ids_in_text(v, name in uscc) for v in values], dtype=pl.String)
+            replaced.append(frame[name].scatter(rows, masked_values))
+    return frame.with_columns(replaced) if replaced else frame
+
+
+def ids_masked_expr(text: pl.Expr) -> pl.Expr:
+    """:func:`masked_ids_in_text` as an expression (for the few values a quarantine shows)."""
+    return text.map_elements(masked_ids_in_text, return_dtype=pl.String, skip_nulls=True)

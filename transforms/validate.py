@@ -20,8 +20,10 @@ import polars as pl
 
 from schemas.accepted import value_columns
 from schemas.sources import Column, Kind, Source, kept_columns, masked_name, rule_name
+from schemas.work_files import QUARANTINE_SCHEMA
 from transforms import normalise
 from transforms.headers import ONE_OF_REQUIRED
+from transforms.personal import ids_masked_expr
 
 LINEAGE = ("_file", "_line")
 _BY_ROW_SHARE = 0.5  # distinct values above this share of the rows: checked row by row (_per_distinct)
@@ -190,7 +192,14 @@ def checked(frame: pl.DataFrame, source: Source, context: Context) -> pl.DataFra
 
 
 def _broken(source: Source) -> pl.Expr:
-    return pl.any_horizontal(pl.col(_rule(c)).is_not_null() for c in source.columns)
+    """A row that breaks a rule of a column whose broken value quarantines the row (not ``Column.field_only``)."""
+    return pl.any_horizontal(pl.col(_rule(c)).is_not_null() for c in source.columns if not c.field_only)
+
+
+def _field_broken(source: Source) -> pl.Expr:
+    """A row that breaks only rules of ``field_only`` columns: accepted, those fields null."""
+    fields = [pl.col(_rule(c)).is_not_null() for c in source.columns if c.field_only]
+    return ~_broken(source) & pl.any_horizontal(fields) if fields else pl.lit(False)
 
 
 def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: pl.Expr, value: pl.Expr):
@@ -199,7 +208,7 @@ def _quarantine_entries(rows: pl.DataFrame, source: Source, column: str, rule: p
         pl.col("_file").alias("file"),
         pl.col("_line").cast(pl.Int64).alias("line"),
         pl.lit(column).alias("column"),  # canonical name here; the delivered header is joined in by the caller
-        value.cast(pl.String).alias("value"),
+        ids_masked_expr(value.cast(pl.String)).alias("value"),  # a resident ID in any column: masked (issue 13)
         rule.alias("rule"),
     )
 
@@ -215,12 +224,46 @@ def rule_entries(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     )
 
 
+def field_entries(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """Quarantine entries of the ``field_only`` columns of rows that are accepted with those fields null: the
+    entries are in the quarantine, the rows count as accepted (docs/architecture.md, "Files between stages")."""
+    broken = checked_rows.filter(_field_broken(source))
+    return pl.concat(
+        [
+            pl.DataFrame(schema=QUARANTINE_SCHEMA),
+            *(
+                _quarantine_entries(
+                    broken.filter(pl.col(_rule(c)).is_not_null()), source, c.name, pl.col(_rule(c)), pl.col(_text(c))
+                )
+                for c in source.columns
+                if c.field_only
+            ),
+        ]
+    )
+
+
 def valid_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """The typed values (``value_columns``) and lineage of the rows that break no rule."""
     values = checked_rows.with_columns(
         business_key=pl.coalesce("uscc", "reg_no") if source.name == "registration" else pl.lit(None)
     ).select(*value_columns(source), *LINEAGE)
     return values.filter(~checked_rows.select(_broken(source)).to_series())
+
+
+def quarantined_businesses(rows: pl.DataFrame) -> pl.DataFrame:
+    """``QUARANTINED_BUSINESSES_SCHEMA`` of registration ``rows`` set aside (broken, or conflicting duplicates)
+    whose business and operator are still known: linkage must count such a business among its operator's."""
+    key = pl.coalesce("uscc", "reg_no") if "business_key" not in rows.columns else pl.col("business_key")
+    return (
+        rows.select(key.alias("business_key"), pl.col("operator_key"), pl.col("status"))
+        .filter(pl.col("business_key").is_not_null() & pl.col("operator_key").is_not_null())
+        .cast(pl.String)
+    )
+
+
+def broken_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
+    """The checked rows that break a rule."""
+    return checked_rows.filter(_broken(source))
 
 
 def _duplicate_key(source: Source) -> list[str]:
@@ -269,7 +312,11 @@ def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
         return Deduplicated(accepted=valid, conflicting=none, collapsed=none, conflict_keys=no_keys)
     values = value_columns(source)
     numbered = valid.with_row_index("_row")
-    repeated = numbered.filter(duplicate_key_hash(source).is_duplicated())
+    if source.name == "registration":  # one business: the same USCC, or the same 注册号 (with or without USCC)
+        numbered, key_columns = _with_business_identity(numbered), ["_identity"]
+        repeated = numbered.filter(pl.col("_identity").is_duplicated())
+    else:
+        repeated = numbered.filter(duplicate_key_hash(source).is_duplicated())
     content = pl.struct([v for v in values if v != "business_key"]).hash()
     repeated = repeated.sort(*LINEAGE).with_columns(_content=content)
     repeated = repeated.with_columns(
@@ -291,10 +338,25 @@ def deduplicated(valid: pl.DataFrame, source: Source) -> Deduplicated:
         .sort(key_columns, nulls_last=True)
     )
     return Deduplicated(
-        accepted=numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row"),
+        accepted=numbered.filter(~pl.col("_row").is_in(dropped.implode())).drop("_row", "_identity", strict=False),
         conflicting=repeated.filter(quarantined).select(*LINEAGE),
         collapsed=repeated.filter(copy).select(*LINEAGE),
         conflict_keys=conflict_keys,
+    )
+
+
+def _with_business_identity(rows: pl.DataFrame) -> pl.DataFrame:
+    """``_identity`` of each registration row: its USCC; for a row without one, the USCC another row delivers with
+    the same 注册号, else the 注册号. A USCC+注册号 row and a 注册号-only row of one business are one business."""
+    known = (
+        rows.filter(pl.col("uscc").is_not_null() & pl.col("reg_no").is_not_null())
+        .group_by("reg_no")
+        .agg(pl.col("uscc").min().alias("_uscc_of_reg_no"))
+    )
+    return (
+        rows.join(known, on="reg_no", how="left", maintain_order="left")
+        .with_columns(_identity=pl.coalesce("uscc", "_uscc_of_reg_no", "reg_no"))
+        .drop("_uscc_of_reg_no")
     )
 
 

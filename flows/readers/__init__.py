@@ -398,6 +398,18 @@ def _positional(batch: pl.DataFrame) -> pl.DataFrame:
     return batch.filter(~blank).select(pl.col("_line").cast(pl.Int64), *cells)
 
 
+def _refuse_nul(batch: pl.DataFrame, shown: Path) -> None:
+    """A NUL byte anywhere in a CSV file (only the first 64 KB are sniffed before reading) is binary data, never
+    text a department typed: the file is refused naming the line, instead of the byte reaching published files."""
+    cells = [c for c in batch.columns if c != "_line"]
+    has_nul = pl.any_horizontal(pl.col(c).str.contains("\x00", literal=True) for c in cells) if cells else pl.lit(False)
+    lines = batch.filter(has_nul.fill_null(False))["_line"]
+    if len(lines):
+        raise InputError(
+            shown, "is not a CSV text file: it contains NUL bytes (binary data, or UTF-16 text)", line=int(lines.min())
+        )
+
+
 def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]:
     frame = pl.scan_csv(
         path,
@@ -408,9 +420,11 @@ def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]
         row_index_offset=2,
         encoding="utf8",
         raise_if_empty=False,
+        glob=False,  # a home or inbox path may hold [ or ?
     )
     try:
         for batch in frame.collect_batches(chunk_size=BATCH_ROWS):
+            _refuse_nul(batch, shown)
             yield _positional(batch)
     except pl.exceptions.ComputeError as error:
         if "utf-8" in str(error):
@@ -503,38 +517,74 @@ _MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9
 _SHOWN_RANGES = 5
 
 
-def _first_sheet(book: zipfile.ZipFile) -> str:
-    """The zip member of a workbook's first sheet (the one ``read_excel(sheet_id=1)`` reads)."""
+_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]+[0-9]+)"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>', re.DOTALL)
+_CACHED_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    name: str  # as Excel shows it on its tab
+    member: str  # its zip member
+
+
+def _first_visible_sheet(book: zipfile.ZipFile) -> _Sheet | None:
+    """The first sheet a person opening the workbook sees: hidden (or very hidden) sheets are skipped — a stale
+    copy of last year's data kept out of sight must not be read instead of the data sheet."""
     workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-    first = workbook.find("main:sheets/main:sheet", _NS)
     rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-    target = next(r.get("Target", "") for r in rels if r.get("Id") == first.get(f"{{{_NS['r']}}}id"))
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    for sheet in workbook.findall("main:sheets/main:sheet", _NS):
+        if sheet.get("state", "visible") != "visible":
+            continue
+        target = next(r.get("Target", "") for r in rels if r.get("Id") == sheet.get(f"{{{_NS['r']}}}id"))
+        return _Sheet(sheet.get("name", ""), target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+    return None
+
+
+def sheet_problems(path: Path, member: str) -> tuple[list[str], list[str]]:
+    """The merged ranges (``A1:M1``) and the formula cells without a cached value (``C7``) of a sheet, read from
+    its XML as a stream. Excel lists merged ranges after the cells, and neither fastexcel nor a read-only openpyxl
+    reports them: a merged cell keeps its value in its first cell only, so the others would read as empty. A
+    formula never calculated (written by a program, not saved by Excel) has no value to read: it would read as
+    empty too."""
+    with zipfile.ZipFile(path) as book, book.open(member) as sheet:
+        ranges: list[str] = []
+        uncached: list[str] = []
+        tail = b""
+
+        def scan(block: bytes) -> None:
+            ranges.extend(m.decode() for m in _MERGE_CELL.findall(block))
+            for cell, content in _FORMULA_CELL.findall(block):
+                if b"<f" in content and not _CACHED_VALUE.search(content):
+                    uncached.append(cell.decode())
+
+        while block := sheet.read(1 << 20):
+            block = tail + block
+            cut = max(block.rfind(b"<c "), block.rfind(b"<mergeCell"))  # an element cut by the block boundary
+            cut = cut if cut > 0 else len(block)  # is searched in the next block
+            scan(block[:cut])
+            tail = block[cut:]
+        scan(tail)
+    return ranges, uncached
 
 
 def merged_cells(path: Path) -> list[str]:
-    """The merged ranges (``A1:M1``) of a workbook's first sheet, read from its XML as a stream: Excel lists them
-    after the cells, and neither fastexcel nor a read-only openpyxl reports them. A merged cell keeps its value in
-    its first cell only, so the others would read as empty."""
-    with zipfile.ZipFile(path) as book, book.open(_first_sheet(book)) as sheet:
-        ranges: list[str] = []
-        tail = b""
-        while block := sheet.read(1 << 20):
-            block = tail + block
-            cut = block.rfind(b"<")  # an element cut by the block boundary is searched in the next block
-            ranges += [m.decode() for m in _MERGE_CELL.findall(block, 0, cut if cut > 0 else len(block))]
-            tail = block[cut:] if cut > 0 else b""
-        ranges += [m.decode() for m in _MERGE_CELL.findall(tail)]
-    return ranges
+    """The merged ranges of a workbook's first visible sheet (:func:`sheet_problems`)."""
+    with zipfile.ZipFile(path) as book:
+        sheet = _first_visible_sheet(book)
+    return sheet_problems(path, sheet.member)[0] if sheet else []
 
 
 @contextmanager
 def xlsx_table(path: Path) -> Iterator[Table]:
-    """The first sheet of a workbook; its first row is the header."""
+    """The first visible sheet of a workbook; its first row is the header."""
     try:
+        with zipfile.ZipFile(path) as book:
+            sheet = _first_visible_sheet(book)
+        if sheet is None:
+            raise InputError(path, "has no visible sheet; expected the data on the first visible sheet")
         header_row = pl.read_excel(
             path,
-            sheet_id=1,
+            sheet_name=sheet.name,
             has_header=False,
             read_options={"n_rows": 1},
             drop_empty_rows=False,
@@ -543,17 +593,26 @@ def xlsx_table(path: Path) -> Iterator[Table]:
         )
         frame = pl.read_excel(
             path,
-            sheet_id=1,
+            sheet_name=sheet.name,
             infer_schema_length=None,
             drop_empty_rows=False,
             drop_empty_cols=False,
             raise_if_empty=False,
         )
+    except InputError:
+        raise
     except Exception as error:  # fastexcel raises its own error types for every kind of broken workbook
         raise InputError(path, f"cannot be read as an Excel workbook: {str(error).splitlines()[0]}") from None
     if header_row.height == 0:
         raise InputError(path, "the first sheet is empty; expected a header row and records", line=1)
-    merged = merged_cells(path)
+    merged, uncached = sheet_problems(path, sheet.member)
+    if uncached:
+        raise InputError(
+            path,
+            f"sheet “{sheet.name}” has formulas without a calculated value in cells "
+            f"{', '.join(uncached[:_SHOWN_RANGES])}{' …' if len(uncached) > _SHOWN_RANGES else ''}; "
+            "expected values: open the workbook in Excel and save it (which calculates them), or paste the values",
+        )
     if merged:
         raise InputError(
             path,
@@ -570,7 +629,7 @@ def _parquet_problem(error: Exception) -> str:
 
 def _parquet_batches(path: Path) -> Iterator[pl.DataFrame]:
     """The rows of a Parquet file in batches of ``BATCH_ROWS``, ``_line`` first (the header counts as line 1)."""
-    rows = pl.scan_parquet(path).with_row_index("_line", offset=2)
+    rows = pl.scan_parquet(path, glob=False).with_row_index("_line", offset=2)
     try:
         yield from rows.collect_batches(chunk_size=BATCH_ROWS)
     except Exception as error:  # a file damaged past its footer fails only when its pages are read
@@ -580,9 +639,14 @@ def _parquet_batches(path: Path) -> Iterator[pl.DataFrame]:
 @contextmanager
 def parquet_table(path: Path) -> Iterator[Table]:
     try:
-        headers = list(pl.read_parquet_schema(path))
+        schema = pl.read_parquet_schema(path)
     except Exception as error:  # pyarrow/polars raise many error types for a damaged file
         raise InputError(path, _parquet_problem(error)) from None
+    nested = [name for name, dtype in schema.items() if dtype.is_nested() or dtype == pl.Object]
+    if nested:  # refused from the schema alone: reading the values would quote them, IDs included
+        shown = "、".join(f"“{name}” ({schema[name].base_type()!r})" for name in nested)
+        raise InputError(path, f"has nested columns {shown}; expected one plain value (text, number, date) per cell")
+    headers = list(schema)
     yield Table(headers, _numbered(_parquet_batches(path)), None)
 
 

@@ -20,7 +20,7 @@ from transforms.business_types import business_types, directory
 def type_businesses(cycle: Cycle) -> StageResult:
     ruleset = cycle_ruleset(cycle)
     # one row per business each: in memory, where joins on string keys are several times faster than streamed
-    typed = business_types(pl.read_parquet(cycle.work_dir / FEATURES_FILE).lazy(), ruleset)
+    typed = business_types(pl.read_parquet(cycle.work_dir / FEATURES_FILE, glob=False).lazy(), ruleset)
     registration = accepted_tables(cycle)["registration"].select(DIRECTORY_DETAILS).collect().rechunk()
     table = directory(registration.lazy(), typed, ruleset, cycle.as_of, cycle.cycle_id).collect(engine="in-memory")
     path = write_parquet(table, cycle.work_dir / DIRECTORY_FILE)

@@ -14,11 +14,11 @@ from transforms.features import features_from_facts, not_yet_established, source
 def report_conflicts(cycle: Cycle) -> pl.LazyFrame | None:
     """``accepted/annual_report_conflicts.parquet`` (validate), or none when validate wrote none."""
     path = conflicts_path(cycle, "annual_report")
-    return pl.scan_parquet(path) if path.exists() else None
+    return pl.scan_parquet(path, glob=False) if path.exists() else None
 
 
 def features(cycle: Cycle) -> StageResult:
-    links = pl.scan_parquet(cycle.work_dir / LINKAGE_FILE)
+    links = pl.scan_parquet(cycle.work_dir / LINKAGE_FILE, glob=False)
     tables = accepted_tables(cycle)
     facts = source_facts(
         tables,

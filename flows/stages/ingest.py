@@ -18,8 +18,10 @@ predecessor in place. The views are recreated at the end, and folders no view na
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -40,15 +42,17 @@ from flows.storage.raw import (
     _PARTS_GLOB,
     LINEAGE_COLUMNS,
     RAW_COMPRESSION,
+    RAW_VERSION,
     quoted,
     raw_columns,
     raw_dir,
     raw_parts,
     raw_table,
 )
-from schemas.sources import SOURCES, Source
+from schemas.sources import SOURCES, Kind, Source
 from transforms.headers import HeaderError, HeaderMap, holding_source, mapped_headers, matched_columns
-from transforms.personal import Keyer
+from transforms.keys import key_fingerprint
+from transforms.personal import Keyer, ids_masked
 
 _FILES_TABLE = """
 CREATE TABLE IF NOT EXISTS _files (
@@ -66,14 +70,47 @@ CREATE TABLE IF NOT EXISTS _files (
 )
 """
 
+# What else a loaded file's rows depend on (docs/reliability.md, "Reused between runs"): added to a raw layer
+# written before they were recorded, whose rows are then loaded again (their load ids no longer match).
+_REUSE_COLUMNS = (
+    "ALTER TABLE _files ADD COLUMN IF NOT EXISTS key_fingerprint VARCHAR",  # HMAC of a fixed label, never the key
+    "ALTER TABLE _files ADD COLUMN IF NOT EXISTS settings VARCHAR",  # JSON: the source's inbox.toml settings
+    "ALTER TABLE _files ADD COLUMN IF NOT EXISTS raw_version INTEGER",
+)
+
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def load_id_of(inbox: Path, name: str, sha256: str) -> str:
-    """Deterministic: the same file content at the same place always gets the same load id."""
-    return hashlib.sha256(f"{inbox}\0{name}\0{sha256}".encode()).hexdigest()[:16]
+def source_settings(config: InboxConfig, source: str) -> str:
+    """The parsed ``inbox.toml`` settings that may change how a file of ``source`` reads, as canonical JSON: of each
+    setting, the source's own entry when it has one, else the whole setting (a file mapping, a default)."""
+    chosen: dict[str, object] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        chosen[f.name] = value.get(source) if isinstance(value, dict) and source in value else value
+    return json.dumps(chosen, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Everything a loaded file's rows depend on besides its bytes: the key, the source's settings, the code."""
+
+    key_fingerprint: str
+    settings: dict[str, str]  # source -> source_settings
+    raw_version: int = RAW_VERSION
+
+    @classmethod
+    def of(cls, secret: bytes, config: InboxConfig) -> Reuse:
+        return cls(key_fingerprint(secret), {s: source_settings(config, s) for s in SOURCES})
+
+
+def load_id_of(inbox: Path, name: str, sha256: str, reuse: Reuse, source: str) -> str:
+    """Deterministic: the same file content at the same place, keyed under the same key, read with the same
+    settings by the same raw-layer version always gets the same load id; any change gives another."""
+    parts = (str(inbox), name, sha256, reuse.key_fingerprint, reuse.settings[source], str(reuse.raw_version))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> HeaderMap:
@@ -94,13 +131,19 @@ def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> Hea
         raise InputError(file.path, str(error), line=1) from None
 
 
-def _targets(headers: list[str], header_map: HeaderMap) -> dict[str, str]:
-    """Positional column (``_c3``) -> raw-layer column: the canonical name, or the delivered header of an extra."""
+def _targets(headers: list[str], header_map: HeaderMap, source: Source) -> dict[str, str]:
+    """Positional column (``_c3``) -> raw-layer column: the canonical name, or the delivered header of an extra.
+
+    An extra whose header is a name the raw layer uses itself (``_line``, ``filename``, ``operator_key``, a
+    contract column's) or another extra's keeps its values under ``<header>_<position>``."""
+    reserved = {*LINEAGE_COLUMNS, "filename", *raw_columns(source), *header_map.canonical.values()}
     targets: dict[str, str] = {}
     for i, header in enumerate(headers):
-        target = header_map.canonical.get(header, header.strip() or f"column_{i + 1}")
-        if target in targets.values():  # an extra header delivered twice keeps both columns
-            target = f"{target}_{i + 1}"
+        target = header_map.canonical.get(header)
+        if target is None:
+            target = header.strip() or f"column_{i + 1}"
+            while target in reserved or target in targets.values() or re.fullmatch(r"_c[0-9]+", target):
+                target = f"{target}_{i + 1}"
         targets[f"_c{i}"] = target
     return targets
 
@@ -115,6 +158,7 @@ class _Delivery:
     encoding: str | None
     header_map: HeaderMap
     extras: tuple[str, ...]  # raw-layer columns of no contract column
+    reuse: Reuse
 
 
 def _raw_rows(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
@@ -129,7 +173,7 @@ def _raw_rows(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
 
 
 def _read(
-    changed: Iterable[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig
+    changed: Iterable[tuple[InboxFile, str]], cycle: Cycle, config: InboxConfig, reuse: Reuse
 ) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
     """Every batch of every changed file, read and under raw-layer names; after a file's last batch,
     ``(delivery, None)``. A file without records gives one empty batch: the view still reads its columns."""
@@ -139,11 +183,11 @@ def _read(
             opened(file, config, Path(scratch)) as data,
         ):
             header_map = _header_map(file, data.headers, config)
-            targets = _targets(data.headers, header_map)
+            targets = _targets(data.headers, header_map, SOURCES[file.source])
             contract = set(header_map.canonical.values())
-            load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256)
+            load_id = load_id_of(cycle.inbox_dir.resolve(), file.name, sha256, reuse, file.source)
             extras = tuple(t for t in targets.values() if t not in contract)
-            delivery = _Delivery(file, sha256, load_id, data.encoding, header_map, extras)
+            delivery = _Delivery(file, sha256, load_id, data.encoding, header_map, extras, reuse)
             rows = 0
             for batch in data.batches:
                 rows += batch.height
@@ -176,11 +220,23 @@ def _keyed(
                 if column.name not in keyers:
                     keyers[column.name] = Keyer(column, secret)
                 batch = keyers[column.name].keyed(batch)
-        yield delivery, _raw_rows(batch, delivery)
+        yield delivery, _raw_rows(_ids_masked(batch, delivery), delivery)
+
+
+def _ids_masked(batch: pl.DataFrame, delivery: _Delivery) -> pl.DataFrame:
+    """A resident ID where no personal column was declared — an extra column (法定代表人身份证件号码), an ID typed
+    into 注册号, an ID shifted into 经营者姓名 by a missing field — is masked before the raw layer is written: the
+    raw layer never holds a clear resident ID (docs/reliability.md)."""
+    source = SOURCES[delivery.file.source]
+    text = [c.name for c in source.columns if not c.personal] + list(delivery.extras)
+    uscc = [c.name for c in source.columns if c.kind is Kind.USCC]
+    return ids_masked(batch, text, uscc)
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_FILES_TABLE)
+    for statement in _REUSE_COLUMNS:
+        con.execute(statement)
     tables = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'raw\\_%' ESCAPE '\\'"
     ).fetchall()
@@ -202,7 +258,10 @@ def _view_sql(con: duckdb.DuckDBPyConnection, raw_db: Path, source: Source) -> s
         columns = [f"NULL::{'BIGINT' if c == '_line' else 'VARCHAR'} AS {quoted(c)}" for c in LINEAGE_COLUMNS]
         columns += [f"NULL::VARCHAR AS {quoted(c)}" for c in raw_columns(source)]
         return f"CREATE OR REPLACE VIEW {name} AS SELECT {', '.join(columns)} LIMIT 0"
-    globs = ", ".join(_literal(str(raw_parts(raw_db, i).resolve() / _PARTS_GLOB)) for i in load_ids)
+    # the files themselves, never a pattern: a home path may hold [ or ?, which DuckDB would read as a glob
+    globs = ", ".join(
+        _literal(str(p)) for i in load_ids for p in sorted(raw_parts(raw_db, i).resolve().glob(_PARTS_GLOB))
+    )
     lineage = "f.source AS _source, f.file AS _file, f.sha256 AS _sha256, r._line, f.load_id AS _load_id"
     return (
         f"CREATE OR REPLACE VIEW {name} AS SELECT {lineage}, r.* EXCLUDE (_line, filename) "
@@ -213,8 +272,10 @@ def _view_sql(con: duckdb.DuckDBPyConnection, raw_db: Path, source: Source) -> s
 
 def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, rows: int) -> None:
     file = delivery.file
+    reuse = delivery.reuse
     con.execute(
-        "INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO _files (inbox, file, source, sha256, format, encoding, load_id, rows, headers, factors, "
+        "key_fingerprint, settings, raw_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             inbox,
             file.name,
@@ -226,6 +287,9 @@ def _record(con: duckdb.DuckDBPyConnection, inbox: str, delivery: _Delivery, row
             rows,
             json.dumps(delivery.header_map.delivered, ensure_ascii=False, sort_keys=True),
             json.dumps(delivery.header_map.factors, sort_keys=True),
+            reuse.key_fingerprint,
+            reuse.settings[file.source],
+            reuse.raw_version,
         ],
     )
 
@@ -279,13 +343,14 @@ def _load(
     files: list[InboxFile],
     cycle: Cycle,
     config: InboxConfig,
+    reuse: Reuse,
 ) -> None:
     """Load the ``changed`` files of ``files`` (with their checksums), one after the other, each replacing its
     predecessor once it has been read completely."""
     staging = raw_dir(cycle.raw_db) / ".staging"
     current, rows, part = None, 0, 0
     try:
-        read = in_background(_read(changed, cycle, config))  # Polars parses the next batches on one thread,
+        read = in_background(_read(changed, cycle, config, reuse))  # Polars parses the next batches on one thread,
         keyed = in_background(_keyed(read, files, cycle.secret))  # they are keyed on another, written on this one
         for delivery, batch in keyed:
             if delivery is not current:
@@ -307,6 +372,7 @@ def ingest(cycle: Cycle) -> StageResult:
     """Load every file of ``cycle.inbox_dir`` into ``cycle.raw_db``; returns the rows held per loaded source."""
     inbox = cycle.inbox_dir
     config = inbox_config(inbox)
+    reuse = Reuse.of(cycle.secret, config)
     files = inbox_files(inbox, config)
     if not any(f.source == "registration" for f in files):
         raise InputError(
@@ -318,15 +384,20 @@ def ingest(cycle: Cycle) -> StageResult:
     inbox_key = str(inbox.resolve())
     with ThreadPoolExecutor(max_workers=1) as pool, duckdb.connect(str(cycle.raw_db)) as con:
         _create_tables(con)
-        loaded = dict(con.execute("SELECT file, sha256 FROM _files WHERE inbox = ?", [inbox_key]).fetchall())
+        loaded = dict(con.execute("SELECT file, load_id FROM _files WHERE inbox = ?", [inbox_key]).fetchall())
         for name in sorted(set(loaded) - {f.name for f in files}):
             _forget(con, inbox_key, name)
         # checksums in file order on a thread of their own (hashlib releases the GIL), ahead of the loading
         checksums = pool.map(sha256_of, [f.path for f in files])
         delivered = zip(tracked(files, "files read"), checksums, strict=True)
-        changed = ((f, sha) for f, sha in delivered if loaded.get(f.name) != sha)
+        # a file is loaded again when its bytes, the key, its source's settings or the raw-layer version changed
+        changed = (
+            (f, sha)
+            for f, sha in delivered
+            if loaded.get(f.name) != load_id_of(inbox.resolve(), f.name, sha, reuse, f.source)
+        )
         try:
-            _load(con, inbox_key, changed, files, cycle, config)
+            _load(con, inbox_key, changed, files, cycle, config, reuse)
         finally:  # the files loaded before an unusable one stay loaded
             _refreshed(con, cycle.raw_db)
         counts = con.execute(

@@ -36,21 +36,30 @@ from flows.home import DEFAULT_QUARANTINE_MINIMUM, DEFAULT_QUARANTINE_THRESHOLD,
 from flows.progress import tracked
 from flows.readers import InboxConfig, enum_spellings, enum_values, inbox_config, unrecognised_files
 from flows.storage.raw import raw_columns, raw_parts
+from flows.storage.work_files import QUARANTINED_BUSINESSES_FILE
 from reference import industries, province_regions
 from schemas.accepted import accepted_schema, empty_accepted
 from schemas.sources import SOURCES, Kind, Source
-from schemas.work_files import EPISODE_CONFLICTS_SCHEMA, QUARANTINE_SCHEMA, REPORT_CONFLICTS_SCHEMA
+from schemas.work_files import (
+    EPISODE_CONFLICTS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    QUARANTINED_BUSINESSES_SCHEMA,
+    REPORT_CONFLICTS_SCHEMA,
+)
 from transforms.validate import (
     KEY_SEPARATOR,
     LINEAGE,
     Context,
+    broken_rows,
     checked,
     conflict_entries,
     deduplicated,
     duplicate_key_hash,
     episode_conflicts,
     factor_name,
+    field_entries,
     key_text_columns,
+    quarantined_businesses,
     rule_entries,
     valid_rows,
 )
@@ -94,7 +103,7 @@ def _parts(raw_db: Path, file: LoadedFile) -> list[Path]:
 
 def _raw_rows(part: Path, source: Source, file: LoadedFile) -> pl.DataFrame:
     """The raw rows of one part, in line order, with each money column's unit factor."""
-    rows = pl.read_parquet(part, columns=["_line", *raw_columns(source)])
+    rows = pl.read_parquet(part, columns=["_line", *raw_columns(source)], glob=False)
     money = [c for c in source.columns if c.kind is Kind.MONEY]
     rows = rows if rows["_line"].is_sorted() else rows.sort("_line")
     return rows.select(
@@ -114,6 +123,7 @@ class _Duplicates:
     dropped: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"_position": pl.UInt32}))
     collapsed: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_LINEAGE_SCHEMA))
     entries: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    businesses: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA))
     conflict_keys: pl.DataFrame | None = None  # typed key and ``versions`` of every key with different contents
 
 
@@ -130,10 +140,13 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
     """Duplicate keys in the accepted table at ``path``, whose rows' key hashes are ``hashes`` (in its order): the
     rows whose hash repeats are read back and compared in full (``transforms.validate.deduplicated``)."""
     repeated = _repeated(hashes)
+    if source.name == "registration":  # a 注册号-only row of a business delivered with its USCC too (issue 13)
+        reg_nos = pl.scan_parquet(path, glob=False).select("reg_no").collect().to_series()
+        repeated = pl.concat([repeated, (reg_nos.is_not_null() & reg_nos.is_duplicated()).arg_true()]).unique().sort()
     if not len(repeated):
         return _Duplicates()
     suspects = (
-        pl.scan_parquet(path)
+        pl.scan_parquet(path, glob=False)
         .with_row_index("_position")
         .filter(pl.col("_position").is_in(repeated.implode()))
         .collect()
@@ -144,6 +157,11 @@ def _duplicates(path: Path, source: Source, raw_db: Path, files: list[LoadedFile
         dropped=suspects.join(losers, on=list(LINEAGE), how="semi").select("_position"),
         collapsed=result.collapsed,
         entries=conflict_entries(_raw_keys(raw_db, source, files, result.conflicting), source),
+        businesses=(
+            quarantined_businesses(suspects.join(result.conflicting, on=list(LINEAGE), how="semi"))
+            if source.name == "registration"
+            else pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA)
+        ),
         conflict_keys=result.conflict_keys,
     )
 
@@ -154,7 +172,7 @@ def _raw_keys(raw_db: Path, source: Source, files: list[LoadedFile], rows: pl.Da
     for file in files:
         lines = rows.filter(pl.col("_file") == file.name)["_line"]
         if len(lines):
-            delivered = pl.scan_parquet(_parts(raw_db, file)).select("_line", *key_text_columns(source))
+            delivered = pl.scan_parquet(_parts(raw_db, file), glob=False).select("_line", *key_text_columns(source))
             found.append(
                 delivered.filter(pl.col("_line").is_in(lines.implode()))
                 .select(pl.lit(file.name).alias("_file"), pl.all())
@@ -171,7 +189,7 @@ def _without(path: Path, positions: pl.Series) -> None:
     """Rewrite the accepted table at ``path`` without the rows at ``positions``."""
     kept = path.with_name(path.name + ".kept")
     _sink_accepted(
-        pl.scan_parquet(path)
+        pl.scan_parquet(path, glob=False)
         .with_row_index("_position")
         .filter(~pl.col("_position").is_in(positions.implode()))
         .drop("_position"),
@@ -205,7 +223,7 @@ def _check_unique(path: Path, source: Source, context: Context) -> None:
     schema = accepted_schema(source.name, context.extracted_on)
     for name in [name for name, column in schema.columns.items() if column.unique]:
         # counting distinct values: the same answer as any(is_duplicated), twice as fast on a million keys
-        if pl.scan_parquet(path).select(pl.col(name).n_unique() < pl.len()).collect().item():
+        if pl.scan_parquet(path, glob=False).select(pl.col(name).n_unique() < pl.len()).collect().item():
             path.unlink()
             raise pa.errors.SchemaError(schema, None, f"{path.name}: column {name} has a value twice")
 
@@ -274,12 +292,17 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
     delivered: Counter = Counter()
     accepted: Counter = Counter()
     hashes: list[pl.Series] = []
+    set_aside: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA)]  # registration only
+    fields: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]  # entries of accepted rows' fields
     path = cycle.accepted(source.name)
 
     def checked_part(file_part: tuple[LoadedFile, Path]) -> tuple[str, int, pl.DataFrame, pl.DataFrame]:
         """Quarantine entries and valid rows of one part (on a worker thread, while the writer writes)."""
         file, part = file_part
         checked_rows = checked(_raw_rows(part, source, file), source, context)
+        if source.name == "registration":
+            set_aside.append(quarantined_businesses(broken_rows(checked_rows, source)))
+        fields.append(field_entries(checked_rows, source))
         return file.name, checked_rows.height, rule_entries(checked_rows, source), valid_rows(checked_rows, source)
 
     def accepted_rows() -> Iterator[pl.DataFrame]:
@@ -295,19 +318,29 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
     _write_accepted(path, source, context, accepted_rows())
     duplicates = _duplicates(path, source, cycle.raw_db, files, pl.concat(hashes)) if hashes else _Duplicates()
     if duplicates.dropped.height:
-        dropped = pl.scan_parquet(path).with_row_index("_position").join(duplicates.dropped.lazy(), on="_position")
+        dropped = (
+            pl.scan_parquet(path, glob=False)
+            .with_row_index("_position")
+            .join(duplicates.dropped.lazy(), on="_position")
+        )
         accepted.subtract(dict(dropped.group_by("_file").len().collect().iter_rows()))
         _without(path, duplicates.dropped["_position"])
     _check_unique(path, source, context)
     entries.append(duplicates.entries)
-    quarantine = _delivered_headers(pl.concat(entries), source, files)
-    quarantined_rows = quarantine.select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
+    if source.name == "registration":
+        businesses = pl.concat([*set_aside, duplicates.businesses]).unique().sort(pl.all())
+        businesses.write_parquet(cycle.work_dir / QUARANTINED_BUSINESSES_FILE)
+    rows_set_aside = pl.concat(entries).select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
+    field_level = pl.concat(fields)
+    quarantine = _delivered_headers(pl.concat([*entries, field_level]), source, files)
     counts = {
         "rows": delivered,
         "accepted": accepted,
-        "quarantined": _per_file(quarantined_rows, "quarantined"),
+        "quarantined": _per_file(rows_set_aside, "quarantined"),
         "duplicates_collapsed": _per_file(duplicates.collapsed, "duplicates_collapsed"),
     }
+    # fields quarantined in accepted rows (Column.field_only): entries of the quarantine, not rows of it
+    fields_quarantined = _per_file(field_level.select(pl.col("file").alias("_file")), "fields")
     entries_json = [
         {
             "file": f.name,
@@ -315,10 +348,11 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
             "format": f.format,
             "encoding": f.encoding,
             **{key: per_file.get(f.name, 0) for key, per_file in counts.items()},
+            "fields_quarantined": fields_quarantined.get(f.name, 0),
         }
         for f in files
     ]
-    totals = {key: sum(e[key] for e in entries_json) for key in counts}
+    totals = {key: sum(e[key] for e in entries_json) for key in [*counts, "fields_quarantined"]}
     if totals["rows"] != totals["accepted"] + totals["quarantined"] + totals["duplicates_collapsed"]:
         raise AssertionError(f"{source.name}: rows do not reconcile: {totals}")  # a bug, never bad input
     if source.required and totals["accepted"] + totals["quarantined"] == 0:
@@ -332,7 +366,7 @@ def _missing(source: Source, cycle: Cycle) -> dict:
     if source.required:
         raise InputError(cycle.inbox_dir, f"has no {source.name} rows in the raw layer; run ingest first")
     empty_accepted(source.name).write_parquet(cycle.accepted(source.name))
-    totals = dict.fromkeys(("rows", "accepted", "quarantined", "duplicates_collapsed"), 0)
+    totals = dict.fromkeys(("rows", "accepted", "quarantined", "duplicates_collapsed", "fields_quarantined"), 0)
     return {"source": source.name, "status": "missing", **totals, "files": []}
 
 

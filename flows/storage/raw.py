@@ -10,6 +10,11 @@ from schemas.sources import Source, kept_columns, masked_name, rule_name
 LINEAGE_COLUMNS = ("_source", "_file", "_sha256", "_line", "_load_id")
 
 
+#: The raw layer's version: what ingest writes for a file. Raise it whenever reading, header mapping or keying
+#: changes what a delivered file becomes; every file is then loaded again (docs/reliability.md, "Reused between runs").
+RAW_VERSION = 2
+
+
 RAW_COMPRESSION = "lz4"  # the raw layer is written once per delivery and read by every cycle: speed over size
 
 

@@ -98,7 +98,7 @@ def read_checked(path: Path, schema: pa.DataFrameSchema) -> pl.DataFrame:
     """
     try:
         present = pl.read_parquet_schema(_existing(path))
-        frame = pl.read_parquet(path, columns=[c for c in schema.columns if c in present])
+        frame = pl.read_parquet(path, columns=[c for c in schema.columns if c in present], glob=False)
     except (OSError, pl.exceptions.PolarsError) as e:
         raise StageFileError(f"{path}: not a readable parquet file ({e})") from None
     try:
@@ -219,6 +219,9 @@ EPISODE_CONFLICTS_FILE = "episode_conflicts.parquet"
 LINKAGE_FILE = "linkage.parquet"
 
 
+QUARANTINED_BUSINESSES_FILE = "quarantined_businesses.parquet"
+
+
 FEATURES_FILE = "features.parquet"
 
 
@@ -228,7 +231,9 @@ DIRECTORY_FILE = "directory.parquet"
 def accepted_tables(cycle: Cycle) -> dict[str, pl.LazyFrame]:
     """Every source's accepted table, scanned lazily; a source that was not delivered is an empty table."""
     return {
-        name: pl.scan_parquet(cycle.accepted(name)) if cycle.accepted(name).exists() else empty_accepted(name).lazy()
+        name: pl.scan_parquet(cycle.accepted(name), glob=False)
+        if cycle.accepted(name).exists()
+        else empty_accepted(name).lazy()
         for name in SOURCES
     }
 

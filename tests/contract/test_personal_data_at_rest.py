@@ -8,7 +8,10 @@ other file as text (CSV, JSON, HTML, logs). A planted ID in each kind of file pr
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -16,9 +19,12 @@ import polars as pl
 import pytest
 
 from flows.readers import source_of
+from flows.secret import DEVELOPMENT_SECRET, SECRET_VARIABLE
 from schemas.codes import normalised_code, uscc_problem
 from schemas.sources import SOURCES, Kind
 from tests.support.generated import column_by_header, read_rows
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 ID_SHAPED = r"^[0-9]{17}[0-9X]"
 PERSONAL_KINDS = (Kind.RESIDENT_ID, Kind.TAXPAYER_ID, Kind.PARTY_ID)
@@ -116,3 +122,87 @@ def test_no_resident_id_leaves_the_inbox_in_a_real_run_through_prefect(real_run,
     assert {"out", "work", "warehouse.duckdb"} <= scanned
     assert list((home / "work" / "prefect").rglob("*.db")), "Prefect's database is scanned too"
     assert leaks(home, ids, {"stdout": done.stdout, "stderr": done.stderr}) == {}
+
+
+# --- IDs where no personal column was declared, and a refusal (issue 13, items 10-12) ----------------------
+
+
+def _planted_inbox(inbox: Path) -> dict[str, str]:
+    """A small inbox whose resident IDs sit where no personal column is declared: typed into 注册号, in an extra
+    column of taxpayer.csv, shifted into 经营者姓名 by a missing field. Returns place -> planted ID."""
+    from tests.support.inbox import csv_bytes, registration_row, resident_id, valid_row, write_csv
+
+    planted = {
+        "注册号": resident_id(901, dt.date(1975, 3, 9)),
+        "extra column": resident_id(902, dt.date(1982, 11, 30)),
+        "shifted": resident_id(903, dt.date(1990, 1, 2)),
+    }
+    rows = [registration_row(i) for i in range(1, 7)]
+    rows[4]["注册号"] = planted["注册号"]
+    text = csv_bytes(rows).decode()
+    shifted = registration_row(7, 经营者身份证件号码=planted["shifted"])
+    values = [v for k, v in shifted.items() if k != "经营者姓名"]  # one field missing: the ID moves left
+    (inbox / "registration.csv").parent.mkdir(parents=True, exist_ok=True)
+    (inbox / "registration.csv").write_text(text + ",".join(values) + "\n", encoding="utf-8")
+    taxpayers = [valid_row("taxpayer", i) | {"法定代表人身份证件号码": resident_id(910 + i)} for i in (1, 2)]
+    taxpayers[0]["法定代表人身份证件号码"] = planted["extra column"]
+    write_csv(inbox / "taxpayer.csv", taxpayers)
+    return planted
+
+
+def _run(home: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env[SECRET_VARIABLE] = DEVELOPMENT_SECRET
+    command = [str(ROOT / ".venv" / "bin" / "getihu"), "run", "--province", "41", "--year", "2025", "--home", str(home)]
+    command += ["--quarantine-threshold", "0.5"]  # the planted rows are a large share of a small inbox
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=home)
+
+
+@pytest.fixture(scope="module")
+def planted_run(tmp_path_factory):
+    home = tmp_path_factory.mktemp("planted-run")
+    planted = _planted_inbox(home / "inbox" / "41" / "2025")
+    return home, planted, _run(home)
+
+
+def test_ids_typed_into_other_columns_reach_no_file_the_quarantine_shows_them_masked(planted_run):
+    home, planted, done = planted_run
+    assert done.returncode == 0, done.stderr
+    cycle_dir = next((home / "out" / "41").iterdir())
+    quarantine = (cycle_dir / "quarantine.csv").read_text(encoding="utf-8")
+    assert planted["注册号"][:6] + "*" * 10 + planted["注册号"][-2:] in quarantine  # the scan would see it in clear
+    raw_views = "\n".join(texts_of(home / "work" / "41" / "raw.duckdb"))
+    for place in ("extra column", "shifted"):  # the raw layer keeps them masked, where the scan looks
+        assert planted[place][:6] + "*" * 10 + planted[place][-2:] in raw_views, place
+    assert leaks(home, set(planted.values()), {"stdout": done.stdout, "stderr": done.stderr}) == {}
+
+
+def test_a_nested_parquet_column_is_refused_naming_file_and_column_and_no_id_reaches_logs_or_prefect(
+    tmp_path_factory,
+):
+    home = tmp_path_factory.mktemp("nested-run")
+    inbox = home / "inbox" / "41" / "2025"
+    planted = set(_planted_inbox(inbox).values())
+    from tests.support.inbox import resident_id
+
+    nested_id = resident_id(904, dt.date(1968, 7, 21))
+    planted.add(nested_id)
+    pl.DataFrame({"申请号": ["CN1"], "专利权人": [[nested_id, "张三"]]}).write_parquet(inbox / "patent.parquet")
+    done = _run(home)
+    assert done.returncode == 2, done.stderr
+    assert "patent.parquet" in done.stderr and "专利权人" in done.stderr
+    logs = list(home.rglob("error.log"))
+    prefect = list((home / "work" / "prefect").rglob("*.db"))
+    assert prefect, "Prefect's database is scanned too"
+    assert leaks(home, planted, {"stdout": done.stdout, "stderr": done.stderr}) == {}, logs
+
+
+def test_the_scan_finds_an_id_in_an_error_log_and_a_prefect_database(tmp_path):
+    planted = "41010519680721904X"
+    (tmp_path / "work" / "41-20250731").mkdir(parents=True)
+    (tmp_path / "work" / "41-20250731" / "error.log").write_text(f"Traceback: {planted}\n", encoding="utf-8")
+    (tmp_path / "work" / "prefect").mkdir()
+    with sqlite3.connect(tmp_path / "work" / "prefect" / "prefect.db") as con:
+        con.execute("CREATE TABLE log (message TEXT)")
+        con.execute("INSERT INTO log VALUES (?)", [f"failed: {planted}"])
+    assert set(leaks(tmp_path, {planted})) == {"work/41-20250731/error.log", "work/prefect/prefect.db"}

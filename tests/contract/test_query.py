@@ -121,3 +121,28 @@ def test_a_partial_name_is_paged(home):
     assert "第 1/2 页" in first and "--page" in first
     assert first != second
     assert "另有" not in everything and all(b.name in everything for b in BUSINESSES if b.name and "小店" in b.name)
+
+
+def test_names_holding_rich_markup_are_printed_as_they_are():
+    # issue 13, item 14: 烩面馆[/] crashed the list (rich read it as a closing tag)
+    import io
+
+    import polars as pl
+    from rich.console import Console
+
+    from flows.query import Lookup, match_list
+
+    matches = pl.DataFrame(
+        {
+            "uscc": ["924101020000000011", "924101020000000029"],
+            "reg_no": [None, None],
+            "name": ["老王烩面馆[/]", "[bold]烩面馆[/bold]"],
+            "region_code": ["410102", "410102"],
+            "business_type": ["生存型", "成长型"],
+        }
+    )
+    lookup = Lookup(text="烩面馆[/]", matches=matches, history=pl.DataFrame(), features=pl.DataFrame())
+    out = io.StringIO()
+    Console(file=out, width=160).print(match_list(lookup))
+    assert "老王烩面馆[/]" in out.getvalue() and "[bold]烩面馆[/bold]" in out.getvalue()
+    assert "“烩面馆[/]”匹配 2 户" in out.getvalue()

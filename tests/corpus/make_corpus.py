@@ -134,6 +134,63 @@ def xlsx_cases() -> None:
     _save(book, "xlsx_date_serial")
 
 
+def hardening_cases() -> None:
+    """Issue 13: what a hostile tester sent."""
+    dates = _registration(4)
+    for row, date in zip(dates, ["0001-01-01", "00000101", "1900-01-01", "1949-10-01"], strict=True):
+        row["成立日期"] = date
+    _write("placeholder_dates", "registration.csv", csv_bytes(dates))
+
+    commas = _registration(4)
+    for row, amount in zip(commas, ["45,5", "1,234.5", "12,34", "1,234,567"], strict=True):
+        row["资金数额（万元）"] = amount
+    _write("decimal_comma_amounts", "registration.csv", csv_bytes(commas))
+
+    same = _registration(3)
+    same[0]["注册号"] = "410105000000001"
+    same[1] = same[0] | {"统一社会信用代码": ""}  # the same business, its USCC not delivered in this row
+    _write("one_business_with_and_without_uscc", "registration.csv", csv_bytes(same))
+
+    reports = [valid_row("annual_report", i) for i in (1, 2)]
+    odd = {
+        "营业额或营业收入（元）": "营业额或营业收入[元]",
+        "纳税总额（元）": "纳税\u200b\u200b总额（元）（元）",
+        "从业人数": "\ufeff从业\u200d人数",
+    }
+    _write(
+        "invisible_header_differences",
+        "annual_report.csv",
+        csv_bytes([{odd.get(k, k): v for k, v in r.items()} for r in reports]),
+    )
+
+    bad_field = [valid_row("annual_report", i) for i in (1, 2)]
+    bad_field[0]["从业人数"] = "-1"
+    _write("bad_optional_field_keeps_the_record", "annual_report.csv", csv_bytes(bad_field))
+
+
+def hardening_xlsx_cases() -> None:
+    rows = _registration(3)
+    book = openpyxl.Workbook()
+    stale = book.active
+    stale.title = "旧数据"
+    stale.append(list(rows[0]))
+    stale.append(list(registration_row(9).values()))
+    stale.sheet_state = "hidden"
+    data = book.create_sheet("登记注册信息")
+    data.append(list(rows[0]))
+    for row in rows:
+        data.append(list(row.values()))
+    _save(book, "xlsx_hidden_first_sheet")
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append(list(row.values()))
+    sheet["I3"] = '=TEXT(DATE(2015,3,1),"yyyy-mm-dd")'  # 成立日期 as a formula openpyxl never calculates
+    _save(book, "xlsx_formula_without_cached_value")
+
+
 def _save(book: openpyxl.Workbook, case: str) -> None:
     folder = HERE / case
     folder.mkdir(parents=True, exist_ok=True)
@@ -191,6 +248,8 @@ def main() -> None:
             shutil.rmtree(folder)
     text_cases()
     xlsx_cases()
+    hardening_cases()
+    hardening_xlsx_cases()
     v2_cases()
 
 

@@ -149,7 +149,10 @@ def test_faults_in_parquet_break_their_rule_too(tmp_path_factory):
 
 def test_faults_use_every_rule_and_record_the_delivered_value(faulty):
     manifest = pl.read_csv(truth_dir(faulty) / "faults.csv", schema_overrides={"value": pl.String})
-    assert set(manifest["rule"]) == set(RULES) == covered_rules()
+    # not injected by the generator (yet): date_implausible (issue 13, corpus case placeholder_dates) and
+    # count_format, whose only columns are field_only (corpus case bad_optional_field_keeps_the_record)
+    not_generated = {"date_implausible", "count_format"}
+    assert set(manifest["rule"]) == set(RULES) - not_generated == covered_rules() - not_generated
     rows = {}
     for record in manifest.filter(pl.col("rule") != "duplicate_conflict").iter_rows(named=True):
         if record["file"] not in rows:

@@ -76,7 +76,9 @@ def assert_caught_completely(c, faults, duplicates):
 @pytest.mark.slow
 def test_every_injected_breach_is_quarantined_and_nothing_else(tmp_path):
     c, faults, duplicates = generated(tmp_path, "--faults", "0.03", "--seed", "7")
-    assert set(faults["rule"]) == set(RULES)  # the generator forces every rule once
+    # every rule once, but those the generator cannot inject since issue 13 (field_only columns; date_implausible,
+    # covered by the corpus): see tests/e2e/test_generate.py
+    assert set(faults["rule"]) == set(RULES) - {"date_implausible", "count_format"}
     assert_caught_completely(c, faults, duplicates)
 
 

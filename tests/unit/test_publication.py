@@ -105,3 +105,13 @@ def test_quarantine_rows_are_ordered_by_source_in_contract_order_then_file_and_l
         ("tax_payment", 9),
         ("tax_payment", 3),
     ]
+
+
+def test_a_name_or_quarantine_value_excel_would_run_is_published_as_text():
+    # issue 13, item 15: CSV formula injection
+    from transforms.publication import formula_safe
+
+    values = ["=1+1", "@SUM(A1)", "+86 138", "-2+3", "\tx", "-150.25", "+3", "郑州=店", "烩面馆", None]
+    safe = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(formula_safe(pl.col("v")))
+    expected = ["'=1+1", "'@SUM(A1)", "'+86 138", "'-2+3", "'\tx", "-150.25", "+3", "郑州=店", "烩面馆", None]
+    assert safe.to_series().to_list() == expected

@@ -73,3 +73,12 @@ def test_a_key_from_both_the_variable_and_a_file_is_refused(environment, tmp_pat
     environment.setenv(SECRET_VARIABLE, "a key")
     environment.setenv(SECRET_FILE_VARIABLE, str(key_file(tmp_path / "secret")))
     assert "set one of them" in refusal(environment)
+
+
+def test_a_key_with_a_trailing_newline_is_the_same_key_from_the_variable_and_from_a_file(environment, tmp_path):
+    # issue 13, item 1: `GETIHU_SECRET=$(cat file)` and `GETIHU_SECRET="$(cat file)\n"` must key alike
+    environment.setenv(SECRET_VARIABLE, "a key from the secret store\n")
+    from_variable = secret_from_environment()
+    environment.delenv(SECRET_VARIABLE)
+    environment.setenv(SECRET_FILE_VARIABLE, str(key_file(tmp_path / "secret")))
+    assert from_variable == secret_from_environment() == b"a key from the secret store"
