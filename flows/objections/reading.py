@@ -69,7 +69,7 @@ def read_small_file(
             header_map = mapped_headers(source, table.headers, {})
         except HeaderError as error:
             raise InputError(path, str(error), line=1) from None
-        targets = _targets(table.headers, header_map)
+        targets = _targets(table.headers, header_map, source)
         for batch in table.batches:
             batches.append(batch.rename(targets))
     frame = pl.concat(batches, how="diagonal") if batches else pl.DataFrame(schema={"_line": pl.Int64})
