@@ -149,6 +149,8 @@ def cycle_for(
 
     A ruleset file other than the province's filed one (different bytes) makes a draft, and only with ``draft``:
     without it the run is refused, so a trial can never replace the official cycle nor claim the filed version.
+    A province whose standard is not filed in this repository (``data/rulesets/`` holds 23 and 41) types under the
+    file it is given: that is its own filed standard (national.md: each province types under its own), not a draft.
     """
     check_province(province)
     if quarantine_threshold is not None and not 0.0 <= quarantine_threshold <= 1.0:
@@ -162,7 +164,12 @@ def cycle_for(
         )
     if quarantine_minimum is not None and quarantine_minimum < 0:
         raise ConfigurationError(f"--quarantine-minimum {quarantine_minimum}：应为 0 或更大的整数（行数，默认 20）")
-    if ruleset is not None and not draft and not is_filed_ruleset(province, Path(ruleset)):
+    if (
+        ruleset is not None
+        and not draft
+        and has_filed_ruleset(province)
+        and not is_filed_ruleset(province, Path(ruleset))
+    ):
         raise ConfigurationError(
             f"--ruleset {ruleset}：不是本省已备案的分型标准（data/rulesets/{province}.toml），用它运行只能是草稿。"
             "请加 --draft：草稿周期编号以 -draft 结尾，结果写入 <home>/drafts/（单独的数据仓库），"
@@ -209,6 +216,13 @@ def check_draft_name(province: str, path: Path) -> None:
             "不能冒用已备案的版本。请把草稿文件的 version 改为未备案的修订号"
             f'（如 version = "{year}.{int(revision) + 1}"）。'
         )
+
+
+def has_filed_ruleset(province: str) -> bool:
+    """This repository holds the province's filed standard (``data/rulesets/<P>.toml``)."""
+    from reference import ruleset_file
+
+    return ruleset_file(province).is_file()
 
 
 def is_filed_ruleset(province: str, path: Path) -> bool:

@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from flows.secret import DEVELOPMENT_SECRET, SECRET_VARIABLE
 from flows.stages import execute
@@ -13,6 +14,10 @@ from synth.world import Plan
 from tests.support.faults import LATER, copy_of, cycle_of, generated_inboxes, home_with_earlier_cycle
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# no wall-clock limit in a test (hypothesis's default 200 ms deadline fails on a loaded 2-core machine)
+settings.register_profile("getihu", deadline=None)
+settings.load_profile("getihu")
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,7 @@ def test_a_bad_quarantine_threshold_is_refused(home):
 def test_a_bad_quarantine_minimum_is_refused(home):
     result = run("--province", "41", "--year", "2025", "--home", str(home), "--quarantine-minimum", "-1")
     assert result.exit_code == EXIT_INPUT
-    assert "--quarantine-minimum -1: expected a whole number of rows" in result.output
+    assert "--quarantine-minimum -1：应为 0 或更大的整数" in result.output
 
 
 @pytest.mark.parametrize(

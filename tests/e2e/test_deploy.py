@@ -45,7 +45,9 @@ def test_a_per_province_deployment_has_no_province_field_and_every_field_is_desc
         assert "省份" in deployment.description
     terminal = typing_cycle.parameters.model_dump()["properties"]
     assert terminal["province"]["description"].startswith("省份：") and "province" in typing_cycle.parameters.required
-    assert terminal["as_of"]["default"] is None and terminal["quarantine_threshold"]["default"] == 0.05
+    assert terminal["as_of"]["default"] is None
+    # left empty, the limits come from inbox.toml per source, else 5% and 20 rows (flows.stages.validate)
+    assert terminal["quarantine_threshold"]["default"] is None and terminal["quarantine_minimum"]["default"] is None
 
 
 def test_a_run_is_named_by_its_cycle_id_and_without_as_of_defaults_like_the_cli():

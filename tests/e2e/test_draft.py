@@ -40,6 +40,17 @@ def test_the_filed_ruleset_given_as_a_file_is_not_a_draft(tmp_path):
     )
 
 
+def test_a_province_whose_standard_is_not_filed_here_types_under_the_file_it_is_given(tmp_path):
+    """The national run gives province 32 its own standard (national.md): that is no draft, and never refused."""
+    assert not (RULESETS_DIR / "32.toml").exists()
+    cycle = cycle_for("32", LATER, None, tmp_path, None, draft_ruleset(tmp_path), SECRET)
+    assert (cycle.cycle_id, cycle.cycle_kind, cycle.out_dir) == (
+        "32-20250731",
+        "yearly",
+        tmp_path / "out/32/32-20250731",
+    )
+
+
 def test_a_draft_may_not_claim_the_filed_version(tmp_path):
     with pytest.raises(ConfigurationError, match=r"HA-2024\.1.*version = \"2024\.2\""):
         cycle_for("41", LATER, None, tmp_path, None, draft_ruleset(tmp_path, "2024.1"), SECRET, draft=True)
