@@ -117,14 +117,22 @@ def not_of_business(rows: pl.DataFrame, source: str, business_uscc: str | None) 
 
 def corrected(accepted: pl.LazyFrame, corrections: pl.DataFrame, source) -> pl.LazyFrame:
     """``accepted`` with ``corrections`` applied: a correction row replaces the accepted row with the same record
-    key (the source's duplicate key, as validate uses it), and is added where there is none. A source without a
-    record key (tax_payment) only gains rows."""
+    key (the source's duplicate key, as validate uses it), and is added where there is none; for an episode
+    source, every version of the episode (same USCC and start date, any 注册号). A source without a record key
+    (tax_payment) only gains rows."""
     if corrections.is_empty():
         return accepted
     schema = accepted.collect_schema()
     rows = corrections.select(pl.col(n).cast(t) for n, t in schema.items()).lazy()
     key = _duplicate_key(source) if source.key else []
     kept = accepted.join(rows.select(key).unique(), on=key, how="anti", nulls_equal=True) if key else accepted
+    if source.episodes and "reg_no" in key:
+        # a listing/suspension episode is the business and its start date (rules.md, "Amended and repeated
+        # records"): a correction naming the USCC replaces every version of the episode, with or without 注册号
+        # (a confirmation that leaves 注册号 out must not become a second, conflicting version)
+        episode = [k for k in key if k != "reg_no"]
+        named = rows.filter(pl.col("uscc").is_not_null()).select(episode).unique()
+        kept = kept.join(named, on=episode, how="anti", nulls_equal=True)
     return pl.concat([kept, rows], how="vertical")
 
 
