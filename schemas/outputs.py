@@ -76,6 +76,7 @@ RULE_LABELS: dict[str, str] = {
     "party_id_format": "证件号码既不是有效的统一社会信用代码，也不是有效的身份证件号码",
     "date_format": "不是存在的日期（应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD）",
     "date_after_extraction": "日期晚于数据提取日期（inbox.toml 的 extracted_on，未写则为运行当天）",
+    "date_implausible": "日期早于1949-10-01：是占位值，不是事件的日期",
     "period_format": "不是月份（应为 YYYYMM 或 YYYY-MM）",
     "year_format": "不是四位年份",
     "money_format": "不是金额",
