@@ -24,7 +24,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.features import FEATURES
-from schemas.sources import Column, Kind, Source
+from schemas.sources import PENALTY_KINDS, Column, Kind, Source
 
 # --- reference data: the closed list of credential types ------------------------------------------------
 
@@ -50,21 +50,7 @@ SELF_APPLIED, RECOMMENDED = "自主申报", "部门推荐"
 #: 放宽情形: operators whose businesses may come from 生存型 too (000 §二(四)1, "适当放宽分类来源").
 RELAXATIONS: tuple[str, ...] = ("退役军人", "高校毕业生", "残疾人", "返乡创业农民工")
 #: 处罚种类 that exclude (罚款 or heavier, 《行政处罚法》第九条); 警告, 通报批评 and 其他 do not.
-EXCLUDING_PENALTIES: frozenset[str] = frozenset(
-    {
-        "罚款",
-        "没收违法所得",
-        "没收非法财物",
-        "暂扣许可证件",
-        "降低资质等级",
-        "吊销许可证件",
-        "限制开展生产经营活动",
-        "责令停产停业",
-        "责令关闭",
-        "限制从业",
-        "行政拘留",
-    }
-)
+EXCLUDING_PENALTIES: frozenset[str] = frozenset(PENALTY_KINDS) - {"警告", "通报批评", "其他"}
 
 CANDIDATE, RECOGNISED, REJECTED = "拟认定", "认定", "不予认定"
 OUTCOMES: tuple[str, ...] = (CANDIDATE, RECOGNISED, REJECTED)

@@ -327,6 +327,24 @@ SUSPENSION = Source(
     ),
 )
 
+#: 处罚种类 (《行政处罚法》第九条), lightest first; 名特优新 excludes 罚款 and every kind after it (classification.md).
+PENALTY_KINDS = (
+    "警告",
+    "通报批评",
+    "罚款",
+    "没收违法所得",
+    "没收非法财物",
+    "暂扣许可证件",
+    "降低资质等级",
+    "吊销许可证件",
+    "限制开展生产经营活动",
+    "责令停产停业",
+    "责令关闭",
+    "限制从业",
+    "行政拘留",
+    "其他",
+)
+
 PENALTY = Source(
     name="penalty",
     label="行政处罚",
@@ -342,22 +360,7 @@ PENALTY = Source(
             "处罚种类",
             Kind.ENUM,
             "kind of penalty (《行政处罚法》第九条)",
-            values=(
-                "警告",
-                "通报批评",
-                "罚款",
-                "没收违法所得",
-                "没收非法财物",
-                "暂扣许可证件",
-                "降低资质等级",
-                "吊销许可证件",
-                "限制开展生产经营活动",
-                "责令停产停业",
-                "责令关闭",
-                "限制从业",
-                "行政拘留",
-                "其他",
-            ),
+            values=PENALTY_KINDS,
         ),
         _c("amount_yuan", "罚没金额", Kind.MONEY, "amount fined or confiscated, in yuan"),
         _c(
