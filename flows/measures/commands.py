@@ -25,7 +25,7 @@ import polars as pl
 
 from flows.errors import PipelineStop
 from flows.home import warehouse_path
-from flows.measures.cycle_data import PublishedCycle, cycle_id_for, published_cycle
+from flows.measures.cycle_data import PublishedCycle, check_published, cycle_id_for, published_cycle
 from flows.measures.warehouse import publish_rows
 from flows.stages.publish import recover_cycle_folder, replace_folder
 from flows.storage.excel import write_excel_csv, write_workbook
@@ -138,6 +138,7 @@ def run_measures(
     measures = measures_for(province, measures_file)
     source = measures_file or DATA_DIR / "measures" / f"{province}.toml"
     cycle_id = cycle_id_for(province, year, cycle)
+    check_published(home)
     with home_lock(home, f"getihu measures {cycle_id}"):
         published = published_cycle(home, province, cycle_id)
         rows = eligibility(published.businesses.lazy(), measures, CARRIED).collect()
@@ -243,6 +244,7 @@ def run_sample(
     inspection = inspection_for(province, inspection_file)
     source = inspection_file or INSPECTION_DIR / f"{province}.toml"
     cycle_id = cycle_id_for(province, year, cycle)
+    check_published(home)
     with home_lock(home, f"getihu sample {cycle_id} {seed}"):
         published = published_cycle(home, province, cycle_id)
         businesses = published.businesses.filter(~pl.col("criteria_failed").list.contains("STATUS"))

@@ -54,6 +54,15 @@ def cycle_id_for(province: str, year: int | None, cycle: str | None) -> str:
     return cycle
 
 
+def check_published(home: Path) -> None:
+    """Refuse a home without a published warehouse before anything is written in it (the lock file included)."""
+    if not warehouse_path(home).is_file():
+        raise CycleNotPublished(
+            f"{warehouse_path(home)}：这里还没有数据仓库，没有已发布的周期。请先运行 getihu run 发布周期"
+            "（或用 --home 指定存放数据仓库的主目录）。"
+        )
+
+
 def _cycle_row(con: duckdb.DuckDBPyConnection, province: str, cycle_id: str, home: Path) -> tuple[dt.date, str]:
     rows = con.execute(
         "SELECT as_of, coalesce(cycle_kind, 'yearly') FROM cycles WHERE province = ? AND cycle_id = ?",
@@ -85,6 +94,7 @@ def _recognised(con: duckdb.DuckDBPyConnection, province: str, as_of: dt.date) -
 
 def published_cycle(home: Path, province: str, cycle_id: str) -> PublishedCycle:
     """The cycle's businesses from the published warehouse (read-only), sorted by business key."""
+    check_published(home)
     with open_read_only(warehouse_path(home)) as con:
         as_of, kind = _cycle_row(con, province, cycle_id, home)
         directory = f"({AMENDED_DIRECTORY})" if has_amendments(con) else "directory"

@@ -268,6 +268,13 @@ def test_a_command_that_cannot_run_says_why_and_exits_2(home, args, expected):
     assert result.exit_code == 2 and expected in result.output, result.output
 
 
+def test_a_home_without_a_warehouse_is_refused_and_left_as_it_was(tmp_path):
+    for command in (["measures"], ["sample", "--seed", "1"]):
+        result = RUNNER.invoke(app, [*command, "--province", "41", "--year", "2024", "--home", str(tmp_path / "new")])
+        assert result.exit_code == 2 and "还没有数据仓库" in result.output and "getihu run" in result.output
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_broken_measures_file_stops_with_its_name(home, tmp_path):
     broken = tmp_path / "41.toml"
     broken.write_text(
