@@ -60,6 +60,10 @@ class MeasureCondition(Comparison):
     def _feature_known(cls, data: Any) -> Any:
         if isinstance(data, dict):
             feature = data.get("feature")
+            if feature is None:
+                raise ValueError("缺少 feature（特征名，见 schemas/features.py）")
+            if "interpretations" in data:
+                raise ValueError("措施的条件没有 interpretations；依据写在措施的 quote、cite 和 note 中")
             if feature not in FEATURES:
                 raise ValueError(f"未知的特征 {feature!r}；可用的特征见 schemas/features.py：{'、'.join(FEATURES)}")
             if not FEATURES[feature].numeric and (data.get("equals") is not True or set(data) & set(BOUNDS)):

@@ -122,11 +122,15 @@ def _measure_sheet(measures: Measures, department: str, listed: pl.DataFrame) ->
     counts = dict(listed.group_by("measure_id").len().iter_rows())
     return pl.DataFrame(
         [
-            (m.id, m.name, m.who, str(counts.get(m.id, 0)), m.quote, m.cite, m.note)
+            (m.id, m.name, m.who, counts.get(m.id, 0), m.quote, m.cite, m.note)
             for m in measures.measures
             if m.department == department
         ],
-        schema=["措施编号", "措施名称", "享受条件", "户数", "依据原文", "出处", "说明"],
+        schema={
+            **dict.fromkeys(["措施编号", "措施名称", "享受条件"], pl.String),
+            "户数": pl.Int64,
+            **dict.fromkeys(["依据原文", "出处", "说明"], pl.String),
+        },
         orient="row",
     )
 

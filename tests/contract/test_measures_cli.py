@@ -135,6 +135,8 @@ def test_the_workbook_keeps_codes_as_text_and_explains_each_measure(home):
     measures = list(book["措施"].iter_rows(values_only=True))
     assert measures[0][:4] == ("措施编号", "措施名称", "享受条件", "户数")
     assert {r[0] for r in measures[1:]} == {"HA-生存-01", "HA-发展-05"}
+    listed = [r[0] for r in rows[1:]]
+    assert [(r[0], r[3]) for r in measures[1:]] == [(m, listed.count(m)) for m in ("HA-生存-01", "HA-发展-05")]
     about = dict(book["说明"].iter_rows(values_only=True))
     assert about["周期编号"] == CYCLE and about["部门"] == "税务局"
 

@@ -310,6 +310,10 @@ def test_a_numeric_feature_needs_a_threshold():
     assert "阈值" in error_of(ONE + 'conditions = [{ feature = "valid_patents" }]\n')
 
 
+def test_a_condition_without_a_feature_is_refused():
+    assert "缺少 feature" in error_of(ONE + "conditions = [{ at_least = 5 }]\n")
+
+
 def test_a_department_that_cannot_be_a_file_name_is_refused():
     assert "部门名称" in error_of(ONE.replace('department = "人社局"', 'department = "人社局/就业科"'))
 
