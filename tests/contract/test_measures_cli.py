@@ -290,3 +290,27 @@ def test_a_broken_measures_file_stops_with_its_name(home, tmp_path):
     )
     assert result.exit_code == 2
     assert "41.toml" in result.output and "措施 HA-成长-01" in result.output and "未知的特征" in result.output
+
+
+def test_a_type_amended_after_an_objection_counts_with_its_amended_value(earlier_home, tmp_path):
+    copy = copy_of(earlier_home, tmp_path)
+    with duckdb.connect(str(copy / "warehouse.duckdb")) as con:
+        key, uscc = con.execute(
+            "SELECT business_key, uscc FROM directory WHERE cycle_id = ? AND business_type = '生存型' "
+            "AND uscc IS NOT NULL ORDER BY business_key LIMIT 1",
+            [CYCLE],
+        ).fetchone()
+        con.execute(  # the columns the amended directory reads (flows/objections/warehouse_tables.py)
+            "CREATE TABLE amendments AS SELECT 1 AS amendment_id, '41' AS province, ? AS cycle_id, ? AS business_key, "
+            "'生存型' AS type_before, '成长型' AS type_after, ['成长A'] AS reasons_after, ['成长A'] AS conditions_met, "
+            "[]::VARCHAR[] AS criteria_failed",
+            [CYCLE, key],
+        )
+    result = RUNNER.invoke(app, ["measures", "--province", "41", "--year", "2024", "--home", str(copy)])
+    assert result.exit_code == 0, result.output
+    tax = pl.read_csv(measures_dir(copy) / "税务局.csv", infer_schema=False)
+    loans = pl.read_csv(measures_dir(copy) / "金融监督管理总局河南监管局.csv", infer_schema=False)
+    assert uscc not in set(tax.filter(pl.col("措施编号") == "HA-生存-01")["统一社会信用代码"])
+    assert loans.filter(pl.col("统一社会信用代码") == uscc).select("措施编号", "分型结果").rows() == [
+        ("HA-成长-03", "成长型")
+    ]
