@@ -314,3 +314,27 @@ def test_a_type_amended_after_an_objection_counts_with_its_amended_value(earlier
     assert loans.filter(pl.col("统一社会信用代码") == uscc).select("措施编号", "分型结果").rows() == [
         ("HA-成长-03", "成长型")
     ]
+
+
+def test_a_rerun_of_the_typing_cycle_carries_both_tables_over(home, tmp_path):
+    from flows.stages import execute
+    from tests.support.faults import EARLIER, cycle_of
+
+    copy = copy_of(home, tmp_path)
+    tables = ("measure_eligibility", "inspection_samples")
+
+    def state() -> dict:
+        with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
+            return {
+                t: (
+                    con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall(),
+                    con.execute(
+                        "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?", [t]
+                    ).fetchall(),
+                )
+                for t in tables
+            }
+
+    before = state()
+    execute(cycle_of(copy, EARLIER))
+    assert state() == before
