@@ -16,6 +16,8 @@ from enum import StrEnum
 
 import polars as pl
 
+from schemas.vocabulary import REGISTRATION_STATUSES
+
 
 class Kind(StrEnum):
     """How a column's text is normalised and checked."""
@@ -205,7 +207,7 @@ REGISTRATION = Source(
             Kind.ENUM,
             "登记状态",
             required=True,
-            values=("存续", "吊销", "注销", "撤销", "迁出"),
+            values=REGISTRATION_STATUSES,
             value_aliases={
                 "在营": "存续",
                 "开业": "存续",

@@ -58,9 +58,16 @@ REASON_LABELS = {
 SHOWN_TYPES = ("发展型", "成长型", "生存型", "不符合分型条件")
 
 
+#: 登记状态 (extracts.md, registration), each once: the business in force, and those that fail STATUS (rules.md §1) —
+#: 吊销, 注销, 撤销, and 迁出 (moved to another registration authority: not typed here).
+IN_FORCE = "存续"
+NOT_IN_FORCE = ("吊销", "注销", "撤销", "迁出")
+REGISTRATION_STATUSES = (IN_FORCE, *NOT_IN_FORCE)
+
+
 #: The national basic criteria (rules.md §1) as a reader knows them.
 CRITERIA_LABELS = {
-    "STATUS": "登记状态非存续（吊销、注销、撤销）",
+    "STATUS": f"登记状态非{IN_FORCE}（{'、'.join(NOT_IN_FORCE)}）",
     "ANNUAL_REPORT": "未按期报送报告年度年报",
     "UNMATCHABLE": "无统一社会信用代码，年报未报送注册号，无法匹配",
     "ABNORMAL": "列入经营异常名录",

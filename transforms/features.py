@@ -16,8 +16,9 @@ import polars as pl
 from schemas import terms
 from schemas.features import DEFAULTS, FEATURES
 from schemas.sources import MONEY
+from schemas.vocabulary import IN_FORCE
 from schemas.work_files import REPORT_CONFLICTS_SCHEMA
-from transforms.link import IN_FORCE, LINKED, TAX_IDENTITY, tax_identity
+from transforms.link import LINKED, TAX_IDENTITY, tax_identity
 
 SUSPENSION_MAXIMUM_YEARS = 3  # 《市场主体登记管理条例》第三十条: 歇业的期限最长不得超过3年
 

@@ -26,11 +26,10 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.codes import half_width
-from schemas.vocabulary import TAX_ROWS, TAX_SOURCES
+from schemas.vocabulary import IN_FORCE, TAX_ROWS, TAX_SOURCES
 from schemas.work_files import LINKAGE_SCHEMA
 
 TAX_IDENTITY = "taxpayer"  # the linkage source of tax identities
-IN_FORCE = "存续"  # 登记状态 of a business in force
 
 LINKED, UNLINKED, AMBIGUOUS = "linked", "unlinked", "ambiguous"
 DETAILS: dict[str, str] = {

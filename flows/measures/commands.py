@@ -41,7 +41,7 @@ from schemas.measures import (
     Measures,
 )
 from schemas.terms import CYCLE_KIND_LABELS
-from schemas.vocabulary import BUSINESS_TYPES
+from schemas.vocabulary import BUSINESS_TYPES, IN_FORCE, NOT_IN_FORCE
 from transforms.inspection import METHOD, SampleError, drawn, frame, strata
 from transforms.measures import eligibility
 from transforms.publication import formula_safe
@@ -284,7 +284,7 @@ def run_sample(
                 ("随机种子", seed),
                 ("样本量", str(total)),
                 ("抽样框户数", str(ranked.height)),
-                ("抽样框", "判定日期登记状态为存续的个体工商户（已注销、吊销的不抽）"),
+                ("抽样框", f"判定日期登记状态为{IN_FORCE}的个体工商户（{'、'.join(NOT_IN_FORCE)}的不抽）"),
                 ("分层", "行政区划代码 × 分型结果 × 名特优新（判定日期持有有效认定：是/否）"),
                 (
                     "方法",
