@@ -12,14 +12,12 @@ from rich.table import Table
 
 from flows.errors import QueryError
 from flows.home import DRAFT_SUFFIX, DRAFTS, warehouse_path
-from flows.storage.warehouse import open_read_only
+from flows.storage.warehouse import CYCLE_KIND_SQL, open_read_only
 from schemas.terms import CYCLE_KIND_LABELS
 from schemas.vocabulary import MOVEMENTS, SHOWN_TYPES, TYPE_RANK
 
-_CYCLES_SQL = """
-    SELECT province, cycle_id, as_of,
-           coalesce(cycle_kind, CASE WHEN month(as_of) = 7 AND day(as_of) = 31 THEN 'yearly' ELSE 'extra' END)
-               AS cycle_kind,
+_CYCLES_SQL = f"""
+    SELECT province, cycle_id, as_of, {CYCLE_KIND_SQL} AS cycle_kind,
            ruleset_id || '-' || ruleset_version AS ruleset, businesses, development, growth, survival, ineligible,
            quarantined, published_at
     FROM cycles

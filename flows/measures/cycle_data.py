@@ -17,7 +17,7 @@ import polars as pl
 from flows.errors import PipelineStop
 from flows.home import warehouse_path
 from flows.objections.warehouse_tables import AMENDED_DIRECTORY, has_amendments
-from flows.storage.warehouse import open_read_only
+from flows.storage.warehouse import CYCLE_KIND_SQL, open_read_only
 from reference import regions
 from schemas.terms import yearly_as_of
 from transforms.classification.frames import valid_on
@@ -65,7 +65,7 @@ def check_published(home: Path) -> None:
 
 def _cycle_row(con: duckdb.DuckDBPyConnection, province: str, cycle_id: str, home: Path) -> tuple[dt.date, str]:
     rows = con.execute(
-        "SELECT as_of, coalesce(cycle_kind, 'yearly') FROM cycles WHERE province = ? AND cycle_id = ?",
+        f"SELECT as_of, {CYCLE_KIND_SQL} FROM cycles WHERE province = ? AND cycle_id = ?",
         [province, cycle_id],
     ).fetchall()
     if not rows:

@@ -16,8 +16,9 @@ import polars as pl
 
 from flows.report.charts import Series, bar_chart, count, share, stacked_bar_chart
 from flows.storage.work_files import CycleFiles
+from schemas.national import DEADLINE
 from schemas.sources import RULES, SOURCES
-from schemas.terms import CYCLE_KIND_LABELS
+from schemas.terms import CYCLE_KIND_LABELS, EXTRA, YEARLY
 from schemas.vocabulary import (
     CRITERIA_LABELS,
     LINK_OUTCOME_LABELS,
@@ -50,8 +51,8 @@ LINK_SERIES = [
 
 
 def submission_deadline(year: int) -> dt.date:
-    """The national directory's deadline for a cycle year: 15 August."""
-    return dt.date(year, 8, 15)
+    """The national directory's deadline for a yearly cycle of ``year``: 15 August (national.md)."""
+    return dt.date(year, *DEADLINE)
 
 
 def deadline_met(published_at: dt.datetime, deadline: dt.date, china_time: dt.tzinfo) -> bool:
@@ -67,7 +68,7 @@ class ReportFacts:
     cycle_id: str
     as_of: dt.date
     report_year: int  # R (rules.md v2, Terms)
-    cycle_kind: str  # yearly / extra (schemas.terms)
+    cycle_kind: str  # yearly / extra / draft (schemas.terms): the deadline and the extra-cycle note read it
     files: CycleFiles
     published_at: dt.datetime
     publish_seconds: float
@@ -275,7 +276,8 @@ def render_report(facts: ReportFacts) -> str:
             published_at=facts.published_at,
             deadline=deadline,
             deadline_met=deadline_met(facts.published_at, deadline, china_time),
-            extra_cycle=facts.as_of > deadline,
+            yearly=facts.cycle_kind == YEARLY,  # only the yearly cycle is the national submission (national.md)
+            extra_cycle=facts.cycle_kind == EXTRA,
             total=total,
             kpis=[
                 {"type": t, "count": counts[t], "share": share(counts[t], total), "color": TYPE_COLORS[t]}

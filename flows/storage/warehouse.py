@@ -25,6 +25,7 @@ import polars as pl
 
 from flows.errors import WarehouseError
 from schemas.features import FEATURES
+from schemas.terms import EXTRA, YEARLY, YEARLY_AS_OF
 from schemas.vocabulary import MOVEMENTS, TYPE_RANK
 
 #: The tables. A cycle's rows are written by one statement each, so they are stored together.
@@ -184,11 +185,16 @@ def _rank(column: str) -> str:
     return f"CASE {column} {cases} END"
 
 
-#: Each cycle's kind; a cycle published before ``cycles.cycle_kind`` existed is yearly when judged on 31 July.
-_KINDS_SQL = """
-    SELECT province, cycle_id, as_of,
-           coalesce(cycle_kind, CASE WHEN month(as_of) = 7 AND day(as_of) = 31 THEN 'yearly' ELSE 'extra' END)
-               AS cycle_kind
+#: ``cycles.cycle_kind``, read; only a cycle published before that column existed (null) gets it from its as-of
+#: date, as ``schemas.terms.cycle_kind`` would: yearly when judged on the yearly as-of day.
+CYCLE_KIND_SQL = (
+    f"coalesce(cycle_kind, CASE WHEN month(as_of) = {YEARLY_AS_OF[0]} AND day(as_of) = {YEARLY_AS_OF[1]} "
+    f"THEN '{YEARLY}' ELSE '{EXTRA}' END)"
+)
+
+#: Each cycle's kind.
+_KINDS_SQL = f"""
+    SELECT province, cycle_id, as_of, {CYCLE_KIND_SQL} AS cycle_kind
     FROM cycles
 """
 
