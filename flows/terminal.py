@@ -116,8 +116,8 @@ def inputs_lines(work_dir: Path) -> list[str]:
     else:
         lines.append("隔离行数    0")
     lines.append(f"隔离明细    {work_dir / 'quarantine.csv'}")
-    left_out = by_source.get("registration", {}).get("quarantined", 0)
-    lines.append(f"登记注册信息被隔离、未参与分型的行 {left_out:,}")
+    left_out = by_source.get("registration", {}).get("businesses_left_out", 0)
+    lines.append(f"登记注册信息被隔离、未参与分型的个体工商户 {left_out:,} 户")
     unrecognised = inputs.get("unrecognised_files", [])
     if unrecognised:
         lines.append(f"未识别的文件 {len(unrecognised)} 个（未读入）：{'、'.join(unrecognised)}")

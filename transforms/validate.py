@@ -261,6 +261,28 @@ def quarantined_businesses(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: One registration row set aside (broken, or a conflicting duplicate) and the business it stands for.
+SET_ASIDE_SCHEMA = {"business_key": pl.String, "_file": pl.String, "_line": pl.Int64}
+
+
+def set_aside_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """``SET_ASIDE_SCHEMA`` of registration ``rows`` set aside: the business is its USCC, else its 注册号; a row
+    whose key is broken or missing has a null ``business_key`` and stands for a business of its own."""
+    key = pl.coalesce("uscc", "reg_no") if "business_key" not in rows.columns else pl.col("business_key")
+    return rows.select(key.alias("business_key"), *LINEAGE).cast(SET_ASIDE_SCHEMA)
+
+
+def businesses_left_out(set_aside: pl.DataFrame, accepted_keys: pl.LazyFrame) -> int:
+    """How many businesses are missing from the cycle because their registration rows were set aside (issue 12,
+    finding 10): each business once however many of its rows were quarantined, none that another of its rows
+    brought in (``accepted_keys``: the accepted registration's ``business_key``); a row without a readable key
+    counts as one business."""
+    keyed = set_aside.filter(pl.col("business_key").is_not_null()).select("business_key").unique()
+    missing = keyed.lazy().join(accepted_keys.select("business_key"), on="business_key", how="anti")
+    unkeyed = set_aside.filter(pl.col("business_key").is_null()).select(LINEAGE).unique().height
+    return missing.select(pl.len()).collect().item() + unkeyed
+
+
 def broken_rows(checked_rows: pl.DataFrame, source: Source) -> pl.DataFrame:
     """The checked rows that break a rule."""
     return checked_rows.filter(_broken(source))

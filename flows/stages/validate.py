@@ -49,8 +49,10 @@ from schemas.work_files import (
 from transforms.validate import (
     KEY_SEPARATOR,
     LINEAGE,
+    SET_ASIDE_SCHEMA,
     Context,
     broken_rows,
+    businesses_left_out,
     checked,
     conflict_entries,
     deduplicated,
@@ -61,6 +63,7 @@ from transforms.validate import (
     key_text_columns,
     quarantined_businesses,
     rule_entries,
+    set_aside_rows,
     valid_rows,
 )
 
@@ -293,6 +296,7 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
     accepted: Counter = Counter()
     hashes: list[pl.Series] = []
     set_aside: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINED_BUSINESSES_SCHEMA)]  # registration only
+    left_out: list[pl.DataFrame] = [pl.DataFrame(schema=SET_ASIDE_SCHEMA)]  # registration only: rows set aside
     fields: list[pl.DataFrame] = [pl.DataFrame(schema=QUARANTINE_SCHEMA)]  # entries of accepted rows' fields
     path = cycle.accepted(source.name)
 
@@ -301,7 +305,9 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
         file, part = file_part
         checked_rows = checked(_raw_rows(part, source, file), source, context)
         if source.name == "registration":
-            set_aside.append(quarantined_businesses(broken_rows(checked_rows, source)))
+            broken = broken_rows(checked_rows, source)
+            set_aside.append(quarantined_businesses(broken))
+            left_out.append(set_aside_rows(broken))
         fields.append(field_entries(checked_rows, source))
         return file.name, checked_rows.height, rule_entries(checked_rows, source), valid_rows(checked_rows, source)
 
@@ -330,6 +336,10 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
     if source.name == "registration":
         businesses = pl.concat([*set_aside, duplicates.businesses]).unique().sort(pl.all())
         businesses.write_parquet(cycle.work_dir / QUARANTINED_BUSINESSES_FILE)
+        conflicting = set_aside_rows(duplicates.businesses.with_columns(_file=None, _line=None))
+        businesses_out = businesses_left_out(
+            pl.concat([*left_out, conflicting]), pl.scan_parquet(path, glob=False).select("business_key")
+        )
     rows_set_aside = pl.concat(entries).select(pl.col("file").alias("_file"), pl.col("line").alias("_line")).unique()
     field_level = pl.concat(fields)
     quarantine = _delivered_headers(pl.concat([*entries, field_level]), source, files)
@@ -359,6 +369,8 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
         raise InputError(cycle.inbox_dir / files[0].name, f"{source.label} has no records; expected at least one")
     rules = Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
     entry = {"source": source.name, "status": "loaded", **totals, "files": entries_json}
+    if source.name == "registration":  # the summary's "left out": businesses, not rows (issue 12, finding 10)
+        entry["businesses_left_out"] = businesses_out
     return _Checked(entry, quarantine, rules, duplicates.conflict_keys)
 
 

@@ -119,9 +119,38 @@ def test_the_summary_of_every_run_shows_the_quarantine(tmp_path):
     assert inputs_lines(c.work_dir) == [
         "隔离行数    2（登记注册信息 1，严重违法失信名单 1）",
         f"隔离明细    {c.work_dir / 'quarantine.csv'}",
-        "登记注册信息被隔离、未参与分型的行 1",
+        "登记注册信息被隔离、未参与分型的个体工商户 1 户",
         "未识别的文件 1 个（未读入）：专利.csv",
     ]
+
+
+def test_the_summary_counts_businesses_left_out_not_rows(tmp_path):
+    """Finding 10 counts *businesses* missing from the submission: a business with several quarantined rows once, one
+    that another of its rows brought in not at all, a row whose USCC cannot be read as a business of its own."""
+    inbox = tmp_path / "inbox"
+    write_csv(
+        inbox / "registration.csv",
+        [
+            *(registration_row(i) for i in range(1, 4)),
+            registration_row(5, 成立日期="2015-02-30"),  # business 5: both rows broken -> left out once
+            registration_row(5, 行业代码="H62100"),
+            registration_row(6),  # business 6: two versions with different names -> both quarantined, left out once
+            registration_row(6, 名称="郑州市金水区另一家店"),
+            registration_row(7),  # business 7: one good row, one broken -> in the cycle, not left out
+            registration_row(7, 成立日期="2015-13-01"),
+            registration_row(8, 统一社会信用代码="924101050000000099"),  # unreadable USCC, no 注册号: one business
+        ],
+    )
+    c = cycle(tmp_path, inbox)
+    ingest(c)
+    validate(c)
+    inputs = json.loads((c.work_dir / "inputs.json").read_text(encoding="utf-8"))
+    registration = next(s for s in inputs["sources"] if s["source"] == "registration")
+    assert registration["quarantined"] == 6  # rows: 2 + 2 + 1 + 1
+    assert registration["businesses_left_out"] == 3  # businesses 5, 6 and the unreadable one
+    keys = pl.read_parquet(c.accepted("registration"))["business_key"].to_list()
+    assert len(keys) == 4 and len(set(keys)) == 4  # 1, 2, 3 and 7
+    assert "登记注册信息被隔离、未参与分型的个体工商户 3 户" in inputs_lines(c.work_dir)
 
 
 def test_without_extracted_on_the_bound_is_the_day_of_the_run(monkeypatch):
