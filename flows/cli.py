@@ -288,7 +288,8 @@ def serve(
     ] = SERVED_PROVINCES,
     home: Annotated[Path, typer.Option(metavar="目录", help="部署运行所用的主目录")] = Path("data"),
 ) -> None:
-    """为每个省份提供年度部署（8 月 1 日 02:00，北京时间）和重跑部署，直到停止。
+    """为每个省份提供年度部署（8 月 1 日 02:00，北京时间）和重跑部署，有名特优新标准的省份还有名录复核（8 月 8 日）和
+    年度认定（8 月 16 日）部署，直到停止。
 
     需要 Prefect 服务：make serve 会启动它并设置 PREFECT_API_URL。运行所用的个人信息密钥取自本进程环境中的
     GETIHU_SECRET（或 GETIHU_SECRET_FILE）。Prefect 的遥测默认关闭。
@@ -310,9 +311,9 @@ def serve(
         raise typer.Exit(EXIT_INPUT) from None
     from prefect import serve as prefect_serve
 
-    from flows.cycle import deployments
+    from flows.cycle import served_deployments
 
-    prefect_serve(*deployments(province, home.resolve()))
+    prefect_serve(*served_deployments(province, home.resolve()))
 
 
 app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="objection")  # 异议处理

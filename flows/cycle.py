@@ -254,3 +254,13 @@ def deployments(provinces: list[str], home: Path) -> list:
             )
         )
     return made
+
+
+def served_deployments(provinces: list[str], home: Path) -> list:
+    """What ``getihu serve`` serves (docs/serve.md): every province's yearly and rerun typing deployments, and for
+    each province with a 名特优新 standard (``data/classification/<P>.toml``) its round and review deployments
+    (``flows.classification.flow``)."""
+    from flows.classification.flow import ROUND_FLOWS, classification_deployments
+
+    classified = [p for p in provinces if p in ROUND_FLOWS]
+    return deployments(provinces, home) + classification_deployments(classified, home)
