@@ -49,7 +49,8 @@ bench-10m: setup
 clean:
 	rm -rf $(DEMO_HOME)/inbox $(DEMO_HOME)/out $(DEMO_HOME)/work $(DEMO_HOME)/warehouse.duckdb
 
-# A local Prefect server with the yearly and rerun deployments of provinces 23 and 41 (stop with Ctrl-C).
+# A local Prefect server with the yearly and rerun deployments of provinces 23 and 41 and their 名特优新 review
+# and round deployments (stop with Ctrl-C).
 # Telemetry is off (a government network sends nothing out). As a service: docs/serve.md (a systemd unit).
 PREFECT_PORT ?= 4200
 serve: export PREFECT_SERVER_ANALYTICS_ENABLED=false
