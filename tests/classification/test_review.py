@@ -89,7 +89,10 @@ def test_an_operator_change_reruns_one_per_person():
     ]
     reports = [FILED, InfoReport("B2", 2025, D(2025, 6, 1), True, "P")]
     out = review(reg, [business("B1", operator="P"), business("B2", operator="P")], reports=reports)
-    assert [e.event for e in out.events] == ["经营者变更", "取消"]
+    assert [(e.event, e.reasons) for e in out.events] == [
+        ("经营者变更", ("OPERATOR_CHANGED",)),
+        ("取消", ("ONE_PER_OPERATOR",)),
+    ]
     assert row(out, "R2").reasons == ("ONE_PER_OPERATOR",) and row(out, "R1").result == "继续有效"
     assert out.recognitions[1].operator_key == "P"
 
@@ -110,6 +113,7 @@ def last_year(**kw):
 def test_expiry_on_the_last_day():
     out = review([last_year()], [business("B1", sales_prev_year=110_000)])
     assert (row(out).result, out.events[0].event, out.events[0].date) == ("期满", "期满", D(2025, 11, 29))
+    assert row(out).reasons == ("EXPIRED",) and out.events[0].reasons == ("EXPIRED",)
     r = out.recognitions[0]
     assert r.valid_on(D(2025, 11, 29)) and not r.valid_on(D(2025, 11, 30))
 
@@ -162,6 +166,7 @@ def test_revocation_ends_and_bans():
     )
     assert r.valid_on(D(2025, 4, 30)) and not r.valid_on(D(2025, 5, 1))
     assert row(out).result == "撤销"
+    assert row(out).reasons == ("REVOKED",) and out.events[0].reasons == ("REVOKED",)
 
 
 def test_nothing_is_deleted():
