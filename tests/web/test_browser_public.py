@@ -46,7 +46,9 @@ def test_search_by_uscc_finds_exactly_the_business_and_leads_to_its_page(page):
     page.get_by_role("link", name="郑州市金水区小店3号").click()
     page.wait_for_load_state()
     assert page.url.endswith(f"/business/{uscc(3)}")
-    facts = dict(zip(page.locator("dl.facts dt").all_inner_texts(), page.locator("dl.facts dd").all_inner_texts()))
+    facts = dict(
+        zip(page.locator("dl.facts dt").all_inner_texts(), page.locator("dl.facts dd").all_inner_texts(), strict=True)
+    )
     assert facts["统一社会信用代码"] == uscc(3)
     assert facts["行政区划"] == "河南省郑州市金水区（410105）"
     assert facts["分型结果"] == "成长型"
