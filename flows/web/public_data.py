@@ -94,27 +94,44 @@ class SearchResult:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
+# the searched cycles: each province's latest yearly cycle (what 查询公示 shows); a business page shows its own
+# latest yearly cycle and earlier ones
+_SEARCHED = f"""
+    SELECT d.province, d.business_key, d.uscc, d.reg_no, d.name, d.region_code, d.business_type, d.as_of,
+           d.cycle_id, d.ruleset_id, d.ruleset_version
+    FROM {public("directory")} d
+    WHERE d.cycle_id IN (
+        SELECT cycle_id FROM {public("cycles")} WHERE cycle_kind = 'yearly'
+        QUALIFY row_number() OVER (PARTITION BY province ORDER BY as_of DESC) = 1
+    ) AND ({{condition}})
+"""
+
+
 def search(con: duckdb.DuckDBPyConnection, text: str, page: int = 1) -> SearchResult:
-    """Businesses whose USCC or 注册号 is ``text`` (exactly), else whose name contains it, one page at a time."""
+    """Businesses of each province's latest yearly cycle whose USCC or 注册号 is ``text`` (exactly), else whose
+    name contains it, one page at a time."""
     text = text.strip()[:MAX_QUERY]
     page = max(1, page)
     if looks_like_code(text):
-        condition = "d.uscc = $code OR d.reg_no = $code"
         rows = con.sql(
-            _LATEST_YEARLY.format(condition=condition) + " ORDER BY d.province, d.business_key",
+            _SEARCHED.format(condition="d.uscc = $code OR d.reg_no = $code") + " ORDER BY d.province, d.business_key",
             params={"code": code_form(text)},
         ).pl()
         return SearchResult(text, True, _with_regions(con, rows), rows.height, 1)
     # contains() matches the text literally: % _ [ ] and quotes are characters of a name, never patterns
     condition = "contains(d.name, $text)"
     total = con.execute(
-        f"SELECT count(*) FROM ({_LATEST_YEARLY.format(condition=condition)})", {"text": text}
+        f"SELECT count(*) FROM ({_SEARCHED.format(condition=condition)})", {"text": text}
     ).fetchall()[0][0]
-    rows = con.sql(
-        _LATEST_YEARLY.format(condition=condition)
-        + " ORDER BY d.name, d.uscc NULLS LAST, d.business_key LIMIT $limit OFFSET $offset",
-        params={"text": text, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
-    ).pl()
+    rows = (
+        con.sql(
+            _SEARCHED.format(condition=condition)
+            + " ORDER BY d.name, d.uscc NULLS LAST, d.business_key LIMIT $limit OFFSET $offset",
+            params={"text": text, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
+        ).pl()
+        if total
+        else pl.DataFrame()
+    )
     return SearchResult(text, False, _with_regions(con, rows), total, page)
 
 
