@@ -56,7 +56,9 @@ def search(
         return render(request, "search.html.j2", title="查询", q="", result=None)
     with _web(request).warehouse.cursor() as con:
         result = public_data.search(con, text, page)
-    return render(request, "search.html.j2", title=f"查询：{text}", q=text, result=result)
+    return render(
+        request, "search.html.j2", title=f"查询：{text}", q=text, result=result, max_matches=public_data.MAX_MATCHES
+    )
 
 
 @router.get("/business/{code}", response_class=HTMLResponse, dependencies=[Depends(rate_limited("search"))])

@@ -42,6 +42,8 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
 
 #: Businesses listed on one page of a name search.
 PAGE_SIZE = 20
+#: Most matches of a name search counted and listed; beyond it the visitor is asked for more of the name.
+MAX_MATCHES = 2000
 #: Longest search text taken (a name is rarely over 30 characters).
 MAX_QUERY = 60
 
@@ -91,7 +93,11 @@ class SearchResult:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return max(1, -(-min(self.total, MAX_MATCHES) // PAGE_SIZE))
+
+    @property
+    def capped(self) -> bool:
+        return self.total > MAX_MATCHES
 
 
 # the searched cycles: each province's latest yearly cycle (what 查询公示 shows); a business page shows its own
@@ -118,21 +124,29 @@ def search(con: duckdb.DuckDBPyConnection, text: str, page: int = 1) -> SearchRe
             params={"code": code_form(text)},
         ).pl()
         return SearchResult(text, True, _with_regions(con, rows), rows.height, 1)
-    # contains() matches the text literally: % _ [ ] and quotes are characters of a name, never patterns
-    condition = "contains(d.name, $text)"
-    total = con.execute(
-        f"SELECT count(*) FROM ({_SEARCHED.format(condition=condition)})", {"text": text}
-    ).fetchall()[0][0]
-    rows = (
-        con.sql(
-            _SEARCHED.format(condition=condition)
-            + " ORDER BY d.name, d.uscc NULLS LAST, d.business_key LIMIT $limit OFFSET $offset",
-            params={"text": text, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
-        ).pl()
-        if total
-        else pl.DataFrame()
-    )
-    return SearchResult(text, False, _with_regions(con, rows), total, page)
+    # contains() matches the text literally: % _ [ ] and quotes are characters of a name, never patterns.
+    # One scan: the first MAX_MATCHES + 1 matches in the warehouse's order (a common word stops early), counted and
+    # sorted by name for the page asked.
+    rows = con.sql(
+        f"""WITH m AS MATERIALIZED ({_SEARCHED.format(condition="contains(d.name, $text)")} LIMIT $cap)
+        SELECT *, (SELECT count(*) FROM m) AS total FROM (SELECT * FROM m LIMIT $shown)
+        ORDER BY name, uscc NULLS LAST, business_key LIMIT $limit OFFSET $offset""",
+        params={
+            "text": text,
+            "cap": MAX_MATCHES + 1,
+            "shown": MAX_MATCHES,
+            "limit": PAGE_SIZE,
+            "offset": (page - 1) * PAGE_SIZE,
+        },
+    ).pl()
+    if rows.height:
+        total = rows["total"][0]
+    else:
+        total = con.execute(
+            f"SELECT count(*) FROM ({_SEARCHED.format(condition='contains(d.name, $text)')} LIMIT $cap)",
+            {"text": text, "cap": MAX_MATCHES + 1},
+        ).fetchall()[0][0]
+    return SearchResult(text, False, _with_regions(con, rows.drop("total", strict=False)), total, page)
 
 
 def _with_regions(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> list[dict]:
@@ -147,7 +161,25 @@ def _with_regions(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> list[di
             {"codes": codes},
         ).fetchall()
     }
-    return [row | {"region": names.get(row["region_code"], row["region_code"])} for row in rows.iter_rows(named=True)]
+    amended = {}
+    if _has(con, "amendments"):
+        amended = {
+            (cycle_id, key): type_after
+            for cycle_id, key, type_after in con.execute(
+                f"SELECT cycle_id, business_key, type_after FROM {public('amendments')} "
+                "WHERE list_contains($keys, business_key) "
+                "QUALIFY row_number() OVER (PARTITION BY cycle_id, business_key ORDER BY amended_on DESC) = 1",
+                {"keys": rows["business_key"].to_list()},
+            ).fetchall()
+        }
+    return [
+        row
+        | {
+            "region": names.get(row["region_code"], row["region_code"]),
+            "amended_type": amended.get((row["cycle_id"], row["business_key"])),
+        }
+        for row in rows.iter_rows(named=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,13 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 class PublishedWarehouse:
     """``with warehouse.cursor() as con:`` — a read-only cursor on the file published now."""
 
-    def __init__(self, path: Path, memory_limit: str = "1GB", threads: int = 2):
+    def __init__(self, path: Path, memory_limit: str = "1GB", threads: int = 2, queries: int = 2):
         self.path = path
         self._config = {"memory_limit": memory_limit, "threads": threads}
         self._lock = threading.Lock()
+        # at most ``queries`` requests read at once (each on up to ``threads`` threads); the others wait their turn
+        # rather than all scanning together: under many clients, throughput stays that of the cores
+        self._turns = threading.BoundedSemaphore(queries)
         self._current: _Generation | None = None
 
     def _open(self, identity: tuple[int, int, int]) -> _Generation:
@@ -93,6 +96,10 @@ class PublishedWarehouse:
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._turns:
+            yield from self._cursor()
+
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         generation = self._acquire()
         try:
             con = generation.database.cursor()

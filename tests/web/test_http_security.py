@@ -193,3 +193,10 @@ def test_an_objection_for_an_unknown_business_or_a_bad_id_is_not_filed(client, h
     assert malformed.status_code == 400 and "18位居民身份证号码" in malformed.text
     with Store(home) as store:
         assert len(store.all()) == before
+
+
+def test_a_name_matching_too_many_businesses_asks_for_more_of_the_name(client, monkeypatch):
+    monkeypatch.setattr(public_data, "MAX_MATCHES", 2)
+    page = client.get("/search", params={"q": "小店"}).text
+    assert "超过 2 户" in page and "请输入更完整的名称" in page
+    assert sum(name in page for name in NAMES) == 2  # the first MAX_MATCHES found, sorted by name
