@@ -54,7 +54,8 @@ def search(
     text = q.strip()[: public_data.MAX_QUERY]
     if not text:
         return render(request, "search.html.j2", title="查询", q="", result=None)
-    with _web(request).warehouse.cursor() as con:
+    lane = "lookup" if public_data.looks_like_code(text) else "scan"
+    with _web(request).warehouse.cursor(lane) as con:
         result = public_data.search(con, text, page)
     return render(
         request, "search.html.j2", title=f"查询：{text}", q=text, result=result, max_matches=public_data.MAX_MATCHES
