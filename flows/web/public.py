@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from flows.objections.desk import Desk, file_from_web
 from flows.objections.store import Store, StoreError
@@ -46,7 +47,7 @@ def index(request: Request) -> HTMLResponse:
 
 
 @router.get("/search", response_class=HTMLResponse, dependencies=[Depends(rate_limited("search"))])
-def search(
+async def search(
     request: Request,
     q: Annotated[str, Query(max_length=200)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -54,9 +55,16 @@ def search(
     text = q.strip()[: public_data.MAX_QUERY]
     if not text:
         return render(request, "search.html.j2", title="查询", q="", result=None)
+    warehouse = _web(request).warehouse
+
+    def run() -> public_data.SearchResult:
+        with warehouse.cursor() as con:
+            return public_data.search(con, text, page)
+
+    # queued before taking a worker thread: name searches (a scan of every name) never hold up look-ups by code
     lane = "lookup" if public_data.looks_like_code(text) else "scan"
-    with _web(request).warehouse.cursor(lane) as con:
-        result = public_data.search(con, text, page)
+    async with request.app.state.read_lanes[lane]:
+        result = await run_in_threadpool(run)
     return render(
         request, "search.html.j2", title=f"查询：{text}", q=text, result=result, max_matches=public_data.MAX_MATCHES
     )

@@ -28,10 +28,6 @@ from flows.errors import WarehouseError
 ALIAS = "wh"
 
 
-#: Reads at once per lane: look-ups by code or key, and scans (a search by part of a name).
-LANES = {"lookup": 2, "scan": 1}
-
-
 class NoWarehouse(WarehouseError):
     """No warehouse is published in this home yet."""
 
@@ -55,14 +51,10 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 class PublishedWarehouse:
     """``with warehouse.cursor() as con:`` — a read-only cursor on the file published now."""
 
-    def __init__(self, path: Path, memory_limit: str = "1GB", threads: int = 2, lanes: dict[str, int] | None = None):
+    def __init__(self, path: Path, memory_limit: str = "1GB", threads: int = 2):
         self.path = path
         self._config = {"memory_limit": memory_limit, "threads": threads}
         self._lock = threading.Lock()
-        # reads queue in lanes: at most ``lanes[lane]`` of a lane at once (each on up to ``threads`` threads); the
-        # others wait their turn rather than all scanning together, and a look-up by code (milliseconds) never waits
-        # behind name searches (a scan of every name)
-        self._lanes = {lane: threading.BoundedSemaphore(n) for lane, n in (lanes or LANES).items()}
         self._current: _Generation | None = None
 
     def _open(self, identity: tuple[int, int, int]) -> _Generation:
@@ -100,12 +92,7 @@ class PublishedWarehouse:
             generation.database.close()
 
     @contextmanager
-    def cursor(self, lane: str = "lookup") -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the published file, once a place in ``lane`` (``lookup`` or ``scan``) is free."""
-        with self._lanes[lane]:
-            yield from self._cursor()
-
-    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         generation = self._acquire()
         try:
             con = generation.database.cursor()
