@@ -76,8 +76,16 @@ def generate(
             help="按部门的习惯命名专利和严重违法失信名单文件（如 专利.csv），并在 inbox.toml 的 [files] 中映射"
         ),
     ] = False,
+    years: Annotated[
+        int,
+        typer.Option(
+            metavar="年数",
+            help="连续生成几个年度（从 --year 起，每年 7 月 31 日判定）：同一批个体工商户逐年设立、成长、衰退、注销；"
+            "大于 1 时 --out 是省份目录，各年写入 <目录>/<年份>/，--businesses 是最后一年名录的户数",
+        ),
+    ] = 1,
 ) -> None:
-    """按各部门报送的样子（extracts.md）生成一个模拟省份一个周期的收件目录。"""
+    """按各部门报送的样子（extracts.md）生成一个模拟省份一个周期（或连续几个年度）的收件目录。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from synth.generate import generate as run
@@ -87,6 +95,18 @@ def generate(
         plan = Plan(
             province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None, department_names
         )
+        if years != 1:
+            from synth.history import generate_years
+
+            with Progress(
+                TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            ) as progress:
+                task = progress.add_task(f"{years} years of {businesses:,} businesses", total=years)
+                results = generate_years(plan, years, out, lambda done, _: progress.update(task, completed=done))
+            for result in results:
+                rows = sum(result.files.values())
+                typer.echo(f"已写入 {len(result.files)} 个文件、{rows:,} 行到 {result.inbox}/；真值在 {result.truth}/")
+            return
         with Progress(
             TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
         ) as progress:
