@@ -340,3 +340,6 @@ app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="ob
 
 def main() -> None:
     app()
+
+
+app.command(name="monitor")(__import__("flows.monitoring.cli", fromlist=["monitor"]).monitor)  # 监测分析

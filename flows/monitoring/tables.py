@@ -27,7 +27,7 @@ _CYCLES_SQL = """
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, province: str) -> pl.LazyFrame:
-    return con.execute(sql, {"province": province}).pl().lazy()
+    return con.sql(sql, params={"province": province}).pl().lazy()
 
 
 def province_figures(
