@@ -98,7 +98,9 @@ def spine_of_year(history: pl.DataFrame, plan: YearPlan, years_to_last: int, chu
     if years_to_last == 0:
         staff = present["_staff"].to_numpy()  # the last year: the register as drawn
     return present.with_columns(
-        status=pl.when(closed).then(pl.col("status")).otherwise(pl.when(pl.col("_active")).then("status").otherwise("_alias")),
+        status=pl.when(closed)
+        .then(pl.col("status"))
+        .otherwise(pl.when(pl.col("_active")).then("status").otherwise("_alias")),
         _active=~closed,
         _size=pl.Series(size),
         _staff=pl.Series(staff),

@@ -181,9 +181,7 @@ def candidates(
     """个转企 candidates per cycle: businesses of ``conversion.types``, so typed in at least
     ``conversion.min_yearly_cycles`` yearly cycles in a row up to the cycle, meeting any of its thresholds;
     ``conditions`` names the thresholds met. No money leaves here: only which threshold was met."""
-    met = [
-        pl.when(pl.col(t.feature).cast(pl.Float64) >= t.at_least).then(pl.lit(t.label)) for t in conversion.any_of
-    ]
+    met = [pl.when(pl.col(t.feature).cast(pl.Float64) >= t.at_least).then(pl.lit(t.label)) for t in conversion.any_of]
     wanted = sorted({t.feature for t in conversion.any_of} | {"insured_incl_operator", "employees_prev_year"})
     return (
         directory.select("cycle_id", "business_key", "uscc", "name", "region_code", "industry", "business_type")

@@ -81,7 +81,7 @@ def _with_change(latest: list[dict], earlier: list[dict] | None) -> list[dict]:
 
 
 def _signed(value: int | None) -> str:
-    return "–" if value is None else f"{value:+,d}"
+    return "–" if value is None else f"{value:+,d}" if value else "0"
 
 
 def page_context(province: str, figures: dict[str, pl.DataFrame], conversion: Conversion) -> dict:
@@ -108,6 +108,25 @@ def page_context(province: str, figures: dict[str, pl.DataFrame], conversion: Co
             return None
         return _pivot(figures[table].filter(pl.col("cycle_id") == cycle["cycle_id"]), index, names)
 
+    cities_of = regions.select("region_code", "city_code", "city_name")
+    city_names = dict(zip(cities_of["city_code"], cities_of["city_name"], strict=False))
+
+    def by_city(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.join(cities_of, on="region_code", how="left")
+            .with_columns(pl.col("city_code").fill_null(pl.col("region_code").str.slice(0, 4)))
+            .group_by("cycle_id", "city_code", "business_type")
+            .agg(pl.col("businesses").sum())
+            .sort("city_code", "business_type")
+        )
+
+    city_figure = by_city(figures["monitoring_region_types"])
+    cities = _with_change(
+        _pivot(city_figure.filter(pl.col("cycle_id") == latest["cycle_id"]), "city_code", city_names),
+        _pivot(city_figure.filter(pl.col("cycle_id") == previous["cycle_id"]), "city_code", city_names)
+        if previous
+        else None,
+    )
     counties = _with_change(
         pivot("monitoring_region_types", "region_code", region_names, latest),
         pivot("monitoring_region_types", "region_code", region_names, previous),
@@ -116,12 +135,10 @@ def page_context(province: str, figures: dict[str, pl.DataFrame], conversion: Co
         pivot("monitoring_section_types", "section", section_names, latest),
         pivot("monitoring_section_types", "section", section_names, previous),
     )
-    series_chart = stacked_bar_chart(
-        "各期分型户数", [(c["label"], c["counts"]) for c in cycles], TYPE_SERIES
-    )
+    series_chart = stacked_bar_chart("各期分型户数", [(c["label"], c["counts"]) for c in cycles], TYPE_SERIES)
     county_chart = stacked_bar_chart(
-        f"{latest['label']}各县（市、区）分型结构",
-        [(r["name"], r["counts"]) for r in counties],
+        f"{latest['label']}各地市分型结构",
+        [(r["name"], r["counts"]) for r in cities],
         TYPE_SERIES,
         shares=True,
     )
@@ -137,12 +154,14 @@ def page_context(province: str, figures: dict[str, pl.DataFrame], conversion: Co
         own = transitions.filter(pl.col("cycle_id") == c["cycle_id"])
         if own.is_empty():
             continue
-        cells = {
-            (r["previous_type"] or NEW, r["business_type"] or LEFT): r["businesses"] for r in own.to_dicts()
-        }
+        cells = {(r["previous_type"] or NEW, r["business_type"] or LEFT): r["businesses"] for r in own.to_dicts()}
         columns = [*SHOWN_TYPES, LEFT]
         rows = [
-            {"label": p, "cells": [cells.get((p, t), 0) for t in columns], "total": sum(cells.get((p, t), 0) for t in columns)}
+            {
+                "label": p,
+                "cells": [cells.get((p, t), 0) for t in columns],
+                "total": sum(cells.get((p, t), 0) for t in columns),
+            }
             for p in [*SHOWN_TYPES, NEW]
         ]
         moves = own.group_by("movement").agg(pl.col("businesses").sum())
@@ -206,11 +225,16 @@ def page_context(province: str, figures: dict[str, pl.DataFrame], conversion: Co
         {"cycle": c, "count": candidates.filter(pl.col("cycle_id") == c["cycle_id"]).height} for c in cycles
     ]
     latest_candidates = candidates.filter(pl.col("cycle_id") == latest["cycle_id"])
-    by_county = latest_candidates.group_by("region_code").agg(n=pl.len()).sort(["n", "region_code"], descending=[True, False])
+    by_county = (
+        latest_candidates.join(cities_of, on="region_code", how="left")
+        .group_by("city_code")
+        .agg(n=pl.len())
+        .sort(["n", "city_code"], descending=[True, False])
+    )
     candidate_chart = (
         bar_chart(
-            f"{latest['label']}个转企培育对象，按县（市、区）",
-            [(region_names.get(r["region_code"], r["region_code"]), r["n"]) for r in by_county.to_dicts()],
+            f"{latest['label']}{conversion.label}，按地市",
+            [(city_names.get(r["city_code"], r["city_code"] or "不详"), r["n"]) for r in by_county.to_dicts()],
             color=TYPE_COLORS["发展型"],
         )
         if by_county.height
@@ -228,6 +252,7 @@ def page_context(province: str, figures: dict[str, pl.DataFrame], conversion: Co
         "type_colors": TYPE_COLORS,
         "series_chart": series_chart,
         "counties": counties,
+        "cities": cities,
         "county_chart": county_chart,
         "sections": section_rows,
         "section_chart": section_chart,

@@ -126,9 +126,7 @@ def test_candidates_may_need_several_yearly_cycles_in_a_row():
 def test_figures_name_every_monitoring_table():
     from schemas.monitoring import MONITORING_TABLES
 
-    made = monitoring.figures(
-        cycles().lazy(), directory().lazy(), features().lazy(), transitions().lazy(), CONVERSION
-    )
+    made = monitoring.figures(cycles().lazy(), directory().lazy(), features().lazy(), transitions().lazy(), CONVERSION)
     assert set(made) == set(MONITORING_TABLES)
 
 
