@@ -8,7 +8,6 @@ warehouse gives the same bytes.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import jinja2
 import polars as pl
 
 from flows.monitoring.tables import province_figures
-from flows.report.charts import Series, bar_chart, count, share, stacked_bar_chart
+from flows.report.charts import bar_chart, count, share, stacked_bar_chart
 from flows.report.report import MOVEMENT_COLORS, TYPE_COLORS, TYPE_SERIES
 from flows.storage.excel import write_excel_csv, write_xlsx
 from flows.storage.warehouse import open_read_only
@@ -328,6 +327,3 @@ def write_monitoring(home: Path, province: str, out: Path) -> Written:
 
 def default_out(home: Path, province: str) -> Path:
     return home / "out" / province / "monitoring"
-
-
-__all__ = ["NoCycles", "Written", "default_out", "write_monitoring", "dt"]

@@ -9,7 +9,7 @@ import pytest
 
 from reference import monitoring_for
 from schemas.monitoring import Conversion, MonitoringConfigError, Threshold, parse_monitoring_text
-from tests.monitoring.history import D_, G, N, S, X23, Y23, Y24, Y25, cycles, directory, features, key, transitions
+from tests.monitoring.history import D_, X23, Y23, Y24, Y25, G, N, S, cycles, directory, features, key, transitions
 from transforms import monitoring
 
 CONVERSION = Conversion(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import duckdb
@@ -50,7 +51,7 @@ def test_the_same_businesses_run_through_the_years(home):
     found = registers(home)
     sizes = [found[y].height for y in YEARS]
     assert sizes[0] < sizes[1] < sizes[2] == 300  # businesses are founded every year; 300 in the last register
-    for earlier, later in zip(YEARS, YEARS[1:], strict=False):
+    for earlier, later in itertools.pairwise(YEARS):
         kept = found[earlier].filter(pl.col("uscc").is_not_null())
         assert kept.join(found[later], on="uscc", how="anti").is_empty()  # nobody vanishes from the register
         same = kept.join(found[later], on="uscc", suffix="_later")
