@@ -58,9 +58,9 @@ class YearPlan(Plan):
 def year_plans(plan: Plan, years: int) -> list[YearPlan]:
     """The plans of ``years`` yearly cycles from ``plan.year`` on (as-of 31 July each)."""
     if not 2 <= years <= MAX_YEARS:
-        raise ValueError(f"--years must be from 2 to {MAX_YEARS}, got {years}")
+        raise ValueError(f"--years 须是 1 到 {MAX_YEARS} 的整数（1 为只生成一个周期），得到 {years}")
     if plan.as_of is not None:
-        raise ValueError("--years makes yearly cycles (as of 31 July): leave out --as-of")
+        raise ValueError("--years 生成的是连续的年度周期（每年 7 月 31 日判定），不能同时给 --as-of")
     fields = {f.name: getattr(plan, f.name) for f in dataclasses.fields(Plan)}
     return [YearPlan(**(fields | {"year": plan.year + k}), epoch=k) for k in range(years)]
 

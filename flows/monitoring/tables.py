@@ -12,17 +12,17 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from flows.storage.warehouse import _KINDS_SQL
 from reference import monitoring_for
 from schemas.monitoring import COLUMN_LABELS, MONITORING_TABLES, Conversion
 from transforms.monitoring import figures
 
-#: Each cycle's kind as the warehouse tells it (a cycle published before ``cycles.cycle_kind`` existed is yearly when
-#: judged on 31 July: the rule of ``flows.storage.warehouse._KINDS_SQL``).
-_CYCLES_SQL = """
-    SELECT province, cycle_id, as_of, report_year,
-           coalesce(cycle_kind, CASE WHEN month(as_of) = 7 AND day(as_of) = 31 THEN 'yearly' ELSE 'extra' END)
-               AS cycle_kind
-    FROM cycles WHERE province = $province
+#: Each cycle with its kind as the warehouse tells it (``flows.storage.warehouse._KINDS_SQL``: a cycle published
+#: before ``cycles.cycle_kind`` existed is yearly when judged on 31 July).
+_CYCLES_SQL = f"""
+    SELECT c.province, c.cycle_id, c.as_of, c.report_year, k.cycle_kind
+    FROM cycles c JOIN ({_KINDS_SQL}) k ON k.province = c.province AND k.cycle_id = c.cycle_id
+    WHERE c.province = $province
 """
 
 

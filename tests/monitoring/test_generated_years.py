@@ -87,7 +87,7 @@ def test_a_years_run_is_reproducible(tmp_path):
 
 
 def test_years_refuses_an_as_of_date():
-    with pytest.raises(ValueError, match="--as-of"):
+    with pytest.raises(ValueError, match="不能同时给 --as-of"):
         year_plans(Plan("41", 2024, 300, as_of=dt.date(2024, 9, 30)), 2)
 
 
@@ -131,3 +131,12 @@ def test_monitoring_of_the_generated_province(home, tmp_path):
     for text in files:
         assert not re.search(r"\b\d{17}[\dX]\b", text)
         assert not any(name in text for name in operators.drop_nulls().unique().to_list() if len(name) >= 2)
+
+
+def test_generate_years_refuses_what_it_cannot_make(tmp_path):
+    base = ["generate", "--province", "41", "--year", "2024", "--businesses", "300", "--out", str(tmp_path)]
+    refused = CliRunner().invoke(app, [*base, "--years", "2", "--as-of", "2024-09-30"])
+    assert refused.exit_code == 2 and "不能同时给 --as-of" in refused.output
+    too_many = CliRunner().invoke(app, [*base, "--years", "11"])
+    assert too_many.exit_code == 2 and "--years 须是 1 到 10 的整数" in too_many.output
+    assert not any(tmp_path.iterdir())  # nothing written
