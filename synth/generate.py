@@ -104,17 +104,22 @@ Spine = Callable[[int], pl.DataFrame]
 
 
 def chunk_frames(
-    world: World, chunk: int, cases: designed.Cases | None, spine: Spine | None = None
+    world: World,
+    chunk: int,
+    cases: designed.Cases | None,
+    spine: Spine | None = None,
+    records_of: type[ChunkRecords] = ChunkRecords,
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     """One chunk's businesses, every source as typed rows with a row id ``_rid``, and the linkage truth.
 
     The designed ``cases`` (given for chunk 0 only) come first, as business numbers 0, 1, 2, ...
-    ``spine`` gives the chunk's businesses instead of drawing them (no designed cases then).
+    ``spine`` gives the chunk's businesses instead of drawing them (no designed cases then); ``records_of`` makes
+    the departments' rows.
     """
     start, stop = world.plan.chunk_bounds(chunk)
     first = start + (cases.businesses.height if cases else 0)
     biz = spine(chunk) if spine else businesses(world, first, stop, world.plan.rng(chunk, "businesses"))
-    records = ChunkRecords(world, chunk, biz)
+    records = records_of(world, chunk, biz)
     identities = records.tax_identities()
     trademark, trademark_links = records.trademark()
     patent, patent_links = records.patent()
@@ -181,10 +186,14 @@ class _Appender:
 
 
 def generate(
-    plan: Plan, inbox: Path, progress: Callable[[int, int], None] | None = None, spine: Spine | None = None
+    plan: Plan,
+    inbox: Path,
+    progress: Callable[[int, int], None] | None = None,
+    spine: Spine | None = None,
+    records_of: type[ChunkRecords] = ChunkRecords,
 ) -> Generated:
-    """Write the inbox of ``plan``'s cycle and its truth; ``spine``: the businesses come from there
-    (``synth.history``), without the designed cases."""
+    """Write the inbox of ``plan``'s cycle and its truth; ``spine``: the businesses come from there, without the
+    designed cases, and ``records_of`` makes their rows (``synth.history``: one year of several)."""
     world = World(plan)
     truth = truth_dir(inbox)
     _clear(inbox, truth)
@@ -196,7 +205,7 @@ def generate(
     cases = designed.cases(world) if spine is None else None
     protected = cases.businesses.height if cases else 0
     for chunk in range(plan.chunks):
-        biz, typed, links_truth = chunk_frames(world, chunk, cases if chunk == 0 else None, spine)
+        biz, typed, links_truth = chunk_frames(world, chunk, cases if chunk == 0 else None, spine, records_of)
         forced = forced_rules({s: f.height for s, f in typed.items()}) if chunk == 0 and plan.faults else {}
         quarantined: dict[str, pl.Series] = {}
         conflicts: dict[str, pl.Series] = {}

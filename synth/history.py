@@ -13,9 +13,10 @@ from its own random stream:
 - grows or declines: its latent size (sales, staff, tax and insured people follow it) moves by a yearly growth
   rate; businesses about to close decline before they do.
 
-Each year is then written exactly as the single-year generator writes a cycle (``synth.generate.generate``, with
-late removals, corrected reports, surcharges, payments after D, ...), every department's rows drawn afresh for the
-year. The designed boundary cases of the single-year generator are left out: they are made anew for each as-of
+Each year is then written as the single-year generator writes a cycle (``synth.generate.generate``, with late
+removals, corrected reports, surcharges, payments after D, ...), every department's rows drawn afresh for the year
+but one: whether a business files a year's annual report is fixed per business and report year, with habitual
+non-filers (``HistoryRecords``), so the same report is filed in every delivery and not filing persists. The designed boundary cases of the single-year generator are left out: they are made anew for each as-of
 date and would not be the same businesses from one year to the next. Beside each year's inbox, its truth folder
 holds ``history.parquet``: every business of the register with its founding and closing dates.
 """
@@ -32,6 +33,7 @@ import polars as pl
 
 from synth.businesses import ACTIVE_ALIASES, businesses
 from synth.generate import Generated, generate
+from synth.records import ChunkRecords
 from synth.world import Plan, World
 
 #: How far before the first as-of date the closures of the last register go back (the register keeps closed
@@ -43,6 +45,33 @@ GROWTH_MEAN, GROWTH_SD, DECLINE = 0.05, 0.25, 0.35
 #: The staff a latent size gives (as in ``synth.businesses``): 1 + Poisson(exp(STAFF_BASE + STAFF_SLOPE × size)).
 STAFF_BASE, STAFF_SLOPE = -0.75, 0.9
 MAX_YEARS = 10
+#: Annual reports: a business files as it did before. ``NON_FILER_SHARE`` of the businesses are habitual
+#: non-filers, filing a year's report with probability ``NON_FILER_FILES``; the others file more often, so that the
+#: share filing is the single-year generator's (``synth.records.ANNUAL_REPORT_FILING``). A report year's draw is
+#: the same in every year's delivery: a report filed is still filed a year later.
+NON_FILER_SHARE, NON_FILER_FILES = 0.10, 0.2
+_HABIT = 0x4AB17
+_MASK = (1 << 64) - 1
+
+
+def unit_draws(seed: int, keys: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform number in [0, 1) per key, fixed by (seed, key, salt) alone: splitmix64 of the key."""
+    x = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64((seed * 1_000_003 + salt) & _MASK)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+class HistoryRecords(ChunkRecords):
+    """The departments' rows of one year of several: as the single-year generator makes them, but a business keeps
+    its annual-report habit from year to year and a report year's filing is the same in every delivery."""
+
+    def files_report(self, rng: np.random.Generator, year: int, share: np.ndarray) -> np.ndarray:
+        habitual = unit_draws(self.plan.seed, self.bidx, _HABIT) < NON_FILER_SHARE
+        low = np.minimum(share, NON_FILER_FILES)
+        high = (share - NON_FILER_SHARE * low) / (1 - NON_FILER_SHARE)
+        return unit_draws(self.plan.seed, self.bidx, year) < np.where(habitual, low, high)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +170,7 @@ def generate_years(
         def spine(chunk: int, year_plan: YearPlan = year_plan, k: int = k) -> pl.DataFrame:
             return spine_of_year(history(chunk), year_plan, years - 1 - k, chunk)
 
-        result = generate(year_plan, out / str(year_plan.year), None, spine=spine)
+        result = generate(year_plan, out / str(year_plan.year), None, spine=spine, records_of=HistoryRecords)
         pl.concat([history_frame(history(c)) for c in range(year_plan.chunks)]).write_parquet(
             result.truth / "history.parquet"
         )
