@@ -140,3 +140,30 @@ def test_generate_years_refuses_what_it_cannot_make(tmp_path):
     too_many = CliRunner().invoke(app, [*base, "--years", "11"])
     assert too_many.exit_code == 2 and "--years 须是 1 到 10 的整数" in too_many.output
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_a_business_keeps_its_annual_report_habit(home):
+    """The same report year is filed in every delivery; not filing one year makes not filing the next likelier."""
+
+    def reports(year: int) -> pl.DataFrame:
+        path = home / "inbox" / "41" / str(year) / "annual_report.csv"
+        frame = pl.read_csv(path, infer_schema=False).select(uscc="统一社会信用代码", report_year="报告年度")
+        return frame.drop_nulls("uscc").unique()
+
+    found = registers(home)
+    active = (
+        found[2024]
+        .filter(pl.col("status").is_in(ACTIVE))
+        .join(found[2025].filter(pl.col("status").is_in(ACTIVE)), on="uscc", how="semi")
+        .filter(pl.col("established") < "2022")
+    )["uscc"]
+    filed_2023 = {
+        y: set(reports(y).filter(pl.col("report_year") == "2023")["uscc"]) & set(active) for y in (2024, 2025)
+    }
+    assert filed_2023[2024] and filed_2023[2024] <= filed_2023[2025]
+    latest = reports(2025)
+    did = {y: set(latest.filter(pl.col("report_year") == str(y))["uscc"]) & set(active) for y in (2022, 2023)}
+    missed_2022 = set(active) - did[2022]
+    missed_both = missed_2022 - did[2023]
+    overall = 1 - len(did[2023]) / len(active)
+    assert len(missed_both) / len(missed_2022) > 2 * overall
