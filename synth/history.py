@@ -16,8 +16,10 @@ from its own random stream:
 Each year is then written as the single-year generator writes a cycle (``synth.generate.generate``, with late
 removals, corrected reports, surcharges, payments after D, ...), every department's rows drawn afresh for the year
 but one: whether a business files a year's annual report is fixed per business and report year, with habitual
-non-filers (``HistoryRecords``), so the same report is filed in every delivery and not filing persists. The designed boundary cases of the single-year generator are left out: they are made anew for each as-of
-date and would not be the same businesses from one year to the next. Beside each year's inbox, its truth folder
+non-filers (``HistoryRecords``), so the same report is filed in every delivery and not filing persists.
+
+The designed boundary cases of the single-year generator are left out: they are made anew for each as-of date
+and would not be the same businesses from one year to the next. Beside each year's inbox, its truth folder
 holds ``history.parquet``: every business of the register with its founding and closing dates.
 """
 

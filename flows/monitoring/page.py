@@ -39,9 +39,10 @@ def header(column: str) -> str:
 
 
 def cycle_label(row: dict) -> str:
+    """``2025年度`` for a yearly cycle, ``临时 2025-09-30`` for an extra one (``草稿 …`` in a draft warehouse)."""
     if row["cycle_kind"] == YEARLY:
         return f"{row['as_of'].year}年度"
-    return f"临时 {row['as_of'].isoformat()}"
+    return f"{'草稿' if row['cycle_kind'] == 'draft' else '临时'} {row['as_of'].isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _with_change(latest: list[dict], earlier: list[dict] | None) -> list[dict]:
     for row in latest:
         old = before.get(row["code"])
         row["change"] = None if old is None else row["total"] - old["total"]
-        row["development_change"] = None if old is None else row["counts"][0] - old["counts"][0]
+        row["development_change"] = None if old is None else row["counts"][0] - old["counts"][0]  # SHOWN_TYPES[0]
     return latest
 
 
