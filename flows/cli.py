@@ -336,6 +336,10 @@ def serve(
 
 app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="objection")  # 异议处理
 
+_measures_cli = __import__("flows.measures.cli", fromlist=["measures"])  # 免申即享名单、双随机抽查样本 (issue 20)
+app.command()(_measures_cli.measures)
+app.command()(_measures_cli.sample)
+
 
 def main() -> None:
     app()
