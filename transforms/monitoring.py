@@ -19,9 +19,9 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.monitoring import Conversion
+from schemas.terms import YEARLY
 from schemas.vocabulary import BUSINESS_TYPES, MOVEMENTS, TYPE_RANK
 
-YEARLY = "yearly"
 #: Where a directory row has no industry section (大类 not in GB/T 4754-2017).
 NO_SECTION = "?"
 

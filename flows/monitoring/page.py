@@ -21,6 +21,7 @@ from flows.storage.excel import write_excel_csv, write_xlsx
 from flows.storage.warehouse import open_read_only
 from reference import industries, monitoring_for, province_regions
 from schemas.monitoring import COLUMN_LABELS, MONITORING_TABLES, Conversion
+from schemas.terms import CYCLE_KIND_LABELS
 from schemas.vocabulary import MOVEMENTS, SHOWN_TYPES
 from transforms.monitoring import NO_SECTION, YEARLY
 
@@ -288,7 +289,10 @@ def _names(province: str) -> dict[str, pl.DataFrame]:
 
 
 def _named(frame: pl.DataFrame, names: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """``frame`` with the name of its region or section beside the code, for people reading the files."""
+    """``frame`` for people reading the files: the name of its region or section beside the code, the cycle's kind
+    in Chinese (年度分型, 临时分型)."""
+    if "cycle_kind" in frame.columns:
+        frame = frame.with_columns(pl.col("cycle_kind").replace(CYCLE_KIND_LABELS))
     for column, table in names.items():
         if column in frame.columns:
             at = frame.columns.index(column) + 1

@@ -45,6 +45,8 @@ def test_monitor_writes_the_page_and_every_figure(home, tmp_path):
     # the extra cycle is listed, labelled, and is no base of the year-on-year figures
     assert "临时 2025-09-30" in page and "2024年度 → 2025年度" in page
     assert "<script" not in page and not re.search(r"(src|href)=\"https?:", page)  # works offline
+    kinds = pl.read_csv(tmp_path / "employment.csv").select("周期编号", "周期类型").unique().sort("周期编号").rows()
+    assert kinds == [("41-20240731", "年度分型"), ("41-20250731", "年度分型"), ("41-20250930", "临时分型")]
     transitions = pl.read_csv(tmp_path / "transitions.csv")
     assert transitions["周期编号"].unique().to_list() == ["41-20250731"]
     survival = pl.read_csv(tmp_path / "survival.csv")
