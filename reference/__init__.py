@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from pathlib import Path
 
 import polars as pl
 
 from schemas.measures import Inspection, Measures, MeasuresError, parse_inspection_text, parse_measures_text
+from schemas.monitoring import Conversion, parse_monitoring_text
 from schemas.ruleset import Ruleset, RulesetError, parse_ruleset_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -157,3 +159,16 @@ def inspection_for(province: str, override: Path | None = None) -> Inspection:
     inspection = parse_inspection_text(text, str(path))
     _same_province(path, inspection.province, province)
     return inspection
+
+
+MONITORING_DIR = DATA_DIR / "monitoring"
+
+
+def monitoring_for(province: str) -> Conversion:
+    """The 个转企 criterion of ``province`` (``data/monitoring/<P>.toml``), validated; a province without its own file
+    gets province 41's, said in ``Conversion.basis``."""
+    path = MONITORING_DIR / f"{province}.toml"
+    if not path.is_file():
+        fallback = parse_monitoring_text((MONITORING_DIR / "41.toml").read_text(encoding="utf-8"), str(path))
+        return dataclasses.replace(fallback, basis=f"{fallback.basis}（本省未设 {path.name}，沿用 41.toml）")
+    return parse_monitoring_text(path.read_text(encoding="utf-8"), str(path))
