@@ -26,6 +26,7 @@ from schemas.outputs import REASON_SEPARATOR, RULE_LABELS
 from schemas.sources import SOURCES
 from schemas.vocabulary import (
     CRITERIA_LABELS,
+    LINK_DETAIL_LABELS,
     LINK_OUTCOME_LABELS,
     LINK_SOURCE_LABELS,
     REASON_LABELS,
@@ -288,7 +289,7 @@ def business_record(lookup: Lookup) -> Group:
                 Text(row["record"]),
                 Text(status),
                 Text(LINK_OUTCOME_LABELS.get(row["route"], "—") if row["route"] else "—"),
-                Text(_shown(row["detail"])),
+                Text(LINK_DETAIL_LABELS.get(row["detail"], _shown(row["detail"]))),
             )
         parts.append(linked if lookup.linkage.height else Text("本户在最新一期没有关联的商标、专利或纳税人身份。"))
     if lookup.quarantined is not None and lookup.quarantined.height:

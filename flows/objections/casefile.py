@@ -44,7 +44,7 @@ from schemas.objections import (
 )
 from schemas.outputs import RULE_LABELS
 from schemas.sources import SOURCES
-from schemas.vocabulary import LINK_OUTCOME_LABELS, LINK_SOURCE_LABELS, ruleset_name
+from schemas.vocabulary import LINK_DETAIL_LABELS, LINK_OUTCOME_LABELS, LINK_SOURCE_LABELS, ruleset_name
 
 #: An objection's fields as the handler reads them (label, column), in this order — ``getihu objection show``
 #: and the desk's page. The phone is the masked one; no column holds anything clearer.
@@ -240,7 +240,7 @@ def evidence(warehouse: Path, province: str, business_key: str, cycle_id: str) -
             "记录": r["record"],
             "结果": LINK_STATUS_LABELS.get(r["status"], r["status"]),
             "关联途径": LINK_OUTCOME_LABELS.get(r["route"], "—") if r["route"] else "—",
-            "说明": shown_value(r["detail"]),
+            "说明": LINK_DETAIL_LABELS.get(r["detail"], shown_value(r["detail"])),
             "credited": r["status"] == "linked",
         }
         for r in linkage.iter_rows(named=True)

@@ -32,3 +32,21 @@ def clock():
 @pytest.fixture
 def cheap_hashes(monkeypatch):
     monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def desk_published(tmp_path_factory):
+    """The desk's tiny published cycle (tests/desk/support.py), built once per session."""
+    from tests.desk.support import desk_cycle
+
+    home = tmp_path_factory.mktemp("desk-published") / "home"
+    desk_cycle(home)
+    return home
+
+
+@pytest.fixture
+def desk_home(desk_published, tmp_path):
+    """A copy of it for one test to change."""
+    from tests.objections.support import copy_home
+
+    return copy_home(desk_published, tmp_path / "home")
