@@ -393,3 +393,18 @@ def case_file(desk: Desk, objection_no: str, today: dt.date | None = None) -> Ca
         letter=_letter_ready(row),
         evidence=found,
     )
+
+
+def comparison_rows(compared: dict) -> list[dict]:
+    """The re-judgment's features side by side as the handler reads them: label, before, after, changed, and the
+    corrected records behind a change (file, line, 确认文号)."""
+    return [
+        {
+            "label": f["label"],
+            "before": shown_value(f["before"]),
+            "after": shown_value(f["after"]),
+            "changed": f["changed"],
+            "by": "；".join(f"{b['file']} 第{b['line']}行 {b['confirmed_by']} {b['confirmation_no']}" for b in f["by"]),
+        }
+        for f in compared["features"]
+    ]
