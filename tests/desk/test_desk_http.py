@@ -47,9 +47,18 @@ def log_in(client, login="wangwu", password=PASSWORD):
     return client.post("/desk/login", data={"login": login, "password": password, "csrf_token": token(client)})
 
 
+def every_route(routes):
+    """Routes of the app, also those of included routers (FastAPI 0.150 keeps them behind ``original_router``)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from every_route(route.original_router.routes)
+        else:
+            yield route
+
+
 def desk_routes(app) -> list[tuple[str, str]]:
     found = []
-    for route in app.routes:
+    for route in every_route(app.routes):
         path = getattr(route, "path", "")
         if path.startswith("/desk") and path != "/desk/login":
             found += [(method, path.replace("{objection_no}", NUMBER)) for method in sorted(route.methods - {"HEAD"})]
