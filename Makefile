@@ -12,7 +12,7 @@ DEMO_YEAR       ?= 2025
 DEMO_BUSINESSES ?= 20000
 DEMO_HOME       ?= data
 
-.PHONY: setup test run lint serve clean bench bench-10m
+.PHONY: setup test run lint serve clean bench bench-10m web
 
 setup: $(STAMP)
 
@@ -65,3 +65,10 @@ serve: setup
 	secret=$${GETIHU_SECRET:-$(DEV_SECRET)}; [ -z "$$GETIHU_SECRET_FILE" ] || secret="$$GETIHU_SECRET"; \
 	GETIHU_SECRET=$$secret PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api \
 		$(BIN)/getihu serve --province 23 --province 41 --home $(DEMO_HOME)
+
+# The web front (docs/web.md): 查询公示, 异议申诉 and the handlers' desk on $(DEMO_HOME), http://127.0.0.1:$(WEB_PORT)/
+WEB_PORT ?= 8080
+web: setup
+	@[ -n "$$GETIHU_SECRET$$GETIHU_SECRET_FILE" ] || echo "make web: GETIHU_SECRET is not set, so the web front uses the development key (demo only)."
+	secret=$${GETIHU_SECRET:-$(DEV_SECRET)}; [ -z "$$GETIHU_SECRET_FILE" ] || secret="$$GETIHU_SECRET"; \
+	GETIHU_SECRET=$$secret $(BIN)/getihu web --home $(DEMO_HOME) --port $(WEB_PORT)
