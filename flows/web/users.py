@@ -22,10 +22,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    options_metavar="[选项]",
+    subcommand_metavar="命令 [参数]...",
 )
 
-Home = Annotated[Path, typer.Option("--home", help="数据目录（其中 objections/ 存放异议库和账号库）")]
-Login = Annotated[str, typer.Argument(help="登录名")]
+Home = Annotated[Path, typer.Option("--home", metavar="目录", help="主目录（其中 objections/ 存放异议库和账号库）")]
+Login = Annotated[str, typer.Argument(metavar="登录名", help="登录名（不含空格）")]
 FromStdin = Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取一行作为密码（供脚本使用），不提示")]
 
 
@@ -48,7 +50,7 @@ def _fail(error: Exception) -> typer.Exit:
 @app.command()
 def add(
     login: Login,
-    handler: Annotated[str, typer.Option("--handler", help="经办人姓名或工号：记入该账号办理的每一步")],
+    handler: Annotated[str, typer.Option("--handler", metavar="姓名", help="经办人姓名或工号：记入该账号办理的每一步")],
     home: Home = Path("data"),
     password_stdin: FromStdin = False,
 ) -> None:

@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
+from flows.cli import app as getihu
 from flows.objections import accounts
 from flows.objections.accounts import LOCK_AFTER, WINDOW, AccountError, accounts_path, open_accounts
 from flows.objections.store import store_dir
-from flows.web.users import app as user_app
 
 PASSWORD = "金水区-窗口-2025秋"
 ADDRESS = "127.0.0.1"
@@ -110,26 +110,30 @@ def test_accounts_refuse_short_passwords_and_a_second_login_or_handler_of_the_sa
 
 def test_getihu_web_user_reads_the_password_from_the_prompt_or_stdin_never_an_argument(tmp_path, cheap_hashes):
     runner = CliRunner()
+
+    def user_app_invoke(args, **kw):
+        return runner.invoke(getihu, ["web", "user", *args], **kw)
+
     home = str(tmp_path)
-    added = runner.invoke(user_app, ["add", "wangwu", "--handler", "王五", "--home", home], input=f"{PASSWORD}\n" * 2)
+    added = user_app_invoke(["add", "wangwu", "--handler", "王五", "--home", home], input=f"{PASSWORD}\n" * 2)
     assert added.exit_code == 0, added.output
     assert "已新增账号 wangwu（经办人 王五）" in added.output and PASSWORD not in added.output
-    mismatch = runner.invoke(
-        user_app, ["add", "zhaoliu", "--handler", "赵六", "--home", home], input=f"{PASSWORD}\nanother-password-2026\n"
+    mismatch = user_app_invoke(
+        ["add", "zhaoliu", "--handler", "赵六", "--home", home], input=f"{PASSWORD}\nanother-password-2026\n"
     )
     assert mismatch.exit_code == 1 and "两次输入的密码不一致" in mismatch.output
-    piped = runner.invoke(
-        user_app, ["add", "zhaoliu", "--handler", "赵六", "--home", home, "--password-stdin"], input=f"{PASSWORD}\n"
+    piped = user_app_invoke(
+        ["add", "zhaoliu", "--handler", "赵六", "--home", home, "--password-stdin"], input=f"{PASSWORD}\n"
     )
     assert piped.exit_code == 0, piped.output
-    assert runner.invoke(user_app, ["disable", "zhaoliu", "--home", home]).exit_code == 0
-    listed = runner.invoke(user_app, ["list", "--home", home], terminal_width=200)
+    assert user_app_invoke(["disable", "zhaoliu", "--home", home]).exit_code == 0
+    listed = user_app_invoke(["list", "--home", home], terminal_width=200)
     assert listed.exit_code == 0
     assert "wangwu" in listed.output and "王五" in listed.output and "停用" in listed.output
     assert "argon2" not in listed.output
-    refused = runner.invoke(user_app, ["add", "x", "--handler", "某", "--home", home, "--password-stdin"], input="短\n")
+    refused = user_app_invoke(["add", "x", "--handler", "某", "--home", home, "--password-stdin"], input="短\n")
     assert refused.exit_code == 1 and "至少 10 个字符" in refused.output
-    unknown = runner.invoke(user_app, ["disable", "nobody", "--home", home])
+    unknown = user_app_invoke(["disable", "nobody", "--home", home])
     assert unknown.exit_code == 1 and "没有登录名为 nobody 的账号" in unknown.output
     with open_accounts(tmp_path) as book:
         assert book.log_in("wangwu", PASSWORD, ADDRESS).account is not None
