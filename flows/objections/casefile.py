@@ -310,8 +310,17 @@ def _event_text(detail: str) -> str:
     for key, value in values.items():
         if isinstance(value, list):
             value = "、".join(map(str, value))
+        elif key == "source" and value in SOURCES:
+            value = SOURCES[value].label
+        elif key == "sha256":
+            value = f"{value[:12]}…"  # the whole checksum is in the store
         parts.append(f"{DETAIL_LABELS.get(key, key)}：{value}")
     return "；".join(parts)
+
+
+def _time(text: str | None) -> str:
+    """A stored time (ISO 8601, China time) as the handler reads it: ``2025-08-11 10:00:00``."""
+    return (text or "")[:19].replace("T", " ")
 
 
 def _actions(row, in_force: bool) -> frozenset[str]:
@@ -348,7 +357,7 @@ def case_file(desk: Desk, objection_no: str, today: dt.date | None = None) -> Ca
             in_force = False
     compared = None
     if latest is not None:
-        compared = json.loads(latest["comparison"]) | {"经办人": latest["handler"], "时间": latest["at"]}
+        compared = json.loads(latest["comparison"]) | {"经办人": latest["handler"], "时间": _time(latest["at"])}
     expected = None
     if in_force and compared is not None:
         expected = (Decision.ADJUST if latest["type_after"] != latest["type_before"] else Decision.MAINTAIN).value
@@ -367,7 +376,7 @@ def case_file(desk: Desk, objection_no: str, today: dt.date | None = None) -> Ca
         next_deadline=f"{upcoming[0]} {upcoming[1]}" if upcoming else "",
         events=tuple(
             {
-                "时间": e["at"],
+                "时间": _time(e["at"]),
                 "步骤": EVENT_LABELS[Event(e["kind"])],
                 "经办人": e["handler"],
                 "内容": _event_text(e["detail"]),
@@ -382,7 +391,7 @@ def case_file(desk: Desk, objection_no: str, today: dt.date | None = None) -> Ca
                 "确认部门": c["confirmed_by"],
                 "确认文号": c["confirmation_no"],
                 "经办人": c["handler"],
-                "时间": c["at"],
+                "时间": _time(c["at"]),
             }
             for c in corrections
         ),

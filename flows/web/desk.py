@@ -307,6 +307,10 @@ _TOOLBAR_STYLE = """
   border-bottom: 1px solid #999; display: flex; gap: 4mm; align-items: center; }
 .desk-toolbar button { font: inherit; padding: 1mm 4mm; }
 @media print { .desk-toolbar { display: none; } }
+@media screen {
+  html { background: #e6e6e6; }
+  body { max-width: 210mm; margin: 6mm auto; padding: 8mm 18mm 14mm; background: #fff; box-shadow: 0 0 3mm #bbb; }
+}
 """
 
 
