@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio
 import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +36,8 @@ from flows.web.security import (
 from flows.web.warehouse import NoWarehouse, PublishedWarehouse
 
 HERE = Path(__file__).resolve().parent
+#: Searches reading the warehouse at once: look-ups by code, and scans (by part of a name: every name is read).
+READ_LANES = {"lookup": 4, "scan": 1}
 SESSION_COOKIE = "getihu_session"
 log = logging.getLogger("getihu.web")
 
@@ -67,7 +70,6 @@ def _templates() -> Jinja2Templates:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -179,6 +181,8 @@ def create_app(
     app.state.templates = _templates()
     app.state.rate_limits = RateLimits(limits)
     app.state.limits = limits
+    # searches wait here, without a worker thread, for their turn at the warehouse (READ_LANES)
+    app.state.read_lanes = {lane: anyio.Semaphore(n) for lane, n in READ_LANES.items()}
 
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -60,11 +60,11 @@ class PublishedWarehouse:
     def _open(self, identity: tuple[int, int, int]) -> _Generation:
         database = duckdb.connect(":memory:", config=self._config)
         try:
-            database.execute(f"ATTACH ? AS {ALIAS} (READ_ONLY)", [str(self.path)])
+            database.execute(f"ATTACH ? AS {ALIAS} (READ_ONLY)", [str(self.path)]).fetchall()
         except duckdb.Error as e:
             database.close()
             raise WarehouseError(f"{self.path}: cannot be opened read-only ({e})") from None
-        database.execute(f"USE {ALIAS}")
+        database.execute(f"USE {ALIAS}").fetchall()
         return _Generation(identity, database)
 
     def _acquire(self) -> _Generation:
@@ -97,7 +97,7 @@ class PublishedWarehouse:
         try:
             con = generation.database.cursor()
             try:
-                con.execute(f"USE {ALIAS}")
+                con.execute(f"USE {ALIAS}").fetchall()
                 yield con
             finally:
                 con.close()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from tests.objections.support import Clock
 from tests.web.support import chromium, copy_home, served, typed_home
+
+#: The web front's day in these tests: ten days after the cycle was published (within the 30-day filing period).
+TODAY = dt.date(2025, 8, 11)
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +27,7 @@ def web_home(typed, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(web_home):
-    with served(web_home) as live:
+    with served(web_home, clock=Clock(TODAY)) as live:
         yield live
 
 
