@@ -32,7 +32,7 @@ from flows.objections.store import StoreError, objection_dir
 from flows.storage.warehouse import WarehouseError
 from flows.web.app import render
 from flows.web.security import client_address
-from schemas.objections import Decision, Refusal
+from schemas.objections import Decision, Refusal, Status
 
 
 def _posts_need_a_handler(request: Request) -> None:
@@ -315,6 +315,8 @@ _TOOLBAR_STYLE = """
 
 
 def _letter(request: Request, objection_no: str) -> str:
+    """The letter sent (the file ``getihu objection reply`` wrote, dated the day of the reply) once replied;
+    before that, a preview as it would be written today."""
     from flows.objections.reply import letter_html
 
     desk = _desk(request)
@@ -324,6 +326,9 @@ def _letter(request: Request, objection_no: str) -> str:
         raise HTTPException(status_code=404) from None
     if not case.letter:
         raise HTTPException(status_code=404)
+    sent = objection_dir(desk.home, objection_no) / f"reply-{objection_no}.html"
+    if case.status == Status.REPLIED and sent.is_file():
+        return sent.read_text(encoding="utf-8")
     return letter_html(desk, objection_no)
 
 

@@ -169,3 +169,28 @@ def test_the_objection_page_shows_the_case_as_the_terminal_does_and_escapes_what
     assert "<script>alert" not in page.text and "&lt;script&gt;alert" in page.text
     assert client.get("/desk/objections/NO-SUCH").status_code == 404
     assert client.get(f"/desk/objections/{NUMBER}/reply").status_code == 404  # nothing to answer yet
+
+
+def test_a_refusal_answered_from_the_desk_prints_the_letter_as_sent(client, clock):
+    log_in(client)
+    csrf = token(client, f"/desk/objections/{NUMBER}")
+    refused = client.post(
+        f"/desk/objections/{NUMBER}/refuse", data={"csrf_token": csrf, "reason": "DUPLICATE", "note": "已有一件"}
+    )
+    assert refused.status_code == 303
+    assert "不予受理：DUPLICATE" in client.get(refused.headers["location"]).text
+    preview = client.get(f"/desk/objections/{NUMBER}/reply")
+    assert preview.status_code == 200 and "预览" in preview.text and "个体工商户分型异议不予受理通知书" in preview.text
+    answered = client.post(f"/desk/objections/{NUMBER}/reply", data={"csrf_token": csrf})
+    assert answered.status_code == 303 and answered.headers["location"] == f"/desk/objections/{NUMBER}/reply"
+    clock.advance(days=3)  # the letter printed later is still the one sent, dated the day of the reply
+    letter = client.get(answered.headers["location"])
+    assert "2025年8月11日" in letter.text and "2025年8月14日" not in letter.text
+    assert "同一户对同一分型周期已有尚未办结的异议" in letter.text
+    assert '<link rel="stylesheet" href="/desk/letter.css">' in letter.text and "<style>" not in letter.text
+    assert "size: A4" in client.get("/desk/letter.css").text
+    pdf = client.get(f"/desk/objections/{NUMBER}/reply.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    with open_store(client.app.state.web.home) as store:
+        assert store.get(NUMBER)["status"] == "replied"
+        assert [e["handler"] for e in store.events(NUMBER)][-2:] == ["王五", "王五"]
