@@ -76,8 +76,15 @@ def generate(
             help="按部门的习惯命名专利和严重违法失信名单文件（如 专利.csv），并在 inbox.toml 的 [files] 中映射"
         ),
     ] = False,
+    years: Annotated[
+        int,
+        typer.Option(
+            metavar="年数",
+            help="连续几个年度，自 --year 起；各年写入 <目录>/<年份>/",
+        ),
+    ] = 1,
 ) -> None:
-    """按各部门报送的样子（extracts.md）生成一个模拟省份一个周期的收件目录。"""
+    """按各部门报送的样子（extracts.md）生成一个模拟省份一个周期（或连续几个年度）的收件目录。"""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from synth.generate import generate as run
@@ -87,6 +94,18 @@ def generate(
         plan = Plan(
             province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None, department_names
         )
+        if years != 1:
+            from synth.history import generate_years
+
+            with Progress(
+                TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            ) as progress:
+                task = progress.add_task(f"{years} years of {businesses:,} businesses", total=years)
+                results = generate_years(plan, years, out, lambda done, _: progress.update(task, completed=done))
+            for result in results:
+                rows = sum(result.files.values())
+                typer.echo(f"已写入 {len(result.files)} 个文件、{rows:,} 行到 {result.inbox}/；真值在 {result.truth}/")
+            return
         with Progress(
             TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
         ) as progress:
@@ -318,6 +337,13 @@ def serve(
 app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="objection")  # 异议处理
 app.add_typer(__import__("flows.web.cli", fromlist=["app"]).app, name="web")  # 网页：查询公示、异议申诉、受理台；账号
 
+_measures_cli = __import__("flows.measures.cli", fromlist=["measures"])  # 免申即享名单、双随机抽查样本 (issue 20)
+app.command()(_measures_cli.measures)
+app.command()(_measures_cli.sample)
+
 
 def main() -> None:
     app()
+
+
+app.command(name="monitor")(__import__("flows.monitoring.cli", fromlist=["monitor"]).monitor)  # 监测分析

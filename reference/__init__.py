@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from pathlib import Path
 
 import polars as pl
 
+from schemas.measures import Inspection, Measures, MeasuresError, parse_inspection_text, parse_measures_text
+from schemas.monitoring import Conversion, parse_monitoring_text
 from schemas.ruleset import Ruleset, RulesetError, parse_ruleset_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 RULESETS_DIR = DATA_DIR / "rulesets"
+MEASURES_DIR = DATA_DIR / "measures"
+INSPECTION_DIR = DATA_DIR / "inspection"
 
 
 @cache
@@ -119,3 +124,51 @@ def tax_kinds() -> pl.DataFrame:
     if problems:
         raise ValueError(f"{path}: " + "; ".join(problems))
     return table
+
+
+def _province_file(folder: Path, province: str, override: Path | None, what: str) -> tuple[Path, str]:
+    path = override if override is not None else folder / f"{province}.toml"
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        filed = ", ".join(p.stem for p in sorted(folder.glob("*.toml"))) or "无"
+        raise MeasuresError(
+            f"{path}：没有这个文件——省份 {province} 的{what}未备案（已备案：{filed}）。请参照 "
+            f"{folder.relative_to(DATA_DIR.parent)}/41.toml 写一份（docs/measures.md）。"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise MeasuresError(f"{path}：无法按 UTF-8 文本读取（{error}）") from None
+
+
+def _same_province(path: Path, found: str, province: str) -> None:
+    if found != province:
+        raise MeasuresError(f"{path}：这是省份 {found} 的文件，但要处理的是省份 {province}")
+
+
+def measures_for(province: str, override: Path | None = None) -> Measures:
+    """The support measures (帮扶措施) of ``province`` (``data/measures/<P>.toml`` or ``override``), validated."""
+    path, text = _province_file(MEASURES_DIR, province, override, "帮扶措施（免申即享）")
+    measures = parse_measures_text(text, str(path))
+    _same_province(path, measures.province, province)
+    return measures
+
+
+def inspection_for(province: str, override: Path | None = None) -> Inspection:
+    """The 双随机 sampling ratios and frequencies of ``province`` (``data/inspection/<P>.toml``), validated."""
+    path, text = _province_file(INSPECTION_DIR, province, override, "双随机抽查比例和频次")
+    inspection = parse_inspection_text(text, str(path))
+    _same_province(path, inspection.province, province)
+    return inspection
+
+
+MONITORING_DIR = DATA_DIR / "monitoring"
+
+
+def monitoring_for(province: str) -> Conversion:
+    """The 个转企 criterion of ``province`` (``data/monitoring/<P>.toml``), validated; a province without its own file
+    gets province 41's, said in ``Conversion.basis``."""
+    path = MONITORING_DIR / f"{province}.toml"
+    if not path.is_file():
+        fallback = parse_monitoring_text((MONITORING_DIR / "41.toml").read_text(encoding="utf-8"), str(path))
+        return dataclasses.replace(fallback, basis=f"{fallback.basis}（本省未设 {path.name}，沿用 41.toml）")
+    return parse_monitoring_text(path.read_text(encoding="utf-8"), str(path))

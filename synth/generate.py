@@ -99,17 +99,27 @@ class Generated:
     duplicates: int
 
 
+#: A chunk's registration spine made elsewhere (``synth.history``: one year of a several-year province).
+Spine = Callable[[int], pl.DataFrame]
+
+
 def chunk_frames(
-    world: World, chunk: int, cases: designed.Cases | None
+    world: World,
+    chunk: int,
+    cases: designed.Cases | None,
+    spine: Spine | None = None,
+    records_of: type[ChunkRecords] = ChunkRecords,
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     """One chunk's businesses, every source as typed rows with a row id ``_rid``, and the linkage truth.
 
     The designed ``cases`` (given for chunk 0 only) come first, as business numbers 0, 1, 2, ...
+    ``spine`` gives the chunk's businesses instead of drawing them (no designed cases then); ``records_of`` makes
+    the departments' rows.
     """
     start, stop = world.plan.chunk_bounds(chunk)
     first = start + (cases.businesses.height if cases else 0)
-    biz = businesses(world, first, stop, world.plan.rng(chunk, "businesses"))
-    records = ChunkRecords(world, chunk, biz)
+    biz = spine(chunk) if spine else businesses(world, first, stop, world.plan.rng(chunk, "businesses"))
+    records = records_of(world, chunk, biz)
     identities = records.tax_identities()
     trademark, trademark_links = records.trademark()
     patent, patent_links = records.patent()
@@ -175,7 +185,15 @@ class _Appender:
             self.writer.close()
 
 
-def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | None = None) -> Generated:
+def generate(
+    plan: Plan,
+    inbox: Path,
+    progress: Callable[[int, int], None] | None = None,
+    spine: Spine | None = None,
+    records_of: type[ChunkRecords] = ChunkRecords,
+) -> Generated:
+    """Write the inbox of ``plan``'s cycle and its truth; ``spine``: the businesses come from there, without the
+    designed cases, and ``records_of`` makes their rows (``synth.history``: one year of several)."""
     world = World(plan)
     truth = truth_dir(inbox)
     _clear(inbox, truth)
@@ -184,10 +202,10 @@ def generate(plan: Plan, inbox: Path, progress: Callable[[int, int], None] | Non
     fault_parts: list[pl.DataFrame] = []
     conflict_parts: list[pl.DataFrame] = []
     duplicate_parts: list[pl.DataFrame] = []
-    cases = designed.cases(world)
-    protected = cases.businesses.height
+    cases = designed.cases(world) if spine is None else None
+    protected = cases.businesses.height if cases else 0
     for chunk in range(plan.chunks):
-        biz, typed, links_truth = chunk_frames(world, chunk, cases if chunk == 0 else None)
+        biz, typed, links_truth = chunk_frames(world, chunk, cases if chunk == 0 else None, spine, records_of)
         forced = forced_rules({s: f.height for s, f in typed.items()}) if chunk == 0 and plan.faults else {}
         quarantined: dict[str, pl.Series] = {}
         conflicts: dict[str, pl.Series] = {}

@@ -141,13 +141,18 @@ class ChunkRecords:
 
     # --- market regulation ------------------------------------------------------------------------------
 
+    def files_report(self, rng: np.random.Generator, year: int, share: np.ndarray) -> np.ndarray:
+        """Whether each business filed its report of ``year``: drawn afresh for one cycle (``synth.history``
+        keeps a business's habit from year to year)."""
+        return rng.random(self.n) < share
+
     def annual_report(self) -> pl.DataFrame:
         rng = self.rng("annual_report")
         parts = []
         for year in range(self.report_year - 2, self.year):
             due = self.has_key & (self.est <= np_date(dt.date(year, 12, 31)))
             share = np.where(self.active, ANNUAL_REPORT_FILING["active"], ANNUAL_REPORT_FILING["closed"])
-            rows = np.flatnonzero(due & (rng.random(self.n) < share))
+            rows = np.flatnonzero(due & self.files_report(rng, year, share))
             late = rng.random(len(rows)) < 0.06
             low = np.where(late, np_date(dt.date(year + 1, 7, 1)), np_date(dt.date(year + 1, 1, 1)))
             high = np.where(late, np_date(dt.date(year + 1, 12, 31)), np_date(dt.date(year + 1, 6, 30)))

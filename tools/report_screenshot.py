@@ -1,6 +1,8 @@
 """Render a run report in headless Chromium and save a screenshot — a documented check, not a test.
 
     .venv/bin/python tools/report_screenshot.py [--report out/41/41-20250731/report.html] [--out report.png]
+    .venv/bin/python tools/report_screenshot.py --monitoring [--out monitoring.png]      # getihu monitor's page
+    .venv/bin/python tools/report_screenshot.py --report out/41/monitoring/monitoring.html --tiles 5
 
 Without ``--report`` it publishes two cycles of the small test fixture (tests/support/stage_fixture.py) in a
 temporary home and shoots the second one's report, which has every section filled. Needs Debian's
@@ -36,6 +38,24 @@ def fixture_report(home: Path) -> Path:
     cycle = write_cycle(home, later)
     publish(cycle)
     return cycle.out_dir / "report.html"
+
+
+def fixture_monitoring(home: Path) -> Path:
+    """Publish the fixture's 2024 and 2025 yearly cycles and an extra cycle after them under ``home``, run
+    ``getihu monitor`` on them; return its ``monitoring.html``."""
+    sys.path.insert(0, str(ROOT))
+    from dataclasses import replace
+
+    from flows.monitoring.page import default_out, write_monitoring
+    from flows.stages.publish import publish
+    from tests.support.stage_fixture import Fixture, write_cycle
+
+    fixture = Fixture()
+    publish(write_cycle(home, replace(fixture, as_of=dt.date(2024, 7, 31))))
+    grown = fixture.with_types({fixture.businesses[0].n: ("发展型", ("发展A",))})
+    publish(write_cycle(home, replace(grown, as_of=dt.date(2025, 7, 31))))
+    publish(write_cycle(home, replace(fixture, as_of=dt.date(2025, 9, 30))))
+    return write_monitoring(home, "41", default_out(home, "41")).page
 
 
 def tile_page(report: Path, offset: int, width: int, height: int) -> str:
@@ -83,14 +103,17 @@ def screenshot(report: Path, png: Path, width: int, height: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", type=Path, help="a report.html; default: the fixture's")
+    parser.add_argument("--report", type=Path, help="a report.html (or monitoring.html); default: the fixture's")
+    parser.add_argument(
+        "--monitoring", action="store_true", help="without --report: the fixture's monitoring.html (getihu monitor)"
+    )
     parser.add_argument("--out", type=Path, default=Path("report.png"), help="the PNG to write")
     parser.add_argument("--width", type=int, default=1100)
     parser.add_argument("--height", type=int, default=5200, help="the page is cut at this height")
     parser.add_argument("--tiles", type=int, default=0, help="also write N shots of 1,300 pixels each, top to bottom")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="getihu-report-") as home:
-        report = args.report or fixture_report(Path(home))
+        report = args.report or (fixture_monitoring if args.monitoring else fixture_report)(Path(home))
         screenshot(report, args.out, args.width, args.height)
         print(f"{args.out} ({args.width}×{args.height}) from {args.report or 'the fixture report'}")
         for i in range(args.tiles):

@@ -137,6 +137,7 @@ def shoot(home: Path, out: Path, shots: list[Shot] = SHOTS) -> list[Path]:
                 if viewport_name == "phone" and shot.media == "print":
                     continue
                 context = browser.new_context(base_url=server.url, locale="zh-CN", viewport=viewport)
+                context.set_default_timeout(0)
                 page = context.new_page()
                 page.emulate_media(media=shot.media)
                 page.goto(shot.path)

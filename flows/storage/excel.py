@@ -35,32 +35,42 @@ def _width(frame: pl.DataFrame, column: str) -> float:
 
 def write_xlsx(frame: pl.DataFrame, path: Path, sheet: str, created: dt.date) -> None:
     """``frame`` as ``path``: a header row in bold, frozen; strings as text cells, dates as dates, nulls empty."""
+    write_workbook({sheet: frame}, path, created, title=sheet)
+
+
+def write_workbook(sheets: dict[str, pl.DataFrame], path: Path, created: dt.date, title: str) -> None:
+    """Several frames as the sheets of one workbook, in the given order, each written as ``write_xlsx`` writes one."""
     workbook = xlsxwriter.Workbook(str(path), _OPTIONS)
     try:
-        workbook.set_properties({"created": dt.datetime.combine(created, dt.time()), "title": sheet})
+        workbook.set_properties({"created": dt.datetime.combine(created, dt.time()), "title": title})
         bold = workbook.add_format({"bold": True})
         date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        widths = [_width(frame, c) for c in frame.columns]
-        starts = range(0, max(frame.height, 1), SHEET_ROWS)
-        for page, start in enumerate(starts, 1):
-            sheet_name = sheet if page == 1 else f"{sheet}（{page}）"
-            worksheet = workbook.add_worksheet(sheet_name)
-            for i, column in enumerate(frame.columns):
-                worksheet.set_column(i, i, widths[i])
-                worksheet.write_string(0, i, column, bold)
-            worksheet.freeze_panes(1, 0)
-            for r, row in enumerate(frame.slice(start, SHEET_ROWS).iter_rows(), 1):
-                for c, value in enumerate(row):
-                    if value is None:
-                        continue
-                    if isinstance(value, str):
-                        worksheet.write_string(r, c, value)
-                    elif isinstance(value, dt.date):
-                        worksheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date)
-                    else:
-                        worksheet.write_number(r, c, value)
+        for sheet, frame in sheets.items():
+            _write_sheets(workbook, frame, sheet, bold, date)
     finally:
         workbook.close()
+
+
+def _write_sheets(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, sheet: str, bold, date) -> None:
+    widths = [_width(frame, c) for c in frame.columns]
+    starts = range(0, max(frame.height, 1), SHEET_ROWS)
+    for page, start in enumerate(starts, 1):
+        sheet_name = sheet if page == 1 else f"{sheet}（{page}）"
+        worksheet = workbook.add_worksheet(sheet_name)
+        for i, column in enumerate(frame.columns):
+            worksheet.set_column(i, i, widths[i])
+            worksheet.write_string(0, i, column, bold)
+        worksheet.freeze_panes(1, 0)
+        for r, row in enumerate(frame.slice(start, SHEET_ROWS).iter_rows(), 1):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    worksheet.write_string(r, c, value)
+                elif isinstance(value, dt.date):
+                    worksheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date)
+                else:
+                    worksheet.write_number(r, c, value)
 
 
 def write_excel_csv(frame: pl.DataFrame, path: Path) -> None:

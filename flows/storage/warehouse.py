@@ -457,6 +457,13 @@ def _objection_tables(con: duckdb.DuckDBPyConnection, home: Path) -> None:
     add_objection_tables(con, home)
 
 
+def _monitoring_tables(con: duckdb.DuckDBPyConnection, province: str) -> None:
+    """Hook: the province's ``monitoring_*`` tables (flows/monitoring/tables.py), rebuilt over all its cycles."""
+    from flows.monitoring.tables import add_monitoring_tables  # it reads this module's tables
+
+    add_monitoring_tables(con, province)
+
+
 def build_warehouse(
     target: Path,
     previous: Path | None,
@@ -490,6 +497,7 @@ def build_warehouse(
         for view in VIEWS:
             con.execute(f"CREATE OR REPLACE VIEW {view} AS {_VIEW_SQL[view]}")
         _objection_tables(con, target.parent)
+        _monitoring_tables(con, entry.province)
         _add_comments(con, carried_comments)
         con.execute("CHECKPOINT")
     finally:

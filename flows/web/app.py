@@ -141,15 +141,14 @@ def _plain_error(status: int):
 
 
 def _routers() -> list:
+    import importlib
+    import importlib.util
+
     from flows.web import public
 
     routers = [public.router]
-    try:
-        from flows.web import desk  # the handlers' desk (issue 18, second half)
-    except ImportError:
-        desk = None
-    if desk is not None:
-        routers.append(desk.router)
+    if importlib.util.find_spec("flows.web.desk") is not None:  # the handlers' desk (issue 18, second half)
+        routers.append(importlib.import_module("flows.web.desk").router)
     return routers
 
 

@@ -41,7 +41,7 @@ def _provinces() -> list[dict[str, str]]:
     return [{"code": p, "name": names.get(p, p)} for p in sorted(filed_rulesets())]
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def index(request: Request) -> HTMLResponse:
     return render(request, "index.html.j2", title="查询公示", provinces=_provinces(), q="")
 

@@ -23,6 +23,7 @@ COMMANDS = [
     "national assemble",
     "national run",
     "national serve",
+    "monitor",
     "web",
     "web user",
     "web user add",

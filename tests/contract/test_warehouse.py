@@ -16,10 +16,12 @@ from flows.errors import StageFileError
 from flows.home import CHINA_TIME
 from flows.stages.publish import publish
 from schemas.codes import resident_id_problem
+from schemas.monitoring import MONITORING_TABLES
 from schemas.vocabulary import MOVEMENTS, TYPE_RANK
 from tests.support.stage_fixture import Business, Fixture, default_businesses, write_cycle
 
 TABLES = {"directory", "features", "cycles", "quarantine", "linkage", "regions", "industries", "codes"}
+TABLES |= set(MONITORING_TABLES)  # the monitoring figures, rebuilt at every publish (docs/monitoring.md)
 VIEWS = {"directory_latest", "transitions"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

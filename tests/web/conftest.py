@@ -41,6 +41,7 @@ def browser():
 def page(browser, server):
     """A fresh browser page (own cookies) on the module's server; ``page.goto("/")`` is relative to it."""
     context = browser.new_context(base_url=server.url, locale="zh-CN")
+    context.set_default_timeout(0)  # no wall-clock limit: a loaded machine is slow, not wrong
     page = context.new_page()
     yield page
     context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import duckdb
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
@@ -200,3 +201,26 @@ def test_a_name_matching_too_many_businesses_asks_for_more_of_the_name(client, m
     page = client.get("/search", params={"q": "小店"}).text
     assert "超过 2 户" in page and "请输入更完整的名称" in page
     assert sum(name in page for name in NAMES) == 2  # the first MAX_MATCHES found, sorted by name
+
+
+def test_the_public_pages_need_nothing_but_the_public_columns(typed, tmp_path):
+    """Every public page works on a warehouse cut down to ``PUBLIC_COLUMNS``: they read nothing else."""
+    home = copy_home(typed, tmp_path / "home")
+    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall():
+        con.execute(f'DROP VIEW "{view}"')
+    for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+        if table in public_data.PUBLIC_COLUMNS:
+            con.execute(f"CREATE TABLE kept AS SELECT * FROM {public_data.public(table)}")
+            con.execute(f'DROP TABLE "{table}"')
+            con.execute(f'ALTER TABLE kept RENAME TO "{table}"')
+        else:
+            con.execute(f'DROP TABLE "{table}"')
+    con.close()
+    client = client_for(home)
+    pages = ["/", "/search?q=小店", "/standard/41", f"/objection?uscc={uscc(1)}"]
+    pages += [f"/search?q={uscc(n)}" for n in (1, 2, 3, 4)] + [f"/business/{uscc(n)}" for n in (1, 2, 3, 4)]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert all(name in client.get("/search", params={"q": "小店"}).text for name in NAMES)
