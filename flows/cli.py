@@ -336,7 +336,7 @@ def serve(
 
 
 app.add_typer(__import__("flows.objections.cli", fromlist=["app"]).app, name="objection")  # 异议处理
-app.command(name="web")(__import__("flows.web.cli", fromlist=["web"]).web)  # 网页：查询公示、异议申诉、受理台
+app.add_typer(__import__("flows.web.cli", fromlist=["app"]).app, name="web")  # 网页：查询公示、异议申诉、受理台；账号
 
 _measures_cli = __import__("flows.measures.cli", fromlist=["measures"])  # 免申即享名单、双随机抽查样本 (issue 20)
 app.command()(_measures_cli.measures)

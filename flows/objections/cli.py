@@ -94,29 +94,25 @@ def import_(
 @app.command("list")
 def list_(home: Home = Path("data")) -> None:
     """全部异议，逾期的在最前。"""
-    from flows.objections.desk import listing, next_deadline
-    from schemas.objections import DEADLINE_LABELS, STATUS_LABELS, Status
+    from flows.objections.casefile import queue
 
     with _desk(home, secret=False) as desk:
-        rows = listing(desk)
+        rows = queue(desk)
     table = Table()
-    table.add_column("异议编号", no_wrap=True, min_width=max([len(r["objection_no"]) for r, _ in rows] + [4]))
+    table.add_column("异议编号", no_wrap=True, min_width=max([len(r.objection_no) for r in rows] + [4]))
     table.add_column("状态", no_wrap=True)
     for header in ("统一社会信用代码", "名称", "周期", "下一期限", "逾期"):
         table.add_column(header, overflow="fold")
-    for row, late in rows:
-        upcoming = next_deadline(row)
+    for row in rows:
         table.add_row(
-            row["objection_no"],
-            STATUS_LABELS[Status(row["status"])],
-            row["uscc"],
-            row["name"] or "",
-            row["cycle_id"] or "",
-            f"{upcoming[0]} {upcoming[1]}" + ("（暂按周一至周五）" if row["calendar_provisional"] else "")
-            if upcoming
-            else "",
-            "、".join(DEADLINE_LABELS[d] for d in late),
-            style="red" if late else None,
+            row.objection_no,
+            row.status_label,
+            row.uscc,
+            row.name,
+            row.cycle_id,
+            row.next_deadline + ("（暂按周一至周五）" if row.provisional else ""),
+            "、".join(row.overdue),
+            style="red" if row.overdue else None,
         )
     Console().print(table)
 
@@ -126,6 +122,7 @@ def show(number: Number, home: Home = Path("data")) -> None:
     """一件异议：状态、期限、办理记录、更正材料、最近一次重新判定的对照。"""
     import json
 
+    from flows.objections.casefile import CASE_FIELDS
     from schemas.objections import EVENT_LABELS, STATUS_LABELS, Event, Status
 
     with _desk(home, secret=False) as desk, desk.store() as store:
@@ -135,22 +132,7 @@ def show(number: Number, home: Home = Path("data")) -> None:
         latest = store.latest_rejudgment(number)
     console = Console()
     console.print(f"[bold]{row['objection_no']}[/]  {STATUS_LABELS[Status(row['status'])]}")
-    for label, key in (
-        ("统一社会信用代码", "uscc"),
-        ("名称", "name"),
-        ("周期", "cycle_id"),
-        ("提出人", "filed_by"),
-        ("联系电话", "phone_masked"),
-        ("主张分型", "claimed_type"),
-        ("异议理由", "grounds"),
-        ("原分型", "type_before"),
-        ("受理期限", "intake_due"),
-        ("决定期限", "decision_due"),
-        ("更正期限", "correction_due"),
-        ("决定", "decision"),
-        ("决定理由", "decision_reasons"),
-        ("不予受理原因", "refusal"),
-    ):
+    for label, key in CASE_FIELDS:
         if row[key]:
             console.print(f"  {label}：{row[key]}")
     table = Table(title="办理记录")

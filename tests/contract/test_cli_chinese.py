@@ -24,6 +24,13 @@ COMMANDS = [
     "national run",
     "national serve",
     "monitor",
+    "web",
+    "web user",
+    "web user add",
+    "web user list",
+    "web user disable",
+    "web user enable",
+    "web user password",
 ]
 INTERNALS = re.compile(r"<(bool|int|float|text|path|list\[str\])>|\{text\}|\bTEXT\b|\bINTEGER\b|\bFLOAT\b|\bPATH\b")
 ENGLISH_WORDS = re.compile(r"\b(Usage|Options|Arguments|Commands|Show this message|default:|required)\b")
