@@ -16,7 +16,7 @@ import polars as pl
 
 from schemas.objections import Refusal
 from schemas.ruleset import Ruleset
-from schemas.vocabulary import CRITERIA_LABELS, MIN_AGE, NO_CONDITION
+from schemas.vocabulary import CRITERIA_LABELS, MIN_AGE, NO_CONDITION, REASON_LABELS
 from transforms.link import LINKED, TAX_IDENTITY, tax_identity
 from transforms.validate import _duplicate_key
 
@@ -64,7 +64,7 @@ def reason_labels(ruleset: Ruleset) -> dict[str, str]:
         | {c.code: c.label for c in ruleset.conditions}
         | {
             MIN_AGE: f"未满足成长型、发展型的共同要求：{ruleset.requirement.label}",
-            NO_CONDITION: "未满足成长型、发展型的任一条件",
+            NO_CONDITION: REASON_LABELS[NO_CONDITION],
         }
     )
 
