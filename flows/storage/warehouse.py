@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,7 +321,8 @@ def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as an SQL string literal (for statements such as COMMENT ON that take no bound parameters)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -396,10 +399,10 @@ def _replace_cycle_rows(con: duckdb.DuckDBPyConnection, table: str, cycle_id: st
 
 def _incoming_views(con: duckdb.DuckDBPyConnection, entry: CycleEntry, files: dict[str, Path]) -> None:
     """``incoming_<table>``: this cycle's rows of each table, from its stage file, led by province and cycle."""
-    tag = f"{_literal(entry.province)} AS province, {_literal(entry.cycle_id)} AS cycle_id"
+    tag = f"{sql_literal(entry.province)} AS province, {sql_literal(entry.cycle_id)} AS cycle_id"
     rest = "COLUMNS(lambda c: c NOT IN ('province', 'cycle_id'))"
     for table, path in files.items():
-        rows = f"SELECT {tag}, {rest} FROM read_parquet({_literal(str(path))})"
+        rows = f"SELECT {tag}, {rest} FROM read_parquet({sql_literal(str(path))})"
         if table == "directory":  # with the industry normalised to 门类 letter + 大类 (H62), after industry_code
             has_industries = con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'industries'"
@@ -432,10 +435,10 @@ def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str],
     present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     for name in (*TABLES, *VIEWS, *(t for t in REFERENCE_TABLES if t in present)):
         kind = "VIEW" if name in VIEWS else "TABLE"
-        con.execute(f"COMMENT ON {kind} {name} IS {_literal(TABLE_COMMENTS[name])}")
+        con.execute(f"COMMENT ON {kind} {name} IS {sql_literal(TABLE_COMMENTS[name])}")
     for table, column in columns:
         comment = _comment_for(table, column, carried)
-        con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {_literal(comment)}")
+        con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {sql_literal(comment)}")
 
 
 def _reference_tables(con: duckdb.DuckDBPyConnection, reference: dict[str, pl.DataFrame], existing: set[str]) -> None:
@@ -548,6 +551,23 @@ def replace_published(built: Path, warehouse: Path) -> None:
     if _wal(built).exists():
         raise WarehouseError(f"{built}: still has a write-ahead log after CHECKPOINT; not publishing it")
     built.replace(warehouse)
+
+
+@contextmanager
+def rewritten(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a copy of the published ``warehouse`` (a new database where none is published
+    yet) for a step that changes tables between runs (名特优新, objections, measures); when the block ends without
+    error the copy is checkpointed and swapped in atomically, otherwise the published file stays as it was. The
+    caller holds the home lock."""
+    clear_leftovers(warehouse)
+    built = building_path(warehouse)
+    con = _connect_building(built, warehouse if warehouse.exists() else None)
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    replace_published(built, warehouse)
 
 
 def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
