@@ -127,6 +127,7 @@ def input_entries(files: CycleFiles) -> list[dict]:
             "rows": f.rows,
             "accepted": f.accepted,
             "quarantined": f.quarantined,
+            "duplicates_collapsed": f.duplicates_collapsed,  # additive (issue 13): rows = the three together
         }
         for s in files.inputs
         for f in s.files

@@ -93,7 +93,7 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "unmatchable": "无统一社会信用代码、年报未报送注册号、无法匹配年报的户数（计入不符合分型条件）",
         "quarantined": "隔离行数（全部来源合计）",
         "missing_sources": "本期未报送的数据来源",
-        "inputs": "输入文件：来源、文件名、SHA-256、行数、接收行数、隔离行数",
+        "inputs": "输入文件：来源、文件名、SHA-256、行数、接收行数、隔离行数、合并的完全重复行数（行数 = 后三者之和）",
         "outputs": "发布文件：文件名、SHA-256、行数（同 manifest.json）",
         "started_at": "本期运行开始时间",
         "published_at": "发布时间（即 manifest.json 的 generated_at）",
@@ -172,7 +172,7 @@ class CycleEntry:
     set_apart: dict[str, int]  # not_yet_established, unmatchable (transforms.summary.set_apart)
     quarantined: int
     missing_sources: list[str]
-    inputs: list[dict]  # source, file, sha256, rows, accepted, quarantined
+    inputs: list[dict]  # source, file, sha256, rows, accepted, quarantined, duplicates_collapsed
     outputs: list[dict]  # name, sha256, rows
     started_at: dt.datetime
     published_at: dt.datetime
@@ -258,7 +258,7 @@ _CYCLE_ROW_SQL = """
         $quarantined::BIGINT AS quarantined,
         $missing_sources::VARCHAR[] AS missing_sources,
         $inputs::STRUCT(source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, accepted BIGINT,
-                        quarantined BIGINT)[] AS inputs,
+                        quarantined BIGINT, duplicates_collapsed BIGINT)[] AS inputs,
         $outputs::STRUCT(name VARCHAR, sha256 VARCHAR, rows BIGINT)[] AS outputs,
         $started_at::TIMESTAMPTZ AS started_at,
         $published_at::TIMESTAMPTZ AS published_at,

@@ -136,6 +136,7 @@ def parse_inputs(value: dict[str, Any], path: Path) -> tuple[SourceInputs, ...]:
                         rows=int(f["rows"]),
                         accepted=int(f["accepted"]),
                         quarantined=int(f["quarantined"]),
+                        duplicates_collapsed=int(f["duplicates_collapsed"]),
                     )
                     for f in s["files"]
                 ),

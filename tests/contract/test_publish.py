@@ -139,7 +139,11 @@ def test_manifest_has_the_exact_shape_and_its_checksums_match_the_files(publishe
 
 def test_manifest_lists_every_delivered_file_in_source_order_and_no_missing_source(published):
     inputs = json.loads((published.out_dir / "manifest.json").read_text(encoding="utf-8"))["inputs"]
-    assert all(list(i) == ["source", "file", "sha256", "rows", "accepted", "quarantined"] for i in inputs)
+    fields = ["source", "file", "sha256", "rows", "accepted", "quarantined", "duplicates_collapsed"]
+    assert all(list(i) == fields for i in inputs)  # outputs.md's fields, then the collapsed copies (issue 13)
+    # every file adds up: read = accepted + quarantined + identical copies collapsed
+    assert all(i["rows"] == i["accepted"] + i["quarantined"] + i["duplicates_collapsed"] for i in inputs)
+    assert {i["file"]: i["duplicates_collapsed"] for i in inputs if i["duplicates_collapsed"]} == {"annual_report.csv": 2}
     sources = [i["source"] for i in inputs]
     assert sources == sorted(sources, key=list(SOURCES).index)
     assert "penalty" not in sources and "patent" not in sources
