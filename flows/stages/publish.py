@@ -87,7 +87,9 @@ def write_data_files(folder: Path, files: CycleFiles) -> list[dict]:
     try:
         SUBMISSION.validate(submission, lazy=True)
     except pandera.errors.SchemaErrors as e:
-        raise StageFileError(f"directory.parquet gives an invalid submission: {schema_problems(e)}") from None
+        raise StageFileError(
+            f"{folder}：由本周期 directory.parquet 得出的报送名录不符合 outputs.md 的约定：{schema_problems(e)}"
+        ) from None
     public = public_rows(submission.lazy()).collect()
     quarantine = quarantine_rows(files.quarantine.lazy()).collect()
 

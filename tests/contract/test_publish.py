@@ -201,12 +201,12 @@ def broken_cycle(tmp_path, damage) -> tuple:
 
 def test_a_missing_directory_names_the_file_and_the_stage_that_writes_it(tmp_path):
     message = broken_cycle(tmp_path, lambda work: (work / "directory.parquet").unlink())
-    assert "directory.parquet: missing" in message and "type stage" in message
+    assert "directory.parquet：文件不存在" in message and "type 阶段" in message
 
 
 def test_a_file_that_is_not_parquet_is_refused_with_its_name(tmp_path):
     message = broken_cycle(tmp_path, lambda work: (work / "linkage.parquet").write_text("source,record\n"))
-    assert "linkage.parquet: not a readable parquet file" in message
+    assert "linkage.parquet：不是可读取的 Parquet 文件" in message
 
 
 def test_an_unknown_business_type_is_refused_with_the_column_and_value(tmp_path):
@@ -232,14 +232,14 @@ def test_a_directory_of_another_cycle_is_not_published_under_this_one(tmp_path):
         frame.with_columns(cycle_id=pl.lit("41-20240731")).write_parquet(work / "directory.parquet")
 
     message = broken_cycle(tmp_path, damage)
-    assert "41-20240731" in message and "expected 41-20250731" in message
+    assert "41-20240731" in message and "应为 41-20250731" in message
 
 
 def test_features_of_other_businesses_are_refused(tmp_path):
     def damage(work):
         pl.read_parquet(work / "features.parquet").head(20).write_parquet(work / "features.parquet")
 
-    assert "4 business(es) of directory.parquet have no features" in broken_cycle(tmp_path, damage)
+    assert "directory.parquet 中有 4 户没有特征" in broken_cycle(tmp_path, damage)
 
 
 def test_an_unknown_quarantine_rule_is_refused(tmp_path):
@@ -252,7 +252,7 @@ def test_an_unknown_quarantine_rule_is_refused(tmp_path):
 
 def test_inputs_json_of_the_wrong_shape_is_refused(tmp_path):
     message = broken_cycle(tmp_path, lambda work: (work / "inputs.json").write_text('{"sources": [{"source": "x"}]}'))
-    assert "inputs.json: not the shape" in message
+    assert "inputs.json：inputs.json 的结构" in message
 
 
 def test_run_json_without_utc_offset_is_refused(tmp_path):
@@ -260,7 +260,7 @@ def test_run_json_without_utc_offset_is_refused(tmp_path):
         run = json.loads((work / "run.json").read_text())
         (work / "run.json").write_text(json.dumps(run | {"started_at": "2025-08-01T02:00:00"}))
 
-    assert "has no UTC offset" in broken_cycle(tmp_path, damage)
+    assert "没有 UTC 时差" in broken_cycle(tmp_path, damage)
 
 
 def test_two_rulesets_in_one_directory_are_refused(tmp_path):
@@ -271,7 +271,7 @@ def test_two_rulesets_in_one_directory_are_refused(tmp_path):
         )
         mixed.write_parquet(work / "directory.parquet")
 
-    assert "expected one ruleset id and version, found HA-2024.9, HA-2025.1" in broken_cycle(tmp_path, damage)
+    assert "应只有一个分型标准编号和版本，实有 HA-2024.9, HA-2025.1" in broken_cycle(tmp_path, damage)
 
 
 # --- a run that dies midway leaves the previous state ------------------------------------------------------

@@ -72,9 +72,11 @@ def test_a_bad_quarantine_minimum_is_refused(home):
     ("error", "code", "shown"),
     [
         (InputError(Path("inbox/penalty.csv"), "not UTF-8 or GB18030", line=3), EXIT_INPUT, "penalty.csv, line 3"),
-        (HomeBusy("data/.lock: still held by getihu run 41-20250731"), EXIT_BUSY, "still held by"),
+        (HomeBusy("data/.lock：等待 1800 秒后仍被 getihu run 41-20250731 占用"), EXIT_BUSY, "仍被"),
         (WarehouseBusy("data/warehouse.duckdb: held open read-write"), EXIT_BUSY, "held open read-write"),
-        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv: No space left"),
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv：磁盘空间已满"),
+        # a write to an open file is refused without its name: the home it was writing under is named (issue 13)
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), EXIT_STORAGE, "（其中的文件）：磁盘空间已满（No space"),
         (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "因意外错误停止（ZeroDivisionError"),
     ],
 )
