@@ -70,7 +70,7 @@ def _file_table(cycle: Cycle) -> Table:
     inputs = json.loads((cycle.work_dir / "inputs.json").read_text(encoding="utf-8"))
     table = Table(title=f"{cycle.inbox_dir} 中识别出的文件", title_justify="left")
     table.add_column("文件", overflow="fold", min_width=16)
-    table.add_column("数据来源", no_wrap=True)
+    table.add_column("数据来源", overflow="fold")
     for header in ("行数", "接收", "隔离", "重复合并"):
         table.add_column(header, justify="right")
     for source in inputs["sources"]:
