@@ -73,7 +73,9 @@ def import_(
     file: Annotated[Path, typer.Argument(metavar="文件", help="objection.csv（异议申诉模块导出）")],
     handler: Handler,
     home: Home = Path("data"),
-    received_on: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="收到日期（默认今天）")] = None,
+    received_on: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="收到日期（默认今天）")
+    ] = None,
 ) -> None:
     """登记 objection.csv 中的异议，并作受理审查（不予受理的原因当即记录）。"""
     from flows.objections.desk import import_objections
@@ -195,7 +197,9 @@ def accept(number: Number, handler: Handler, home: Home = Path("data")) -> None:
 @app.command()
 def refuse(
     number: Number,
-    reason: Annotated[str, typer.Option(metavar="原因", help="不予受理的原因：UNKNOWN_BUSINESS、UNKNOWN_CYCLE、LATE 或 DUPLICATE")],
+    reason: Annotated[
+        str, typer.Option(metavar="原因", help="不予受理的原因：UNKNOWN_BUSINESS、UNKNOWN_CYCLE、LATE 或 DUPLICATE")
+    ],
     handler: Handler,
     note: Annotated[str, typer.Option(metavar="文字", help="说明")] = "",
     home: Home = Path("data"),
@@ -217,7 +221,9 @@ def refuse(
 @app.command()
 def attach(
     number: Number,
-    files: Annotated[list[Path], typer.Argument(metavar="文件", help="更正文件（如 tax_payment.csv），每行带 确认部门、确认文号")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="文件", help="更正文件（如 tax_payment.csv），每行带 确认部门、确认文号")
+    ],
     handler: Handler,
     home: Home = Path("data"),
 ) -> None:
@@ -235,7 +241,9 @@ def rejudge(
     number: Number,
     handler: Handler,
     home: Home = Path("data"),
-    ruleset: Annotated[Path | None, typer.Option(metavar="文件", help="本期所用的分型标准文件（默认本省已备案的）")] = None,
+    ruleset: Annotated[
+        Path | None, typer.Option(metavar="文件", help="本期所用的分型标准文件（默认本省已备案的）")
+    ] = None,
 ) -> None:
     """按本期判定日期和分型标准，以本期数据加确认的更正材料重新判定。"""
     from flows.objections.desk import run_rejudgment
@@ -285,7 +293,10 @@ def reply(
 
 
 @app.command()
-def summary(home: Home = Path("data"), province: Annotated[str | None, typer.Option(metavar="省份代码", help="只看这个省（两位代码）")] = None) -> None:
+def summary(
+    home: Home = Path("data"),
+    province: Annotated[str | None, typer.Option(metavar="省份代码", help="只看这个省（两位代码）")] = None,
+) -> None:
     """异议办理情况：收到、受理、不予受理（按原因）、决定（调整/维持）、逾期、决定用时中位数（工作日）。"""
     from flows.objections.desk import figures
 
