@@ -103,9 +103,7 @@ def tax_kinds() -> pl.DataFrame:
     table = pl.read_csv(path, schema={"spelling": pl.String, "tax_kind": pl.String, "is_tax": pl.Boolean})
     problems = []
     if table["spelling"].is_duplicated().any():
-        problems.append(
-            f"写法重复：{sorted(set(table.filter(pl.col('spelling').is_duplicated())['spelling']))}"
-        )
+        problems.append(f"写法重复：{sorted(set(table.filter(pl.col('spelling').is_duplicated())['spelling']))}")
     if table.null_count().sum_horizontal().item():
         problems.append("有空单元格")
     mixed = table.group_by("tax_kind").agg(pl.col("is_tax").n_unique()).filter(pl.col("is_tax") > 1)

@@ -173,9 +173,7 @@ def test_a_province_without_a_ruleset_is_told_how_to_file_one():
 def test_a_ruleset_file_that_is_missing_or_of_another_province(tmp_path):
     with pytest.raises(RulesetError, match="分型标准文件不存在"):
         ruleset_for("41", tmp_path / "nope.toml")
-    with pytest.raises(
-        RulesetError, match=re.escape("这是省份 23 的分型标准（HL-2024.1），而本周期是省份 41")
-    ):
+    with pytest.raises(RulesetError, match=re.escape("这是省份 23 的分型标准（HL-2024.1），而本周期是省份 41")):
         ruleset_for("41", RULESETS_DIR / "23.toml")
 
 

@@ -59,7 +59,9 @@ def test_a_key_file_inside_the_repository_is_refused_even_through_a_symlink(envi
         inside.unlink()
 
 
-@pytest.mark.parametrize(("name", "text", "expected"), [("missing", None, "无法读取密钥文件"), ("empty", "\n", "密钥文件是空的")])
+@pytest.mark.parametrize(
+    ("name", "text", "expected"), [("missing", None, "无法读取密钥文件"), ("empty", "\n", "密钥文件是空的")]
+)
 def test_a_missing_or_empty_key_file_is_refused_naming_it(environment, tmp_path, name, text, expected):
     path = tmp_path / name
     if text is not None:
