@@ -383,8 +383,8 @@ def ingest(cycle: Cycle) -> StageResult:
     if not any(f.source == "registration" for f in files):
         raise InputError(
             inbox,
-            "has no registration file; expected registration.csv, registration.xlsx or registration.parquet, or a "
-            'file mapped to it in inbox.toml ([files] "登记注册信息.csv" = "registration")',
+            "没有登记注册信息文件；应有 registration.csv、registration.xlsx 或 registration.parquet，"
+            '或在 inbox.toml 中映射到它的文件（[files] "登记注册信息.csv" = "registration"）',
         )
     cycle.raw_db.parent.mkdir(parents=True, exist_ok=True)
     inbox_key = str(inbox.resolve())
