@@ -88,9 +88,9 @@ def generate(
             province, year, businesses, seed, faults, file_format, as_of.date() if as_of else None, department_names
         )
         with Progress(
-            TextColumn("generating {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            TextColumn("正在生成 {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
         ) as progress:
-            task = progress.add_task(f"{businesses:,} businesses (chunks)", total=plan.chunks)
+            task = progress.add_task(f"{businesses:,} 户（按块）", total=plan.chunks)
             result = run(plan, out, lambda done, _: progress.update(task, completed=done))
     except ValueError as error:
         typer.echo(f"getihu generate：{error}", err=True)
