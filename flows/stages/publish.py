@@ -87,7 +87,9 @@ def write_data_files(folder: Path, files: CycleFiles) -> list[dict]:
     try:
         SUBMISSION.validate(submission, lazy=True)
     except pandera.errors.SchemaErrors as e:
-        raise StageFileError(f"directory.parquet gives an invalid submission: {schema_problems(e)}") from None
+        raise StageFileError(
+            f"{folder}：由本周期 directory.parquet 得出的报送名录不符合 outputs.md 的约定：{schema_problems(e)}"
+        ) from None
     public = public_rows(submission.lazy()).collect()
     quarantine = quarantine_rows(files.quarantine.lazy()).collect()
 
@@ -127,6 +129,7 @@ def input_entries(files: CycleFiles) -> list[dict]:
             "rows": f.rows,
             "accepted": f.accepted,
             "quarantined": f.quarantined,
+            "duplicates_collapsed": f.duplicates_collapsed,  # additive (issue 13): rows = the three together
         }
         for s in files.inputs
         for f in s.files

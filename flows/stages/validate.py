@@ -366,7 +366,7 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
     if totals["rows"] != totals["accepted"] + totals["quarantined"] + totals["duplicates_collapsed"]:
         raise AssertionError(f"{source.name}: rows do not reconcile: {totals}")  # a bug, never bad input
     if source.required and totals["accepted"] + totals["quarantined"] == 0:
-        raise InputError(cycle.inbox_dir / files[0].name, f"{source.label} has no records; expected at least one")
+        raise InputError(cycle.inbox_dir / files[0].name, f"{source.label}没有记录；至少应有一条")
     rules = Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
     entry = {"source": source.name, "status": "loaded", **totals, "files": entries_json}
     if source.name == "registration":  # the summary's "left out": businesses, not rows (issue 12, finding 10)
@@ -376,7 +376,7 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
 
 def _missing(source: Source, cycle: Cycle) -> dict:
     if source.required:
-        raise InputError(cycle.inbox_dir, f"has no {source.name} rows in the raw layer; run ingest first")
+        raise InputError(cycle.inbox_dir, f"原始数据层中没有 {source.name} 的行；请先运行 ingest")
     empty_accepted(source.name).write_parquet(cycle.accepted(source.name))
     totals = dict.fromkeys(("rows", "accepted", "quarantined", "duplicates_collapsed", "fields_quarantined"), 0)
     return {"source": source.name, "status": "missing", **totals, "files": []}

@@ -161,3 +161,33 @@ def test_without_extracted_on_the_bound_is_the_day_of_the_run(monkeypatch):
     monkeypatch.setattr(stage, "now_in_china", lambda: dt.datetime(2025, 8, 9, 10, 0))
     assert extraction_date(InboxConfig()) == dt.date(2025, 8, 9)
     assert extraction_date(InboxConfig(extracted_on=dt.date(2025, 8, 3))) == dt.date(2025, 8, 3)
+
+
+def month_files(tmp_path, good: int, broken: int):
+    """tax_payment in two monthly files: ``good`` valid rows in January, ``broken`` rows in February, every one
+    with an 入库日期 that is not a date."""
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "registration.csv", [registration_row(i) for i in range(1, 4)])
+    write_csv(inbox / "tax_payment_2024_01.csv", [valid_row("tax_payment", i) for i in range(1, good + 1)])
+    broken_rows = [valid_row("tax_payment", i) | {"入库日期": "2024-02-30"} for i in range(1, broken + 1)]
+    write_csv(inbox / "tax_payment_2024_02.csv", broken_rows)
+    return inbox
+
+
+def test_a_wholly_broken_month_file_stops_the_run_though_its_source_is_under_the_threshold(tmp_path):
+    """Issue 13, item 17: 24 of 504 rows (4.8%) is under 5% for the source, but February is 24 of 24 (100%)."""
+    c = cycle(tmp_path, month_files(tmp_path, 480, 24))
+    ingest(c)
+    with pytest.raises(QuarantineThresholdError) as caught:
+        validate(c)
+    message = str(caught.value)
+    assert "税款入库明细（tax_payment）的文件 tax_payment_2024_02.csv 24 行中隔离 24 行（100.0%）" in message
+    assert "tax_payment_2024_01.csv" not in message and "504 行" not in message  # the source as a whole is under
+    assert not c.accepted_dir.exists()
+
+
+def test_a_month_file_with_a_few_bad_rows_does_not_stop_the_run(tmp_path):
+    c = cycle(tmp_path, month_files(tmp_path, 480, 20))  # 20 of 20 in February: not more than the minimum
+    ingest(c)
+    validate(c)
+    assert pl.read_parquet(c.accepted("tax_payment")).height == 480

@@ -230,7 +230,7 @@ def refusal(tmp_path, inbox) -> str:
 
 def test_no_registration_is_fatal(tmp_path):
     write_csv(tmp_path / "inbox" / "penalty.csv", [valid_row("penalty", 1)])
-    assert "has no registration file" in refusal(tmp_path, tmp_path / "inbox")
+    assert "没有登记注册信息文件" in refusal(tmp_path, tmp_path / "inbox")
 
 
 def test_an_empty_file_is_refused(tmp_path):
@@ -244,7 +244,7 @@ def test_an_empty_file_is_refused(tmp_path):
 def test_a_registration_without_records_is_refused(tmp_path):
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "registration.csv").write_text(",".join(registration_row(1)) + "\n")
-    assert "登记注册信息 has no records" in refusal(tmp_path, tmp_path / "inbox")
+    assert "登记注册信息没有记录" in refusal(tmp_path, tmp_path / "inbox")
 
 
 def test_undecodable_bytes_are_refused_with_their_line(tmp_path):

@@ -166,16 +166,14 @@ def test_a_province_without_a_ruleset_is_told_how_to_file_one():
     with pytest.raises(RulesetError) as caught:
         ruleset_for("42")
     message = str(caught.value)
-    assert "No typing standard (分型标准) is filed for province 42" in message
-    assert "write data/rulesets/42.toml" in message and "--ruleset FILE" in message and "filed for: 23, 41" in message
+    assert "省份 42 没有备案的分型标准" in message
+    assert "写 data/rulesets/42.toml" in message and "--ruleset FILE" in message and "已备案：23、41" in message
 
 
 def test_a_ruleset_file_that_is_missing_or_of_another_province(tmp_path):
-    with pytest.raises(RulesetError, match="no such ruleset file"):
+    with pytest.raises(RulesetError, match="分型标准文件不存在"):
         ruleset_for("41", tmp_path / "nope.toml")
-    with pytest.raises(
-        RulesetError, match=re.escape("this ruleset is province 23's (HL-2024.1), but the cycle is province 41")
-    ):
+    with pytest.raises(RulesetError, match=re.escape("这是省份 23 的分型标准（HL-2024.1），而本周期是省份 41")):
         ruleset_for("41", RULESETS_DIR / "23.toml")
 
 
