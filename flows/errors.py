@@ -25,14 +25,18 @@ class PipelineStop(GetihuError):
     exit_code = EXIT_INPUT
 
 
+def where_in_file(path: Path | str, line: int | None = None) -> str:
+    """A place in a delivered file as messages name it: ``registration.csv 第 12 行``, or the file alone."""
+    return f"{path} 第 {line} 行" if line is not None else str(path)
+
+
 class InputError(PipelineStop):
     """A delivered file (or the inbox configuration) cannot be used at all."""
 
     def __init__(self, path: Path | str, problem: str, *, line: int | None = None) -> None:
         self.path = Path(path)
         self.line = line
-        where = f"{self.path}, line {line}" if line is not None else str(self.path)
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{where_in_file(self.path, line)}：{problem}")
 
 
 class QuarantineThresholdError(PipelineStop):

@@ -123,8 +123,8 @@ def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> Hea
         held = "、".join(c.header for c in other.columns if c.name in matched)
         raise InputError(
             file.path,
-            f"is named for {source.label} ({source.name}) but holds the columns of {other.label} ({other.name}): "
-            f"{held}; expected the columns of {source.label}, or the file named {other.name}*.{file.format}",
+            f"文件名表示{source.label}（{source.name}），但其中是{other.label}（{other.name}）的列："
+            f"{held}；应为{source.label}的列，或把文件命名为 {other.name}*.{file.format}",
             line=1,
         )
     try:
