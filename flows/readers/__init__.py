@@ -38,9 +38,9 @@ _BOM = b"\xef\xbb\xbf"
 _OTHER_DELIMITERS = {"\t": "制表符", ";": "分号", "；": "分号", "|": "竖线"}
 _ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030"}
 _MAGIC = {
-    b"PK\x03\x04": "Excel 工作簿（.xlsx）或其他 zip 压缩包",
-    b"PAR1": "Parquet 文件",
-    b"\xd0\xcf\x11\xe0": "旧版 Excel 工作簿（.xls）",
+    b"PK\x03\x04": "看起来是 Excel 工作簿（.xlsx）或其他 zip 压缩包",
+    b"PAR1": "看起来是 Parquet 文件",
+    b"\xd0\xcf\x11\xe0": "看起来是旧版 Excel 工作簿（.xls）",
 }
 
 
@@ -287,12 +287,12 @@ def format_problem(path: Path, fmt: str) -> str | None:
         tail = stream.read(4)
     looks_like = next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
     if fmt == "xlsx" and not head.startswith(b"PK\x03\x04"):
-        return f"不是 Excel 工作簿（.xlsx）；看起来是{looks_like or '文本文件'}"
+        return f"不是 Excel 工作簿（.xlsx）；{looks_like or '看起来是文本文件'}"
     if fmt == "parquet" and not (head.startswith(b"PAR1") and tail == b"PAR1"):
-        return f"不是 Parquet 文件；看起来是{looks_like or '文本文件'}"
+        return f"不是 Parquet 文件；{looks_like or '看起来是文本文件'}"
     if fmt == "csv":
         if looks_like:
-            return f"不是 CSV 文本文件；看起来是{looks_like}"
+            return f"不是 CSV 文本文件；{looks_like}"
         if b"\x00" in head:
             return "不是 CSV 文本文件：含有 NUL 字节（二进制数据或 UTF-16 文本）"
         if not head.strip():

@@ -82,7 +82,7 @@ def test_inbox_toml_sets_both_limits_per_source_and_the_command_line_wins(tmp_pa
 
 def test_inbox_toml_threshold_must_be_a_share(tmp_path):
     c = cycle(tmp_path, inbox_with(tmp_path, serious_rows(3, 0), "[serious_list]\nquarantine_threshold = 5\n"))
-    with pytest.raises(InputError, match=r"inbox.toml: \[serious_list\] quarantine_threshold = 5: expected a share"):
+    with pytest.raises(InputError, match=r"inbox.toml：\[serious_list\] quarantine_threshold = 5：应为 0 到 1"):
         ingest(c)
 
 
@@ -102,7 +102,7 @@ def test_files_named_in_chinese_are_read_through_a_glob_in_inbox_toml_and_others
 def test_two_globs_giving_one_file_to_two_sources_are_refused(tmp_path):
     toml = '[files]\n"严重*.csv" = "serious_list"\n"*2025.csv" = "abnormal_list"\n'
     c = cycle(tmp_path, inbox_with(tmp_path, serious_rows(3, 0), toml, serious_name="严重违法失信名单2025.csv"))
-    with pytest.raises(InputError, match=r"maps 严重违法失信名单2025\.csv to several sources"):
+    with pytest.raises(InputError, match=r"把 严重违法失信名单2025\.csv 映射到多个来源"):
         ingest(c)
 
 

@@ -71,7 +71,7 @@ def test_a_bad_quarantine_minimum_is_refused(home):
 @pytest.mark.parametrize(
     ("error", "code", "shown"),
     [
-        (InputError(Path("inbox/penalty.csv"), "not UTF-8 or GB18030", line=3), EXIT_INPUT, "penalty.csv, line 3"),
+        (InputError(Path("inbox/penalty.csv"), "不是 UTF-8 文本", line=3), EXIT_INPUT, "penalty.csv 第 3 行："),
         (HomeBusy("data/.lock：等待 1800 秒后仍被 getihu run 41-20250731 占用"), EXIT_BUSY, "仍被"),
         (WarehouseBusy("data/warehouse.duckdb: held open read-write"), EXIT_BUSY, "held open read-write"),
         (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv：磁盘空间已满"),
