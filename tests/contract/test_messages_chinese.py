@@ -269,3 +269,22 @@ def test_a_ruleset_that_is_not_toml_is_refused_in_chinese_with_its_line():
         parse_ruleset_text('id = "HA"\nversion = \n', "draft.toml")
     assert_chinese(str(caught.value), "draft.toml")
     assert "line 2" in str(caught.value)  # tomllib's own words, in brackets after the Chinese
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        "[application\n",
+        "[nothing]\nencoding = 'utf-8'\n",
+        "[{s}]\nencoding = 'latin-1'\n",
+        "[{s}.aliases]\nnope = []\n",
+    ],
+)
+def test_every_refusal_of_the_classification_folders_inbox_toml_is_chinese(tmp_path, toml):
+    from flows.classification.inbox import folder_config
+    from schemas.classification import CLASSIFICATION_SOURCES
+
+    (tmp_path / "inbox.toml").write_text(toml.format(s=next(iter(CLASSIFICATION_SOURCES))), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        folder_config(tmp_path)
+    assert_chinese(str(caught.value), str(tmp_path / "inbox.toml"))
