@@ -312,7 +312,7 @@ def csv_encoding(path: Path, forced: str | None) -> str:
     header = head.removeprefix(_BOM).split(b"\n", 1)[0]
     encoding = forced or next((e for e in ("utf-8", "gb18030") if _decodes(header, e)), None)
     if encoding is None:
-        raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
+        raise InputError(path, _undecodable_message("UTF-8 或 GB18030"), line=1)
     if encoding == "utf-8" and head.startswith(_BOM):
         return "utf-8-sig"
     return encoding
@@ -327,7 +327,7 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 
 def _undecodable_message(expected: str) -> str:
-    return f"有字节不是 {expected} 文本；应为 UTF-8 或 GB18030/GBK 编码的 CSV 文件"
+    return f"含有不是 {expected} 文本的字节；应为 UTF-8 或 GB18030/GBK 编码的 CSV 文件"
 
 
 def _first_bad_line(path: Path, encoding: str) -> int | None:

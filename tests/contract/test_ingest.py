@@ -254,7 +254,7 @@ def test_undecodable_bytes_are_refused_with_their_line(tmp_path):
     (inbox).mkdir()
     (inbox / "registration.csv").write_bytes(b"\n".join(lines))
     message = refusal(tmp_path, inbox)
-    assert "registration.csv 第 4 行：有字节不是 UTF-8 文本" in message
+    assert "registration.csv 第 4 行：含有不是 UTF-8 文本的字节" in message
 
 
 def test_undecodable_gb18030_bytes_are_refused_with_their_line(tmp_path):
@@ -264,7 +264,7 @@ def test_undecodable_gb18030_bytes_are_refused_with_their_line(tmp_path):
     lines[2] = lines[2] + b"\x81\x20"
     inbox.mkdir()
     (inbox / "registration.csv").write_bytes(b"\n".join(lines))
-    assert "registration.csv 第 3 行：有字节不是 GB18030 文本" in refusal(tmp_path, inbox)
+    assert "registration.csv 第 3 行：含有不是 GB18030 文本的字节" in refusal(tmp_path, inbox)
 
 
 def test_a_required_column_missing_is_named(tmp_path):

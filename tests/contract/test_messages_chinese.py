@@ -22,6 +22,8 @@ from transforms.headers import HeaderError, mapped_headers
 CHINESE = re.compile("[\u4e00-\u9fff]")
 #: Two ASCII words in a row: English prose (codes, settings, features and file names are single words).
 ENGLISH_SENTENCE = re.compile(r"(?<![\w./-])[A-Za-z]{2,} [A-Za-z]{2,}(?![\w./-])")
+#: English glue between codes (``UTF-8 or GB18030``), which the sentence check cannot see.
+ENGLISH_WORD = re.compile(r"(?<![\w./-])(?:or|and|is|not|the|of|to|expected)(?![\w./-])")
 #: What the system itself says, quoted in full-width brackets after the Chinese (tomllib, fastexcel, Polars).
 SYSTEM_WORDS = re.compile(r"（[^（）]*[A-Za-z][^（）]*）$")
 RULESETS = Path(__file__).resolve().parents[2] / "data" / "rulesets"
@@ -32,7 +34,7 @@ def assert_chinese(message: str, place: str) -> None:
     assert message.startswith(f"{place}："), message
     problem = SYSTEM_WORDS.sub("", message.removeprefix(f"{place}："))
     assert CHINESE.search(problem), message
-    assert not ENGLISH_SENTENCE.search(problem), message
+    assert not ENGLISH_SENTENCE.search(problem) and not ENGLISH_WORD.search(problem), message
 
 
 # --- the inbox and inbox.toml ----------------------------------------------------------------------------------
