@@ -405,14 +405,32 @@ def limits(cycle: Cycle, config: InboxConfig, source: str) -> _Limits:
     return _Limits(threshold, minimum)
 
 
+def over_limits(checked: _Checked, limit: _Limits) -> list[tuple[dict, Counter, _Limits]]:
+    """What of a checked source stops the run: the source as a whole, else each of its files on its own — one wholly
+    broken month file stops the run though the source's share stays under the threshold (issue 13, item 17)."""
+    if limit.exceeded(checked.entry):
+        return [(checked.entry, checked.rules, limit)]
+    over = []
+    for file in checked.entry["files"]:
+        if limit.exceeded(file):
+            of_file = checked.quarantine.filter(pl.col("file") == file["file"])
+            rules = Counter(dict(of_file.group_by("rule").agg(pl.len()).iter_rows()))
+            over.append(({"source": checked.entry["source"], **file}, rules, limit))
+    return over
+
+
 def _threshold_message(over: list[tuple[dict, Counter, _Limits]], csv_path: Path) -> str:
-    """Chinese, for the data office: which sources, how many rows, the most frequent rules, what to change."""
+    """Chinese, for the data office: which sources (or files of a source), how many rows, the most frequent rules,
+    what to change."""
     parts = []
     for entry, rules, limit in over:
         top = "、".join(f"{rule}（{n}）" for rule, n in sorted(rules.items(), key=lambda r: (-r[1], r[0]))[:TOP_RULES])
         share = entry["quarantined"] / entry["rows"]
+        where = f"{SOURCES[entry['source']].label}（{entry['source']}）" + (
+            f"的文件 {entry['file']} " if "file" in entry else ""
+        )
         parts.append(
-            f"{SOURCES[entry['source']].label}（{entry['source']}）{entry['rows']} 行中隔离 {entry['quarantined']} 行"
+            f"{where}{entry['rows']} 行中隔离 {entry['quarantined']} 行"
             f"（{share:.1%}），超过阈值 {limit.threshold:.1%} 且多于 {limit.minimum} 行；最常见的规则：{top}"
         )
     return (
@@ -513,9 +531,7 @@ def validate(cycle: Cycle) -> StageResult:
         checked_sources[source.name] = result
         entries.append(result.entry)
         quarantines.append(result.quarantine)
-        limit = limits(cycle, config, source.name)
-        if limit.exceeded(result.entry):
-            over.append((result.entry, result.rules, limit))
+        over.extend(over_limits(result, limits(cycle, config, source.name)))
     quarantine_path, csv_path = _write_quarantine(pl.concat(quarantines), cycle.work_dir)
     conflicts = _conflict_tables(cycle, checked_sources)
     inputs_path = cycle.work_dir / "inputs.json"
