@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -118,11 +119,22 @@ def test_changed_validation_code_checks_every_source_again(tmp_path, checks, mon
     assert checks == ["registration", "social_security"] * 2
 
 
-def test_the_validation_code_fingerprint_covers_the_rules_modules():
+def test_the_validation_code_fingerprint_covers_every_module_validate_imports():
+    """Every module of the project that flows/stages/validate.py imports is part of the code fingerprint."""
+    import ast
+    import importlib.util
+
     code = validate_stage._code_fingerprint()
     assert len(code) == 64 and code == validate_stage._code_fingerprint()
-    covered = {p.split("/")[0] for p in validate_stage._VALIDATION_CODE}
-    assert {"schemas", "transforms", "flows"} <= covered
+    root = validate_stage._ROOT
+    tree = ast.parse(Path(validate_stage.__file__).read_text(encoding="utf-8"))
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    ours = [m for m in modules if m.split(".")[0] in {"flows", "schemas", "transforms", "reference"}]
+    assert "transforms.validate" in ours and "flows.storage.raw" in ours
+    covered = [root / c for c in validate_stage._VALIDATION_CODE]
+    for module in ours:
+        path = Path(importlib.util.find_spec(module).origin).resolve()
+        assert any(path == c or path.is_relative_to(c) for c in covered), module
 
 
 def test_an_incomplete_kept_folder_is_not_reused(tmp_path, checks):
