@@ -85,13 +85,22 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: Settings of inbox.toml that are per source (source -> setting): a file depends on its own source's entry only.
+_PER_SOURCE = ("encodings", "aliases", "values")
+#: Settings that never change what a file becomes in the raw layer: the extraction date bounds dates in validate
+#: (which keys its reuse by it), the quarantine limits only decide whether a run stops.
+_NOT_READING = ("thresholds", "minimums")  # extracted_on reads: it bounds a resident ID's birth date
+
+
 def source_settings(config: InboxConfig, source: str) -> str:
     """The parsed ``inbox.toml`` settings that may change how a file of ``source`` reads, as canonical JSON: of each
-    setting, the source's own entry when it has one, else the whole setting (a file mapping, a default)."""
+    per-source setting the source's own entry (null without one), and the file mapping as a whole."""
     chosen: dict[str, object] = {}
     for f in dataclasses.fields(config):
+        if f.name in _NOT_READING:
+            continue
         value = getattr(config, f.name)
-        chosen[f.name] = value.get(source) if isinstance(value, dict) and source in value else value
+        chosen[f.name] = value.get(source) if f.name in _PER_SOURCE else value
     return json.dumps(chosen, ensure_ascii=False, sort_keys=True, default=str)
 
 

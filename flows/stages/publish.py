@@ -31,7 +31,7 @@ from flows.objections.packages import carry_corrections
 from flows.readers import sha256_of
 from flows.report.report import ReportFacts, render_report
 from flows.storage import warehouse
-from flows.storage.excel import write_excel_csv, write_xlsx
+from flows.storage.excel import write_excel_csv, write_xlsx_files
 from flows.storage.work_files import CycleFiles, read_cycle_files, schema_problems
 from reference import filed_rulesets, industries, province_regions, regions, ruleset_for
 from schemas.outputs import EXCEL_CSV, EXCEL_FILES, SUBMISSION
@@ -114,8 +114,7 @@ def write_excel_copies(folder: Path, files: CycleFiles, submission: pl.DataFrame
     excel_submission = normalised_industry(submission.lazy(), industries().lazy()).collect()
     quarantine = quarantine_excel_rows(files.quarantine.lazy()).collect()
     tables = {"submission.xlsx": excel_submission, "public.xlsx": public, "quarantine.xlsx": quarantine}
-    for name, frame in tables.items():
-        write_xlsx(frame, folder / name, EXCEL_FILES[name], created)
+    write_xlsx_files({folder / name: (frame, EXCEL_FILES[name]) for name, frame in tables.items()}, created)
     write_excel_csv(excel_submission, folder / EXCEL_CSV)
 
 
