@@ -54,6 +54,10 @@ OBJECTION = Source(
     ),
 )
 
+#: Columns of ``objection.csv`` the operator writes freely: phone numbers and ID numbers in them are masked on
+#: reading (``transforms.objections.personal_data_masked``), as 联系电话 is.
+FREE_TEXT = ("filed_by", "grounds", "materials")
+
 #: Columns every correction file carries besides its extract's own (objections.md, "Inputs").
 CONFIRMED_BY = "确认部门"
 CONFIRMATION_NO = "确认文号"
