@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -223,18 +222,10 @@ def rewritten(frame: pl.DataFrame, source: str, target: str, keep_every: int, of
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def synthetic_package(real: Path, source: str, target: str, out: Path, keep_every: int, offset: int) -> None:
     """``real`` (a province's package) rewritten as ``target``'s into ``out``: submission.parquet and .csv, with
     the manifest's province, cycle id, checksums and row counts; other listed files copied unchanged."""
-    from flows.national.assemble import read_submission
+    from flows.national.assemble import read_submission, sha256_of
 
     manifest = json.loads((real / "manifest.json").read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
@@ -270,7 +261,7 @@ def synthetic_package(real: Path, source: str, target: str, out: Path, keep_ever
         else:
             shutil.copy2(real / name, out / name)
     for entry in manifest["files"]:
-        entry["sha256"] = _sha256(out / entry["name"])
+        entry["sha256"] = sha256_of(out / entry["name"])
     manifest["province"] = target
     manifest["cycle_id"] = manifest["cycle_id"].replace(f"{source}-", f"{target}-", 1)
     manifest["synthetic"] = f"bench/national_bench.py: rewritten from province {source}'s package"
@@ -293,6 +284,8 @@ def packages(args: argparse.Namespace) -> None:
     for i, code in enumerate(p for p in provinces() if not (inbox / p).exists()):
         synthetic_package(source, source.name, code, inbox / code, args.keep_every, i % args.keep_every)
         made += 1
+    with (inbox / "receipts.csv").open("w", encoding="utf-8") as stream:  # every package in time (national.md)
+        stream.write("省份,接收时间\n" + "".join(f"{p},{args.year}-08-10T09:00:00+08:00\n" for p in provinces()))
     print(f"{made} synthetic packages from {source.name} in {time.monotonic() - began:,.0f} s; real: "
           f"{', '.join(p.name for p in real)}")  # fmt: skip
 
