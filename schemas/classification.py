@@ -24,6 +24,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.features import FEATURES
+from schemas.ruleset import validation_problems
 from schemas.sources import PENALTY_KINDS, Column, Kind, Source
 
 # --- reference data: the closed list of credential types ------------------------------------------------
@@ -94,12 +95,10 @@ EVENTS: tuple[str, ...] = ("认定", "取消", "撤销", "延期", "期满", "�
 REVIEW_RESULTS: tuple[str, ...] = ("继续有效", "提示关注", "取消认定", "延期", "期满", "撤销")
 
 
-def _c(name: str, header: str, kind: Kind, description: str, **kw: Any) -> Column:
-    return Column(name=name, header=header, kind=kind, description=description, **kw)
-
-
 def _uscc(description: str = "the business's 统一社会信用代码") -> Column:
-    return _c("uscc", "统一社会信用代码", Kind.USCC, description, required=True, aliases=("社会信用代码", "信用代码"))
+    return Column(
+        "uscc", "统一社会信用代码", Kind.USCC, description, required=True, aliases=("社会信用代码", "信用代码")
+    )
 
 
 APPLICATION = Source(
@@ -109,14 +108,16 @@ APPLICATION = Source(
     required=True,
     key=("application_no",),
     columns=(
-        _c("application_no", "申报编号", Kind.TEXT, "the application's number on the 培育平台", required=True),
+        Column("application_no", "申报编号", Kind.TEXT, "the application's number on the 培育平台", required=True),
         _uscc(),
-        _c("category", "申报类别", Kind.ENUM, "知名/特色/优质/新兴", required=True, values=CATEGORIES),
-        _c("applied_on", "申报日期", Kind.DATE, "date of the application or recommendation", required=True),
-        _c("channel", "来源", Kind.ENUM, "自主申报/部门推荐", required=True, values=(SELF_APPLIED, RECOMMENDED)),
-        _c("recommender", "推荐部门", Kind.TEXT, "the recommending department; required for 部门推荐"),
-        _c("consent", "经营者同意", Kind.FLAG, "the operator consented (部门推荐 needs 是)"),
-        _c("relaxation", "放宽情形", Kind.ENUM, "operator group that widens the pool; empty: none", values=RELAXATIONS),
+        Column("category", "申报类别", Kind.ENUM, "知名/特色/优质/新兴", required=True, values=CATEGORIES),
+        Column("applied_on", "申报日期", Kind.DATE, "date of the application or recommendation", required=True),
+        Column("channel", "来源", Kind.ENUM, "自主申报/部门推荐", required=True, values=(SELF_APPLIED, RECOMMENDED)),
+        Column("recommender", "推荐部门", Kind.TEXT, "the recommending department; required for 部门推荐"),
+        Column("consent", "经营者同意", Kind.FLAG, "the operator consented (部门推荐 needs 是)"),
+        Column(
+            "relaxation", "放宽情形", Kind.ENUM, "operator group that widens the pool; empty: none", values=RELAXATIONS
+        ),
     ),
 )
 
@@ -127,13 +128,13 @@ CREDENTIAL = Source(
     key=("uscc", "credential_type", "certificate_no"),
     columns=(
         _uscc("the holder business's 统一社会信用代码"),
-        _c("credential_type", "类型", Kind.ENUM, "closed list (data/classification/credential_types.csv)",
+        Column("credential_type", "类型", Kind.ENUM, "closed list (data/classification/credential_types.csv)",
            required=True, values=CREDENTIAL_TYPES),
-        _c("level", "级别", Kind.ENUM, "国家/省/市/县", required=True, values=tuple(LEVELS)),
-        _c("obtained_on", "取得日期", Kind.DATE, "date obtained", required=True),
-        _c("valid_until", "有效期至", Kind.DATE, "last day of validity; empty = no end"),
-        _c("issuer", "发证机关", Kind.TEXT, "the issuing authority"),
-        _c("certificate_no", "证书编号", Kind.TEXT, "the certificate's number"),
+        Column("level", "级别", Kind.ENUM, "国家/省/市/县", required=True, values=tuple(LEVELS)),
+        Column("obtained_on", "取得日期", Kind.DATE, "date obtained", required=True),
+        Column("valid_until", "有效期至", Kind.DATE, "last day of validity; empty = no end"),
+        Column("issuer", "发证机关", Kind.TEXT, "the issuing authority"),
+        Column("certificate_no", "证书编号", Kind.TEXT, "the certificate's number"),
     ),
 )  # fmt: skip
 
@@ -143,11 +144,11 @@ DISHONEST_DEBTOR = Source(
     department="人民法院",
     key=("person_id", "listed_on"),
     columns=(
-        _c("person_name", "姓名", Kind.TEXT, "the debtor's name", required=True),
-        _c("person_id", "身份证件号码", Kind.RESIDENT_ID, "the debtor's 身份证件号码 (personal: keyed)",
+        Column("person_name", "姓名", Kind.TEXT, "the debtor's name", required=True),
+        Column("person_id", "身份证件号码", Kind.RESIDENT_ID, "the debtor's 身份证件号码 (personal: keyed)",
            required=True, personal=True),
-        _c("listed_on", "发布日期", Kind.DATE, "date listed", required=True),
-        _c("removed_on", "移除日期", Kind.DATE, "date removed; empty = still listed"),
+        Column("listed_on", "发布日期", Kind.DATE, "date listed", required=True),
+        Column("removed_on", "移除日期", Kind.DATE, "date removed; empty = still listed"),
     ),
 )  # fmt: skip
 
@@ -157,11 +158,11 @@ REVIEW = Source(
     department="市场监管",
     key=("application_no",),
     columns=(
-        _c("application_no", "申报编号", Kind.TEXT, "the application reviewed", required=True),
-        _c("visited_on", "走访日期", Kind.DATE, "date of the visit"),
-        _c("visit_result", "走访结果", Kind.ENUM, "属实/不属实", required=True, values=("属实", "不属实")),
-        _c("objection", "公示异议", Kind.ENUM, "无/成立/不成立", required=True, values=("无", "成立", "不成立")),
-        _c("officer", "经办人", Kind.TEXT, "the officer in charge"),
+        Column("application_no", "申报编号", Kind.TEXT, "the application reviewed", required=True),
+        Column("visited_on", "走访日期", Kind.DATE, "date of the visit"),
+        Column("visit_result", "走访结果", Kind.ENUM, "属实/不属实", required=True, values=("属实", "不属实")),
+        Column("objection", "公示异议", Kind.ENUM, "无/成立/不成立", required=True, values=("无", "成立", "不成立")),
+        Column("officer", "经办人", Kind.TEXT, "the officer in charge"),
     ),
 )
 
@@ -172,10 +173,10 @@ INFO_REPORT = Source(
     key=("uscc", "report_year"),
     columns=(
         _uscc(),
-        _c("report_year", "报告年度", Kind.YEAR, "the year reported for (due by 31 July of it)", required=True),
-        _c("filed_on", "报送日期", Kind.DATE, "date filed", required=True),
-        _c("operator_changed", "经营者变更", Kind.FLAG, "the operator changed"),
-        _c("new_operator_id", "新经营者身份证件号码", Kind.RESIDENT_ID, "the new operator (personal: keyed)",
+        Column("report_year", "报告年度", Kind.YEAR, "the year reported for (due by 31 July of it)", required=True),
+        Column("filed_on", "报送日期", Kind.DATE, "date filed", required=True),
+        Column("operator_changed", "经营者变更", Kind.FLAG, "the operator changed"),
+        Column("new_operator_id", "新经营者身份证件号码", Kind.RESIDENT_ID, "the new operator (personal: keyed)",
            personal=True),
     ),
 )  # fmt: skip
@@ -187,9 +188,9 @@ EVENT = Source(
     key=("uscc", "event", "date"),
     columns=(
         _uscc(),
-        _c("event", "事件", Kind.ENUM, "撤销/同意延期", required=True, values=("撤销", "同意延期")),
-        _c("date", "日期", Kind.DATE, "date of the revocation or the consent", required=True),
-        _c("document_no", "文号", Kind.TEXT, "document number"),
+        Column("event", "事件", Kind.ENUM, "撤销/同意延期", required=True, values=("撤销", "同意延期")),
+        Column("date", "日期", Kind.DATE, "date of the revocation or the consent", required=True),
+        Column("document_no", "文号", Kind.TEXT, "document number"),
     ),
 )
 
@@ -374,12 +375,7 @@ def parse_standard(data: dict[str, Any], origin: str) -> Standard:
     try:
         standard = Standard.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for problem in error.errors(include_url=False):
-            message = problem["msg"].removeprefix("Value error, ")
-            where = _where(problem["loc"], data)
-            problems.append(f"{where}: {message}" if where else message)
-        raise StandardError(f"{origin}: " + "; ".join(problems)) from None
+        raise StandardError(f"{origin}: {validation_problems(error, data, _where)}") from None
     stem = Path(origin).stem
     if stem.isdigit() and stem != standard.region:
         raise StandardError(f"{origin}: region {standard.region} is not the file's code {stem}")

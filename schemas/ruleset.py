@@ -15,6 +15,7 @@ so raising a value can never lower a type.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
@@ -288,17 +289,25 @@ def _message(problem: Any) -> str:
         return f"不符合要求（{problem['msg']}）"
 
 
+def validation_problems(
+    error: ValidationError, data: dict[str, Any], where: Callable[[tuple[Any, ...], dict[str, Any]], str]
+) -> str:
+    """Every problem pydantic found in a parsed TOML file, in Chinese, each named by ``where`` (the entry a person
+    finds in the file: a condition's code, an indicator's code), joined for one message."""
+    problems = []
+    for problem in error.errors(include_url=False):
+        message = _message(problem)
+        place = where(problem["loc"], data)
+        problems.append(f"{place}：{message}" if place else message)
+    return "；".join(problems)
+
+
 def parse_ruleset(data: dict[str, Any], origin: str) -> Ruleset:
     """A validated ruleset from the parsed TOML of ``origin`` (a file name used in messages)."""
     try:
         return Ruleset.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for problem in error.errors(include_url=False):
-            message = _message(problem)
-            where = _where(problem["loc"], data)
-            problems.append(f"{where}：{message}" if where else message)
-        raise RulesetError(f"{origin}：" + "；".join(problems)) from None
+        raise RulesetError(f"{origin}：{validation_problems(error, data, _where)}") from None
 
 
 def parse_ruleset_text(text: str, origin: str) -> Ruleset:
