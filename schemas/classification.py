@@ -227,7 +227,7 @@ def _share(value: Any, name: str) -> Decimal:
     except InvalidOperation:
         raise ValueError(f"{name} = {value!r} 不是数") from None
     if not (share.is_finite() and Decimal(0) < share <= Decimal(1)):
-        raise ValueError(f"{name} = {value!r} 不在 0（不含）到 1（含）之间：比例 0.05 即 5%")
+        raise ValueError(f"{name} = {value!r} 不在 0（不含）到 1（含）之间（0.05 即 5%）")
     return share
 
 
@@ -273,7 +273,7 @@ class Indicator(_Strict):
                 except InvalidOperation:
                     raise ValueError(f"at_least = {self.at_least!r} 不是数") from None
                 if not threshold.is_finite() or threshold < 0:
-                    raise ValueError(f"at_least = {self.at_least!r}：不能是负数")
+                    raise ValueError(f"at_least = {self.at_least!r} 不能是负数")
         elif self.at_least is not None:
             raise ValueError("at_least 只能和数值特征（feature）一起写")
         if self.industries is not None:
@@ -358,7 +358,7 @@ class Standard(_Strict):
         if self.quota is not None:
             for code in self.quota.allocations:
                 if not code.startswith(self.region):
-                    raise ValueError(f"allocations 中的 {code} 不在本省 {self.region} 之内")
+                    raise ValueError(f"名额 [quota] 的 allocations 中的 {code} 不在本省 {self.region} 之内")
         return self
 
     @property
