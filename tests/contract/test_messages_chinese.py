@@ -1,6 +1,7 @@
 """Issue 14, item 3: a data office reads the readers' and the ruleset's refusals to fix a delivery, so each is Chinese
 and names the file — ``registration.csv 第 4 行：…`` where a line applies — keeping codes, settings and field names
-as they are. Every error path of ``flows.readers`` and ``schemas.ruleset`` that a file can reach is walked here."""
+as they are. Every error path of ``flows.readers``, ``schemas.ruleset`` and the 名特优新 classification standard
+(``schemas.classification``) that a file can reach is walked here."""
 
 from __future__ import annotations
 
