@@ -15,7 +15,6 @@ so raising a value can never lower a type.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
@@ -24,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.features import FEATURES
+from schemas.problems import refusal
 from schemas.vocabulary import TYPE_RANK, ruleset_name
 
 BOUNDS = ("at_least", "above", "at_most", "below")
@@ -248,23 +248,6 @@ def _where(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-#: Pydantic's own checks, in Chinese (the ``ctx`` of the error fills the braces).
-_PYDANTIC_MESSAGES = {
-    "missing": "缺少此项",
-    "extra_forbidden": "不是可用的键（拼写有误，或不属于这里）",
-    "string_type": "应为文本（加引号）",
-    "string_pattern_mismatch": "格式不符（应符合 {pattern}）",
-    "int_type": "应为整数",
-    "bool_type": "应为 true 或 false",
-    "literal_error": "应为 {expected}",
-    "list_type": "应为列表",
-    "model_type": "应为表",
-    "dict_type": "应为表",
-    "too_short": "至少应有 {min_length} 项",
-    "too_long": "最多 {max_length} 项",
-}
-
-
 #: What the fields with a pattern hold, for a value that does not match it.
 _PATTERN_MEANINGS = {
     "id": "应为两个大写字母：省份的 ISO 3166-2:CN 代码，如河南为 HA",
@@ -273,41 +256,12 @@ _PATTERN_MEANINGS = {
 }
 
 
-def _message(problem: Any) -> str:
-    """One problem Pydantic found, in Chinese: our own checks' text, or Pydantic's check by its type."""
-    if problem["type"] == "value_error":
-        return str(problem["msg"]).removeprefix("Value error, ")
-    if problem["type"] == "string_pattern_mismatch" and problem["loc"][-1] in _PATTERN_MEANINGS:
-        return f"{problem['input']!r} 格式不符，{_PATTERN_MEANINGS[problem['loc'][-1]]}"
-    template = _PYDANTIC_MESSAGES.get(problem["type"])
-    if template is None:
-        return f"不符合要求（{problem['msg']}）"
-    context = {k: str(v).replace("' or '", "' 或 '") for k, v in problem.get("ctx", {}).items()}
-    try:
-        return template.format_map(context)
-    except KeyError:
-        return f"不符合要求（{problem['msg']}）"
-
-
-def validation_problems(
-    error: ValidationError, data: dict[str, Any], where: Callable[[tuple[Any, ...], dict[str, Any]], str]
-) -> str:
-    """Every problem pydantic found in a parsed TOML file, in Chinese, each named by ``where`` (the entry a person
-    finds in the file: a condition's code, an indicator's code), joined for one message."""
-    problems = []
-    for problem in error.errors(include_url=False):
-        message = _message(problem)
-        place = where(problem["loc"], data)
-        problems.append(f"{place}：{message}" if place else message)
-    return "；".join(problems)
-
-
 def parse_ruleset(data: dict[str, Any], origin: str) -> Ruleset:
     """A validated ruleset from the parsed TOML of ``origin`` (a file name used in messages)."""
     try:
         return Ruleset.model_validate(data)
     except ValidationError as error:
-        raise RulesetError(f"{origin}：{validation_problems(error, data, _where)}") from None
+        raise RulesetError(refusal(error, origin, lambda loc: _where(loc, data), _PATTERN_MEANINGS)) from None
 
 
 def parse_ruleset_text(text: str, origin: str) -> Ruleset:

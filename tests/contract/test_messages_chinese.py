@@ -1,6 +1,7 @@
 """Issue 14, item 3: a data office reads the readers' and the ruleset's refusals to fix a delivery, so each is Chinese
 and names the file — ``registration.csv 第 4 行：…`` where a line applies — keeping codes, settings and field names
-as they are. Every error path of ``flows.readers`` and ``schemas.ruleset`` that a file can reach is walked here."""
+as they are. Every error path of ``flows.readers``, ``schemas.ruleset`` and the 名特优新 classification standard
+(``schemas.classification``) that a file can reach is walked here."""
 
 from __future__ import annotations
 
@@ -290,3 +291,126 @@ def test_every_refusal_of_the_classification_folders_inbox_toml_is_chinese(tmp_p
     with pytest.raises(InputError) as caught:
         folder_config(tmp_path)
     assert_chinese(str(caught.value), str(tmp_path / "inbox.toml"))
+
+
+# --- the 名特优新 classification standard ----------------------------------------------------------------------
+
+STANDARDS = RULESETS.parent / "classification"
+
+
+def henan_standard() -> dict:
+    return tomllib.loads((STANDARDS / "41.toml").read_text(encoding="utf-8"))
+
+
+def indicator(data: dict, category: str = "知名", number: int = 1) -> dict:
+    return data["categories"][category]["indicators"][number - 1]
+
+
+#: name -> (how the shipped 41.toml is broken, what the message must name)
+STANDARD_CASES: dict[str, tuple[Callable[[dict], object], str]] = {
+    "an unknown feature": (
+        lambda d: indicator(d, number=2).update(feature="stars"),
+        "知名类指标 知名二（第 2 个 [[categories.知名.indicators]]）：未知的特征 'stars'",
+    ),
+    "a key misspelt": (lambda d: indicator(d).update(at_leats=1), "的 at_leats："),
+    "a label missing": (lambda d: indicator(d).pop("label"), "的 label：缺少此项"),
+    "a label blank": (lambda d: indicator(d).update(label=" "), "的 label：不能为空"),
+    "no points": (lambda d: indicator(d).update(points=0), "的 points：应不小于 1"),
+    "points not a number": (lambda d: indicator(d).update(points="2"), "的 points：应为整数"),
+    "two things read": (lambda d: indicator(d).update(industries=["62"]), "feature、industries、credential"),
+    "nothing read": (lambda d: indicator(d).pop("credential"), "feature、industries、credential"),
+    "a yes/no feature with a threshold": (
+        lambda d: indicator(d, number=2).update(feature="has_website"),
+        "has_website",
+    ),
+    "a number without its threshold": (lambda d: indicator(d, number=2).pop("at_least"), "at_least"),
+    "a threshold that is no number": (
+        lambda d: indicator(d, number=2).update(at_least="许多"),
+        "at_least = '许多' 不是数",
+    ),
+    "a negative threshold": (lambda d: indicator(d, number=2).update(at_least=-1), "at_least = -1"),
+    "a bad industry code": (
+        lambda d: indicator(d).clear() or indicator(d).update(code="X", label="行业", points=1, industries=["H6"]),
+        "'H6'",
+    ),
+    "an unknown credential": (
+        lambda d: indicator(d).clear() or indicator(d).update(code="X", label="证书", points=1, credential="金牌"),
+        "未知的证书/荣誉类型 '金牌'",
+    ),
+    "a level without a credential": (lambda d: indicator(d, number=2).update(min_level="省"), "min_level"),
+    "a level of no rank": (
+        lambda d: (
+            indicator(d).clear()
+            or indicator(d).update(code="X", label="证书", points=1, credential="老字号", min_level="乡")
+        ),
+        "min_level",
+    ),
+    "a code used twice": (lambda d: indicator(d, number=2).update(code="知名一"), "指标编号重复使用：知名一"),
+    "a pass mark out of reach": (
+        lambda d: d["categories"]["特色"].update(pass_mark=99),
+        "类别 特色（[categories.特色]）：合格分 pass_mark = 99 无法达到",
+    ),
+    "an unknown category": (lambda d: d["categories"].update(驰名=d["categories"]["知名"]), "驰名"),
+    "a category missing": (lambda d: d["categories"].pop("新兴"), "缺少：新兴"),
+    "a share above 1": (lambda d: d.setdefault("quota", {}).update(share=1.5), "名额 [quota]：share = 1.5"),
+    "a share that is no number": (lambda d: d.setdefault("quota", {}).update(share="五"), "share = '五' 不是数"),
+    "an allocation of the wrong level": (
+        lambda d: d.setdefault("quota", {}).update(level="county", allocations={"4101": 0.1}),
+        "'4101'",
+    ),
+    "an allocation outside the province": (
+        lambda d: d.setdefault("quota", {}).update(level="county", allocations={"420102": 0.1}),
+        "420102",
+    ),
+    "a growth share of 0": (lambda d: d.update(growth_share=0), "growth_share = 0"),
+    "a region that is no code": (lambda d: d.update(region="河南"), "region = '河南'"),
+    "a version that is no version": (lambda d: d.update(version="2025"), "version：'2025' 格式不符"),
+    "a field missing": (lambda d: d.pop("title"), "title：缺少此项"),
+}
+
+
+@pytest.mark.parametrize("case", list(STANDARD_CASES.values()), ids=list(STANDARD_CASES))
+def test_every_refusal_of_a_classification_standard_is_chinese_and_names_the_file_and_the_indicator(case):
+    from schemas.classification import StandardError, parse_standard
+
+    change, named = case
+    data = henan_standard()
+    change(data)
+    with pytest.raises(StandardError) as caught:
+        parse_standard(data, "classification/41.toml")
+    assert_chinese(str(caught.value), "classification/41.toml")
+    assert named in str(caught.value)
+
+
+def test_a_city_or_county_standard_that_oversteps_is_refused_in_chinese():
+    from schemas.classification import StandardError, parse_standard
+
+    base = {"id": "T", "version": "2025.1", "title": "t", "document": "d", "source": "s"}
+    for data, named in [
+        ({**base, "region": "4101"}, "growth_share"),  # changes nothing
+        ({**base, "region": "4101", "growth_share": 0.1, "quota": {"share": 0.1}}, "quota.allocations"),
+        ({**base, "region": "4101", "growth_share": 0.1}, "4102"),  # the file is another region's
+    ]:
+        with pytest.raises(StandardError) as caught:
+            parse_standard(data, "4102.toml" if named == "4102" else "4101.toml")
+        place = "4102.toml" if named == "4102" else "4101.toml"
+        assert_chinese(str(caught.value), place)
+        assert named in str(caught.value)
+
+
+def test_a_standard_that_is_not_toml_or_missing_or_alone_is_refused_in_chinese(tmp_path):
+    from flows.classification.standards import load_standards
+    from schemas.classification import StandardError, Standards, parse_standard_text
+
+    with pytest.raises(StandardError) as caught:
+        parse_standard_text('id = "T"\nversion = \n', "41.toml")
+    assert_chinese(str(caught.value), "41.toml")
+    assert "line 2" in str(caught.value)  # tomllib's own words, in brackets after the Chinese
+
+    with pytest.raises(StandardError) as caught:
+        load_standards("41", tmp_path)
+    assert_chinese(str(caught.value), str(tmp_path / "41.toml"))
+
+    with pytest.raises(StandardError) as caught:
+        Standards({})
+    assert CHINESE.search(str(caught.value)) and not ENGLISH_SENTENCE.search(str(caught.value)), caught.value
