@@ -27,6 +27,17 @@ app = typer.Typer(
 SERVED_PROVINCES = ["23", "41"]
 PROVINCE_HELP = "两位数字的省级行政区划代码，如 41（河南）或 23（黑龙江）"
 
+# The options that name a typing cycle, declared once for `run` and `check` (and `generate`'s province).
+Province = Annotated[str, typer.Option(metavar="省份代码", help=PROVINCE_HELP)]
+AsOf = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="判定日期（默认 --year 年 7 月 31 日）"),
+]
+CycleYear = Annotated[int | None, typer.Option(metavar="年份", help="周期年度（默认判定日期所在年，或今年）")]
+Inbox = Annotated[
+    Path | None, typer.Option(metavar="目录", help="各部门报送文件所在目录（默认 <主目录>/inbox/<省>/<年>/）")
+]
+
 
 def _version(value: bool) -> None:
     if value:
@@ -55,7 +66,7 @@ app.add_typer(national_app, name="national")
 
 @app.command()
 def generate(
-    province: Annotated[str, typer.Option(metavar="省份代码", help=PROVINCE_HELP)],
+    province: Province,
     year: Annotated[int, typer.Option(metavar="年份", help="周期年度 Y")],
     businesses: Annotated[int, typer.Option(metavar="户数", help="生成的个体工商户户数")],
     out: Annotated[Path, typer.Option(metavar="目录", help="写入的收件目录；真值写入 <目录>.truth/")],
@@ -151,15 +162,10 @@ def query(
 
 @app.command()
 def run(
-    province: Annotated[str, typer.Option(metavar="省份代码", help=PROVINCE_HELP)],
-    as_of: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="判定日期（默认 --year 年 7 月 31 日）"),
-    ] = None,
-    year: Annotated[int | None, typer.Option(metavar="年份", help="周期年度（默认判定日期所在年，或今年）")] = None,
-    inbox: Annotated[
-        Path | None, typer.Option(metavar="目录", help="各部门报送文件所在目录（默认 <主目录>/inbox/<省>/<年>/）")
-    ] = None,
+    province: Province,
+    as_of: AsOf = None,
+    year: CycleYear = None,
+    inbox: Inbox = None,
     home: Annotated[Path, typer.Option(metavar="目录", help="主目录：存放数据仓库、发布结果和工作文件")] = Path("data"),
     ruleset: Annotated[
         Path | None,
@@ -265,15 +271,10 @@ def run(
 
 @app.command()
 def check(
-    province: Annotated[str, typer.Option(metavar="省份代码", help=PROVINCE_HELP)],
-    as_of: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="判定日期（默认 --year 年 7 月 31 日）"),
-    ] = None,
-    year: Annotated[int | None, typer.Option(metavar="年份", help="周期年度（默认判定日期所在年，或今年）")] = None,
-    inbox: Annotated[
-        Path | None, typer.Option(metavar="目录", help="各部门报送文件所在目录（默认 <主目录>/inbox/<省>/<年>/）")
-    ] = None,
+    province: Province,
+    as_of: AsOf = None,
+    year: CycleYear = None,
+    inbox: Inbox = None,
     home: Annotated[Path, typer.Option(metavar="目录", help="主目录（其中的发布结果和数据仓库不会被改动）")] = Path(
         "data"
     ),
