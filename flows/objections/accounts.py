@@ -23,8 +23,7 @@ import functools
 import os
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from flows.home import now_in_china
-from flows.objections.store import BUSY_TIMEOUT_MS, store_dir
+from flows.objections.store import BUSY_TIMEOUT_MS, store_dir, write_transaction
 
 ACCOUNTS_FILE = "accounts.sqlite3"
 
@@ -139,15 +138,8 @@ class Accounts:
     def __exit__(self, *exc) -> None:
         self.con.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self.con)
 
     def _now(self) -> dt.datetime:
         return self.clock()

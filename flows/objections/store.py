@@ -113,6 +113,19 @@ _KEPT = "".join(
 )
 
 
+@contextmanager
+def write_transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``con`` (autocommit mode), the write lock taken first — waiting up to the busy timeout
+    for another writer — committed when the block ends, rolled back on any error."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 class StoreError(Exception):
     """An action the store refuses (unknown objection, wrong status); the message is for the handler."""
 
@@ -163,13 +176,8 @@ class Store:
         if self.con.in_transaction:
             yield self.con
             return
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self.con):
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
 
     def now(self) -> str:
         return self.clock().isoformat()
