@@ -153,10 +153,18 @@ def search(con: duckdb.DuckDBPyConnection, text: str, page: int = 1) -> SearchRe
     return SearchResult(text, False, _with_regions(con, rows.drop("total", strict=False)), total, page)
 
 
-#: A gram held by more names than this is not fetched to narrow the candidates (the rarest one always is).
-NARROWING_GRAM_MAX = 200_000
-#: Candidates confirmed at once, in the list's order (a common text stops after the first MAX_MATCHES + 1 found).
+#: A gram held by more names than this is not fetched to narrow the candidates: its names cost more to fetch than
+#: confirming the candidates does.
+NARROWING_GRAM_MAX = 1_000_000
+#: Candidates few enough to confirm without narrowing them further.
+NARROWED_ENOUGH = 1000
+#: When even the rarest gram of the text is in more names than this, the text is common: the names are scanned in
+#: the list's order until MAX_MATCHES + 1 contain it (at worst one scan of every name, the cost without an index).
+SCAN_ABOVE = 1_000_000
+#: Candidates confirmed by the first query, in the list's order; each next query confirms twice as many, up to
+#: CONFIRM_CHUNK_MAX (a common text stops after the first chunk).
 CONFIRM_CHUNK = 4096
+CONFIRM_CHUNK_MAX = 65536
 
 
 def _name_grams(text: str) -> list[int]:
@@ -178,10 +186,11 @@ def _rarest_grams(con: duckdb.DuckDBPyConnection, text: str) -> list[tuple[int, 
 
 
 def _postings(con: duckdb.DuckDBPyConnection, gram_code: int, limit: int | None = None) -> np.ndarray:
-    """The ``doc`` of every name holding the gram (the first ``limit``), ascending."""
+    """The ``doc`` of every name holding the gram (the first ``limit``), ascending: the table's storage order (sorted
+    by gram, doc at publish), which a query without ORDER BY keeps, so a LIMIT stops reading early."""
     return (
         con.execute(
-            f"SELECT doc FROM {public('search_name_grams')} WHERE gram = $gram ORDER BY doc"
+            f"SELECT doc FROM {public('search_name_grams')} WHERE gram = $gram"
             + (" LIMIT $limit" if limit is not None else ""),
             {"gram": gram_code} | ({"limit": limit} if limit is not None else {}),
         )
@@ -194,34 +203,38 @@ def _matching_docs(con: duckdb.DuckDBPyConnection, text: str) -> list[int]:
     """The first MAX_MATCHES + 1 names (their ``doc``, in the list's order) that contain ``text`` literally.
 
     A name contains the text only if it holds every gram of it: the rarest gram's names, narrowed by the next
-    rarest ones while they are not too common, are the candidates; ``contains()`` on the candidates' names, in the
-    list's order and a chunk at a time, confirms the text (so the result is exactly the literal substring search's)
-    and stops once MAX_MATCHES + 1 are found. A two-character text is its own gram: its names are the answer; a
-    one-character text has no gram: every name is scanned.
+    rarest ones (while the candidates are many and the gram not too common), are the candidates; ``contains()`` on
+    the candidates' names, in the list's order and a chunk at a time, confirms the text (so the result is exactly
+    the literal substring search's) and stops once MAX_MATCHES + 1 are found. A two-character text is its own gram:
+    its names are the answer. A one-character text (no gram), or one whose rarest gram is in more than SCAN_ABOVE
+    names, is looked for in every name in the list's order, stopping at the cap.
     """
     cap = MAX_MATCHES + 1
-    if len(text) < 2:  # no gram: one scan of the names, in the list's order (a common character stops early)
-        return [
+    grams = _rarest_grams(con, text) if len(text) >= 2 else []
+    if not grams or grams[0][1] > SCAN_ABOVE:
+        # no gram (one character), or a common text: the names in the list's order (their storage order, which a
+        # query without ORDER BY keeps), stopping at the cap
+        return sorted(
             doc
             for (doc,) in con.execute(
-                f"SELECT doc FROM {public('search_names')} WHERE contains(name, $text) ORDER BY doc LIMIT $cap",
+                f"SELECT doc FROM {public('search_names')} WHERE contains(name, $text) LIMIT $cap",
                 {"text": text, "cap": cap},
             ).fetchall()
-        ]
-    grams = _rarest_grams(con, text)
+        )
     (rarest, count), others = grams[0], grams[1:]
     if count == 0:
         return []
     if len(text) == 2:
         return _postings(con, rarest, cap).tolist()
     candidates = _postings(con, rarest)
-    for other, other_count in others[:2]:
-        if other_count > NARROWING_GRAM_MAX or candidates.size <= CONFIRM_CHUNK:
+    for other, other_count in others:
+        if other_count > NARROWING_GRAM_MAX or candidates.size <= NARROWED_ENOUGH:
             break
         candidates = np.intersect1d(candidates, _postings(con, other), assume_unique=True)
     found: list[int] = []
-    for start in range(0, candidates.size, CONFIRM_CHUNK):
-        chunk = candidates[start : start + CONFIRM_CHUNK]
+    start, size = 0, CONFIRM_CHUNK
+    while start < candidates.size and len(found) < cap:
+        chunk = candidates[start : start + size]
         found += [
             doc
             for (doc,) in con.execute(
@@ -230,8 +243,7 @@ def _matching_docs(con: duckdb.DuckDBPyConnection, text: str) -> list[int]:
                 {"low": int(chunk[0]), "high": int(chunk[-1]), "docs": chunk.tolist(), "text": text},
             ).fetchall()
         ]
-        if len(found) >= cap:
-            break
+        start, size = start + size, min(2 * size, CONFIRM_CHUNK_MAX)
     return found[:cap]
 
 

@@ -142,8 +142,20 @@ QUERIES = [
 ]
 
 
+#: The planner's ways: narrowed and confirmed at once; no narrowing and confirmed two names at a time; every name
+#: scanned in the list's order (as for a common text).
+WAYS = {
+    "narrowed": {},
+    "chunks": {"NARROWING_GRAM_MAX": 0, "CONFIRM_CHUNK": 2, "CONFIRM_CHUNK_MAX": 2},
+    "scan": {"SCAN_ABOVE": 0},
+}
+
+
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("text", QUERIES)
-def test_the_index_finds_exactly_the_names_that_contain_the_text(con, text):
+def test_the_index_finds_exactly_the_names_that_contain_the_text(con, text, way, monkeypatch):
+    for name, value in WAYS[way].items():
+        monkeypatch.setattr(public_data, name, value)
     expected = _brute_force(con, text)
     found = public_data.search(con, text)
     assert found.total == len(expected)
@@ -160,6 +172,7 @@ def test_pages_and_the_cap_follow_the_list_order_in_small_chunks(con, monkeypatc
     monkeypatch.setattr(public_data, "PAGE_SIZE", 2)
     monkeypatch.setattr(public_data, "MAX_MATCHES", 5)
     monkeypatch.setattr(public_data, "CONFIRM_CHUNK", 3)  # several chunks before the cap is reached
+    monkeypatch.setattr(public_data, "CONFIRM_CHUNK_MAX", 3)
     monkeypatch.setattr(public_data, "NARROWING_GRAM_MAX", 1)  # no narrowing: every candidate is confirmed
     expected = _brute_force(con, "记面")
     assert len(expected) > 6
@@ -174,6 +187,9 @@ def test_the_index_holds_public_columns_only_and_in_the_list_order(con):
     for table in INDEX_TABLES:
         columns = [c for (c, *_) in con.execute(f"DESCRIBE {table}").fetchall()]
         assert columns == list(public_data.PUBLIC_COLUMNS[table])
+    # stored in the list's order: the search reads them in storage order and stops early
+    grams = con.execute("SELECT gram, doc FROM search_name_grams ORDER BY rowid").fetchall()
+    assert grams == sorted(grams) and len(set(grams)) == len(grams)
     docs = con.execute("SELECT doc, name FROM search_names ORDER BY rowid").fetchall()
     assert [d for d, _ in docs] == list(range(len(docs)))  # stored in the list's order
     assert [n for _, n in docs] == sorted(n for _, n in docs)
