@@ -73,9 +73,11 @@ def add_name_index(con: duckdb.DuckDBPyConnection) -> None:
         ORDER BY doc"""
     )
     con.execute(
+        # each name's distinct grams (list_distinct on a name's own short list: no hash table over every row)
         f"""CREATE OR REPLACE TABLE search_name_grams AS
-        SELECT DISTINCT {gram_sql("name", "i")} AS gram, doc
-        FROM (SELECT doc, name, unnest(range(1, length(name))) AS i FROM search_names)
+        SELECT unnest(list_distinct(list_transform(range(1, length(name)), lambda i: {gram_sql("name", "i")})))
+            AS gram, doc
+        FROM search_names
         ORDER BY gram, doc"""
     )
     con.execute(
