@@ -248,9 +248,9 @@ def _matching_docs(con: duckdb.DuckDBPyConnection, text: str) -> list[int]:
 
 
 def _scanned_name_search(con: duckdb.DuckDBPyConnection, text: str, page: int) -> pl.DataFrame:
-    # One scan of every searched name (a one-character text, or a warehouse published before the name index):
-    # the first MAX_MATCHES + 1 matches in the warehouse's order (a common text stops early), counted and sorted by
-    # name for the page asked. contains() matches the text literally: % _ [ ] and quotes are characters of a name.
+    # One scan of every searched name (a warehouse published before the name index): the first MAX_MATCHES + 1
+    # matches in the warehouse's order (a common text stops early), counted and sorted by name for the page asked.
+    # contains() matches the text literally: % _ [ ] and quotes are characters of a name.
     return con.sql(
         f"""WITH m AS MATERIALIZED ({_SEARCHED.format(condition="contains(d.name, $text)")} LIMIT $cap)
         SELECT *, (SELECT count(*) FROM m) AS total FROM (SELECT * FROM m LIMIT $shown)
