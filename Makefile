@@ -55,6 +55,8 @@ clean:
 PREFECT_PORT ?= 4200
 serve: export PREFECT_SERVER_ANALYTICS_ENABLED=false
 serve: export DO_NOT_TRACK=1
+# the UI asks the API on PREFECT_PORT, not on Prefect's default 4200 (seen when served on a spare port)
+serve: export PREFECT_UI_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
 serve: export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY=false
 serve: setup
 	@echo "make serve: starting a Prefect server on http://127.0.0.1:$(PREFECT_PORT) (UI and API), telemetry off (PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1); its log: $(DEMO_HOME)/prefect-server.log."

@@ -1,6 +1,8 @@
 """Re-judging objections against a generated cycle: time per objection and peak memory.
 
     python -m bench.objections_bench --businesses 1000000 --objections 1000 --data bench/data/objections
+    python -m bench.objections_bench --businesses 1000000 --objections 1000 --data DIR --home HOME  # a home with
+        # the cycle already published (bench/national_bench.py run leaves one under <home>/provinces/41)
 
 Generates (once) a province-41 inbox of ``--businesses``, runs the cycle without Prefect (once), then re-judges
 ``--objections`` businesses one after another as ``getihu objection rejudge`` does — a tenth of them with a
@@ -41,10 +43,13 @@ def main() -> None:
     parser.add_argument("--businesses", type=int, default=100_000)
     parser.add_argument("--objections", type=int, default=100)
     parser.add_argument("--data", type=Path, default=Path("bench/data/objections"))
+    parser.add_argument(
+        "--home", type=Path, help="an existing province-41 home whose 2025 cycle is published (e.g. national run's)"
+    )
     args = parser.parse_args()
-    home = args.data / f"home-{args.businesses}"
+    home = args.home or args.data / f"home-{args.businesses}"
     inbox = home / "inbox" / "41" / "2025"
-    if not inbox.exists():
+    if args.home is None and not inbox.exists():
         generate(Plan("41", 2025, args.businesses, seed=1, file_format="parquet"), inbox, lambda *_: None)
     cycle = Cycle("41", AS_OF, home, SECRET, quarantine_threshold=0.5)
     if not (home / "warehouse.duckdb").exists():

@@ -50,7 +50,7 @@ def cycles_table(cycles: pl.DataFrame) -> Table:
     for header, justify in [("周期编号", "left"), ("判定日期", "left"), ("类型", "left"), ("分型标准", "left")] + [
         (t, "right") for t in (*SHOWN_TYPES, "合计", "隔离行数")
     ]:
-        table.add_column(header, justify=justify)
+        table.add_column(header, justify=justify, overflow="fold")  # fold, never "…": a cut cycle id is no id
     for row in cycles.iter_rows(named=True):
         counts = [row["development"], row["growth"], row["survival"], row["ineligible"], row["businesses"]]
         table.add_row(

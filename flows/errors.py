@@ -25,14 +25,18 @@ class PipelineStop(GetihuError):
     exit_code = EXIT_INPUT
 
 
+def where_in_file(path: Path | str, line: int | None = None) -> str:
+    """A place in a delivered file as messages name it: ``registration.csv 第 12 行``, or the file alone."""
+    return f"{path} 第 {line} 行" if line is not None else str(path)
+
+
 class InputError(PipelineStop):
     """A delivered file (or the inbox configuration) cannot be used at all."""
 
     def __init__(self, path: Path | str, problem: str, *, line: int | None = None) -> None:
         self.path = Path(path)
         self.line = line
-        where = f"{self.path}, line {line}" if line is not None else str(self.path)
-        super().__init__(f"{where}: {problem}")
+        super().__init__(f"{where_in_file(self.path, line)}：{problem}")
 
 
 class QuarantineThresholdError(PipelineStop):
@@ -43,21 +47,38 @@ class ConfigurationError(PipelineStop):
     """The run was started wrongly: a missing secret, options that contradict each other."""
 
 
-def storage_refusal(error: BaseException) -> str | None:
-    """``path: reason`` when ``error`` (or what caused it) is the machine refusing a write, else None.
+#: What each refusal means, in Chinese (the system's own words follow in brackets).
+STORAGE_REASONS = {
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "文件系统只读",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+}
+
+
+def storage_refusal(error: BaseException, where: Path | None = None) -> str | None:
+    """``path：reason`` in Chinese when ``error`` (or what caused it) is the machine refusing a write, else None.
 
     Python and pyarrow raise ``OSError`` with its errno; DuckDB raises its own exceptions whose text carries the
     system's message (``Could not write file "…/raw.duckdb.wal": No space left on device``), matched by that text.
+    A refusal that names no file (a write to an open file, which Python reports without its name) names ``where``,
+    the folder the command was writing under, so that every storage message says where.
     """
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         if isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
-            where = f"{error.filename}: " if error.filename else ""
-            return f"{where}{os.strerror(error.errno)}"
+            reason = f"{STORAGE_REASONS[error.errno]}（{os.strerror(error.errno)}）"
+            path = error.filename or (f"{where}（其中的文件）" if where is not None else None)
+            return f"{path}：{reason}" if path else reason
         text = str(error).splitlines()[0] if str(error) else ""
-        if any(os.strerror(number) in text for number in STORAGE_ERRNOS):
-            return text
+        for number in STORAGE_ERRNOS:
+            if os.strerror(number) in text:
+                named = "/" in text or where is None
+                return (
+                    f"{STORAGE_REASONS[number]}：{text}" if named else f"{where}：{STORAGE_REASONS[number]}（{text}）"
+                )
         error = error.__cause__ or error.__context__
     return None
 

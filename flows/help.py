@@ -45,6 +45,9 @@ PHRASES = {
 
 HELP_LINE = "显示本帮助后退出"
 
+#: typer's and click's default usage pieces → the ones ``getihu`` itself sets (flows/cli.py).
+USAGE_PIECES = {"[OPTIONS]": "[选项]", "COMMAND [ARGS]...": "命令 [参数]..."}
+
 
 def chinese_help() -> None:
     """Put the Chinese texts in place (idempotent)."""
@@ -62,6 +65,8 @@ def chinese_help() -> None:
     write_usage = formatting.HelpFormatter.write_usage
 
     def chinese_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        for english, chinese in USAGE_PIECES.items():  # a sub-app made without options_metavar says [OPTIONS]
+            args = args.replace(english, chinese)
         write_usage(self, prog, args, "用法：" if prefix is None else prefix)
 
     chinese_usage.chinese = True
@@ -80,16 +85,52 @@ def chinese_help() -> None:
     _translate_usage_errors()
 
 
+#: The kind of a value typer would show as a Python type (``<str>``, ``<path>``) → what staff read.
+VALUE_KINDS = {
+    "<str>": "文本",
+    "<text>": "文本",
+    "<path>": "路径",
+    "<file>": "文件",
+    "<directory>": "目录",
+    "<int>": "整数",
+    "<integer>": "整数",
+    "<float>": "数字",
+    "<%Y-%m-%d>": "YYYY-MM-DD",
+    "<list[str]>": "文本…",
+}
+
+
 def _no_type_for_flags() -> None:
-    # a flag takes no value: typer would show its Python type (``<bool>``) where a value's kind goes
-    from typer.core import TyperOption
+    # A flag takes no value: typer would show its Python type (``<bool>``) where a value's kind goes. A value's kind
+    # without a metavar is its Python type (``<str>``, ``<path>``): shown in Chinese. An argument shows its metavar
+    # in the name column already, and typer's usage line wraps a required one in braces (``{number}``): plain here.
+    from typer.core import TyperArgument, TyperOption
 
     display_type_rich = TyperOption.display_type_rich
 
     def without_bool(self, ctx):
-        return None if getattr(self, "is_flag", False) and self.metavar is None else display_type_rich(self, ctx)
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return None
+        shown = display_type_rich(self, ctx)
+        return VALUE_KINDS.get(shown, shown) if self.metavar is None else shown
 
     TyperOption.display_type_rich = without_bool
+    argument_type = TyperArgument.display_type_rich
+
+    def argument_kind(self, ctx):
+        if self.metavar is not None:
+            return None
+        shown = argument_type(self, ctx)
+        return VALUE_KINDS.get(shown, shown)
+
+    TyperArgument.display_type_rich = argument_kind
+    if hasattr(TyperArgument, "_usage_display_name"):
+
+        def usage_name(self) -> str:
+            name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+            return name + ("..." if self.nargs != 1 else "")
+
+        TyperArgument._usage_display_name = usage_name
 
 
 def _translate_usage_errors() -> None:

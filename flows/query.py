@@ -26,11 +26,15 @@ from schemas.outputs import REASON_SEPARATOR, RULE_LABELS
 from schemas.sources import SOURCES
 from schemas.vocabulary import (
     CRITERIA_LABELS,
+    LINK_DETAIL_LABELS,
     LINK_OUTCOME_LABELS,
     LINK_SOURCE_LABELS,
     REASON_LABELS,
     ruleset_name,
 )
+
+#: A linkage row's status as the business's record shows it (``business_linkage``).
+LINK_STATUS_LABELS = {"linked": "已关联", "ambiguous": "多个候选（本户是候选之一，不计入）"}
 
 #: Most matches listed for a name; more means the name is too common to pick one from a list.
 MAX_LISTED = 20
@@ -166,6 +170,11 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+#: A cell as the handler reads it (— for nothing, 是/否, money with two decimals, codes joined): the desk shows
+#: values as the terminal does.
+shown_value = _shown
+
+
 def match_list(lookup: Lookup, page: int = 1, everything: bool = False) -> Group:
     """Several businesses matched: a page of the list (``MAX_LISTED`` rows; ``everything``: all of them) to pick one
     from by its code (codes are never cut short)."""
@@ -210,14 +219,16 @@ def quarantine_table(rows: pl.DataFrame, title: str) -> Table:
     return table
 
 
+def code_meaning(code: str, labels: dict[tuple, str], ruleset: tuple[str, str]) -> str:
+    """A condition's, criterion's or reason's Chinese meaning (``code_meanings``; ruleset = id, version); empty
+    when unknown."""
+    found = labels.get((*ruleset, code)) or labels.get((None, None, code))
+    return found or CRITERIA_LABELS.get(code) or REASON_LABELS.get(code, "")
+
+
 def _labelled(codes: list[str], labels: dict[tuple, str], ruleset: tuple[str, str]) -> str:
     """Each code with its Chinese meaning, one a line; a code whose meaning is unknown stays a code."""
-
-    def meaning(code: str) -> str:
-        found = labels.get((*ruleset, code)) or labels.get((None, None, code))
-        return found or CRITERIA_LABELS.get(code) or REASON_LABELS.get(code, "")
-
-    return "\n".join(f"{c} {meaning(c)}".strip() for c in codes) or "—"
+    return "\n".join(f"{c} {code_meaning(c, labels, ruleset)}".strip() for c in codes) or "—"
 
 
 def business_record(lookup: Lookup) -> Group:
@@ -272,15 +283,13 @@ def business_record(lookup: Lookup) -> Group:
         for column in ("类别", "记录", "结果", "关联途径", "说明"):
             linked.add_column(column, overflow="fold")
         for row in lookup.linkage.iter_rows(named=True):
-            status = {"linked": "已关联", "ambiguous": "多个候选（本户是候选之一，不计入）"}.get(
-                row["status"], row["status"]
-            )
+            status = LINK_STATUS_LABELS.get(row["status"], row["status"])
             linked.add_row(
                 Text(LINK_SOURCE_LABELS.get(row["source"], row["source"])),
                 Text(row["record"]),
                 Text(status),
                 Text(LINK_OUTCOME_LABELS.get(row["route"], "—") if row["route"] else "—"),
-                Text(_shown(row["detail"])),
+                Text(LINK_DETAIL_LABELS.get(row["detail"], _shown(row["detail"]))),
             )
         parts.append(linked if lookup.linkage.height else Text("本户在最新一期没有关联的商标、专利或纳税人身份。"))
     if lookup.quarantined is not None and lookup.quarantined.height:

@@ -27,18 +27,16 @@ def secret_from_environment() -> bytes:
     secret_file = os.environ.get(SECRET_FILE_VARIABLE, "")
     if secret.strip() and secret_file.strip():
         raise ConfigurationError(
-            f"both {SECRET_VARIABLE} and {SECRET_FILE_VARIABLE} are set; set one of them, so that it is clear which "
-            "key protects the ID numbers."
+            f"{SECRET_VARIABLE} 和 {SECRET_FILE_VARIABLE} 同时设置了；请只设置其中一个，以明确由哪个密钥保护证件号码。"
         )
     if secret_file.strip():
         return secret_from_file(Path(secret_file))
     if not secret.strip():
         raise ConfigurationError(
-            f"{SECRET_VARIABLE} is not set. It is the key that protects operators' and insured people's ID "
-            "numbers (they are stored only as HMAC-SHA256 keys under it), so a run without it refuses to start. "
-            f"Set {SECRET_VARIABLE} from your secret store (or {SECRET_FILE_VARIABLE} to a file holding it, outside "
-            "the repository, readable by its owner only), and keep it the same from cycle to cycle so that keys "
-            "stay comparable. (make run and the tests set a development key of their own.)"
+            f"没有设置 {SECRET_VARIABLE}。它是保护经营者和参保人身份证件号码的密钥（号码只以该密钥下的 HMAC-SHA256 "
+            f"键值保存），没有它不能运行。请从密钥管理处取得并设置 {SECRET_VARIABLE}（或把 {SECRET_FILE_VARIABLE} "
+            "设为存放密钥的文件：放在代码仓库之外，仅所有者可读），并且每个周期使用同一个密钥，键值才能前后对照。"
+            "（make run 和测试使用各自的开发用密钥。）"
         )
     # surrounding white space is dropped, as from a key file: `echo key > file`, a copied line or a shell here-string
     # must give the same key as the key itself, so that the same key always gives the same keys
@@ -53,17 +51,15 @@ def secret_from_file(path: Path) -> bytes:
         mode = resolved.stat().st_mode
         secret = resolved.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigurationError(f"{where}: cannot read the key file ({e})") from None
+        raise ConfigurationError(f"{where}：无法读取密钥文件（{e}）") from None
     if resolved.is_relative_to(REPOSITORY):
         raise ConfigurationError(
-            f"{where}: the key file is inside the repository {REPOSITORY}, where it could be committed; keep it "
-            "outside (e.g. /etc/getihu/secret)."
+            f"{where}：密钥文件在代码仓库 {REPOSITORY} 之内，可能被提交；请放到仓库之外（如 /etc/getihu/secret）。"
         )
     if mode & 0o077:
         raise ConfigurationError(
-            f"{where}: the key file can be read by other users (mode {mode & 0o777:o}); make it readable by its "
-            f"owner only: chmod 600 {path}"
+            f"{where}：其他用户也能读取密钥文件（权限 {mode & 0o777:o}）；请改为仅所有者可读：chmod 600 {path}"
         )
     if not secret:
-        raise ConfigurationError(f"{where}: the key file is empty")
+        raise ConfigurationError(f"{where}：密钥文件是空的")
     return secret.encode()

@@ -67,9 +67,9 @@ def load_ruleset(path: Path) -> Ruleset:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RulesetError(f"{path}: no such ruleset file") from None
+        raise RulesetError(f"{path}：分型标准文件不存在") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise RulesetError(f"{path}: cannot be read as UTF-8 text ({error})") from None
+        raise RulesetError(f"{path}：无法按 UTF-8 文本读取（{error}）") from None
     return parse_ruleset_text(text, str(path))
 
 
@@ -82,20 +82,18 @@ def ruleset_for(province: str, override: Path | None = None) -> Ruleset:
     """The typing standard a cycle of ``province`` applies, validated."""
     path = ruleset_file(province, override)
     if override is None and not path.is_file():
-        listing = ", ".join(filed_rulesets()) or "none"
+        listing = "、".join(filed_rulesets()) or "无"
         raise RulesetError(
-            f"No typing standard (分型标准) is filed for province {province}: {path} "
-            f"does not exist (filed for: {listing}). To file one, write data/rulesets/{province}.toml after the model "
-            "of data/rulesets/41.toml — id (ISO 3166-2 letters), version, province, the document it implements, the "
-            "requirement of the higher types and one [[conditions]] per condition of the province's standard, each "
-            "with its code, type, label, feature and thresholds (schema: schemas/ruleset.py) — or run with "
-            "--ruleset FILE."
+            f"省份 {province} 没有备案的分型标准：{path} 不存在（已备案：{listing}）。备案时请仿照 "
+            f"data/rulesets/41.toml 写 data/rulesets/{province}.toml —— id（ISO 3166-2 字母）、version、province、"
+            "所依据的文件、较高类型的前提条件，以及本省标准的每一个条件一个 [[conditions]]（代码、类型、说明、特征和"
+            "阈值；格式见 schemas/ruleset.py）—— 或用 --ruleset FILE 运行。"
         )
     ruleset = load_ruleset(path)
     if ruleset.province != province:
         raise RulesetError(
-            f"{path}: this ruleset is province {ruleset.province}'s ({ruleset.name}), but the cycle is province "
-            f"{province}; a province's businesses are typed by its own standard"
+            f"{path}：这是省份 {ruleset.province} 的分型标准（{ruleset.name}），而本周期是省份 {province}；"
+            "一省的个体工商户按本省的标准分型"
         )
     return ruleset
 
@@ -110,19 +108,17 @@ def tax_kinds() -> pl.DataFrame:
     table = pl.read_csv(path, schema={"spelling": pl.String, "tax_kind": pl.String, "is_tax": pl.Boolean})
     problems = []
     if table["spelling"].is_duplicated().any():
-        problems.append(
-            f"spellings listed twice: {sorted(set(table.filter(pl.col('spelling').is_duplicated())['spelling']))}"
-        )
+        problems.append(f"写法重复：{sorted(set(table.filter(pl.col('spelling').is_duplicated())['spelling']))}")
     if table.null_count().sum_horizontal().item():
-        problems.append("empty cells")
+        problems.append("有空单元格")
     mixed = table.group_by("tax_kind").agg(pl.col("is_tax").n_unique()).filter(pl.col("is_tax") > 1)
     if mixed.height:
-        problems.append(f"税种 classified both ways: {sorted(mixed['tax_kind'])}")
+        problems.append(f"税种既算税又不算税：{sorted(mixed['tax_kind'])}")
     unspelled = set(table["tax_kind"]) - set(table["spelling"])
     if unspelled:
-        problems.append(f"税种 not listed as a spelling of itself: {sorted(unspelled)}")
+        problems.append(f"税种本身没有列为它的一种写法：{sorted(unspelled)}")
     if problems:
-        raise ValueError(f"{path}: " + "; ".join(problems))
+        raise ValueError(f"{path}：" + "；".join(problems))
     return table
 
 

@@ -76,7 +76,7 @@ def _checks(source: Source, column: Column, extracted_on: dt.date | None) -> lis
             if source.name == "registration":
                 checks.append(pa.Check.str_startswith("92"))
         case Kind.REG_NO:
-            checks.append(pa.Check.str_matches(r"^\d{15}$"))
+            checks.append(pa.Check.str_matches(r"^[0-9]{15}$"))
         case Kind.MONEY if not column.negative_allowed:
             checks.append(pa.Check.ge(0))
         case Kind.COUNT:
@@ -84,9 +84,9 @@ def _checks(source: Source, column: Column, extracted_on: dt.date | None) -> lis
         case Kind.ENUM if column.values:  # without values: a reference list (data/) decides, in validate
             checks.append(pa.Check.isin(list(column.values)))
         case Kind.REGION:
-            checks.append(pa.Check.str_matches(r"^\d{6}$"))
+            checks.append(pa.Check.str_matches(r"^[0-9]{6}$"))
         case Kind.INDUSTRY:
-            checks.append(pa.Check.str_matches(r"^[A-T]?\d{4}$"))
+            checks.append(pa.Check.str_matches(r"^[A-T]?[0-9]{4}$"))
         case Kind.NICE_CLASS:
             checks.append(pa.Check.in_range(1, 45))
     if column.not_after_extraction and extracted_on is not None:

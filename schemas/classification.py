@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.features import FEATURES
+from schemas.problems import refusal
 from schemas.sources import PENALTY_KINDS, Column, Kind, Source
 
 # --- reference data: the closed list of credential types ------------------------------------------------
@@ -94,12 +95,10 @@ EVENTS: tuple[str, ...] = ("认定", "取消", "撤销", "延期", "期满", "�
 REVIEW_RESULTS: tuple[str, ...] = ("继续有效", "提示关注", "取消认定", "延期", "期满", "撤销")
 
 
-def _c(name: str, header: str, kind: Kind, description: str, **kw: Any) -> Column:
-    return Column(name=name, header=header, kind=kind, description=description, **kw)
-
-
 def _uscc(description: str = "the business's 统一社会信用代码") -> Column:
-    return _c("uscc", "统一社会信用代码", Kind.USCC, description, required=True, aliases=("社会信用代码", "信用代码"))
+    return Column(
+        "uscc", "统一社会信用代码", Kind.USCC, description, required=True, aliases=("社会信用代码", "信用代码")
+    )
 
 
 APPLICATION = Source(
@@ -109,14 +108,16 @@ APPLICATION = Source(
     required=True,
     key=("application_no",),
     columns=(
-        _c("application_no", "申报编号", Kind.TEXT, "the application's number on the 培育平台", required=True),
+        Column("application_no", "申报编号", Kind.TEXT, "the application's number on the 培育平台", required=True),
         _uscc(),
-        _c("category", "申报类别", Kind.ENUM, "知名/特色/优质/新兴", required=True, values=CATEGORIES),
-        _c("applied_on", "申报日期", Kind.DATE, "date of the application or recommendation", required=True),
-        _c("channel", "来源", Kind.ENUM, "自主申报/部门推荐", required=True, values=(SELF_APPLIED, RECOMMENDED)),
-        _c("recommender", "推荐部门", Kind.TEXT, "the recommending department; required for 部门推荐"),
-        _c("consent", "经营者同意", Kind.FLAG, "the operator consented (部门推荐 needs 是)"),
-        _c("relaxation", "放宽情形", Kind.ENUM, "operator group that widens the pool; empty: none", values=RELAXATIONS),
+        Column("category", "申报类别", Kind.ENUM, "知名/特色/优质/新兴", required=True, values=CATEGORIES),
+        Column("applied_on", "申报日期", Kind.DATE, "date of the application or recommendation", required=True),
+        Column("channel", "来源", Kind.ENUM, "自主申报/部门推荐", required=True, values=(SELF_APPLIED, RECOMMENDED)),
+        Column("recommender", "推荐部门", Kind.TEXT, "the recommending department; required for 部门推荐"),
+        Column("consent", "经营者同意", Kind.FLAG, "the operator consented (部门推荐 needs 是)"),
+        Column(
+            "relaxation", "放宽情形", Kind.ENUM, "operator group that widens the pool; empty: none", values=RELAXATIONS
+        ),
     ),
 )
 
@@ -127,13 +128,13 @@ CREDENTIAL = Source(
     key=("uscc", "credential_type", "certificate_no"),
     columns=(
         _uscc("the holder business's 统一社会信用代码"),
-        _c("credential_type", "类型", Kind.ENUM, "closed list (data/classification/credential_types.csv)",
+        Column("credential_type", "类型", Kind.ENUM, "closed list (data/classification/credential_types.csv)",
            required=True, values=CREDENTIAL_TYPES),
-        _c("level", "级别", Kind.ENUM, "国家/省/市/县", required=True, values=tuple(LEVELS)),
-        _c("obtained_on", "取得日期", Kind.DATE, "date obtained", required=True),
-        _c("valid_until", "有效期至", Kind.DATE, "last day of validity; empty = no end"),
-        _c("issuer", "发证机关", Kind.TEXT, "the issuing authority"),
-        _c("certificate_no", "证书编号", Kind.TEXT, "the certificate's number"),
+        Column("level", "级别", Kind.ENUM, "国家/省/市/县", required=True, values=tuple(LEVELS)),
+        Column("obtained_on", "取得日期", Kind.DATE, "date obtained", required=True),
+        Column("valid_until", "有效期至", Kind.DATE, "last day of validity; empty = no end"),
+        Column("issuer", "发证机关", Kind.TEXT, "the issuing authority"),
+        Column("certificate_no", "证书编号", Kind.TEXT, "the certificate's number"),
     ),
 )  # fmt: skip
 
@@ -143,11 +144,11 @@ DISHONEST_DEBTOR = Source(
     department="人民法院",
     key=("person_id", "listed_on"),
     columns=(
-        _c("person_name", "姓名", Kind.TEXT, "the debtor's name", required=True),
-        _c("person_id", "身份证件号码", Kind.RESIDENT_ID, "the debtor's 身份证件号码 (personal: keyed)",
+        Column("person_name", "姓名", Kind.TEXT, "the debtor's name", required=True),
+        Column("person_id", "身份证件号码", Kind.RESIDENT_ID, "the debtor's 身份证件号码 (personal: keyed)",
            required=True, personal=True),
-        _c("listed_on", "发布日期", Kind.DATE, "date listed", required=True),
-        _c("removed_on", "移除日期", Kind.DATE, "date removed; empty = still listed"),
+        Column("listed_on", "发布日期", Kind.DATE, "date listed", required=True),
+        Column("removed_on", "移除日期", Kind.DATE, "date removed; empty = still listed"),
     ),
 )  # fmt: skip
 
@@ -157,11 +158,11 @@ REVIEW = Source(
     department="市场监管",
     key=("application_no",),
     columns=(
-        _c("application_no", "申报编号", Kind.TEXT, "the application reviewed", required=True),
-        _c("visited_on", "走访日期", Kind.DATE, "date of the visit"),
-        _c("visit_result", "走访结果", Kind.ENUM, "属实/不属实", required=True, values=("属实", "不属实")),
-        _c("objection", "公示异议", Kind.ENUM, "无/成立/不成立", required=True, values=("无", "成立", "不成立")),
-        _c("officer", "经办人", Kind.TEXT, "the officer in charge"),
+        Column("application_no", "申报编号", Kind.TEXT, "the application reviewed", required=True),
+        Column("visited_on", "走访日期", Kind.DATE, "date of the visit"),
+        Column("visit_result", "走访结果", Kind.ENUM, "属实/不属实", required=True, values=("属实", "不属实")),
+        Column("objection", "公示异议", Kind.ENUM, "无/成立/不成立", required=True, values=("无", "成立", "不成立")),
+        Column("officer", "经办人", Kind.TEXT, "the officer in charge"),
     ),
 )
 
@@ -172,10 +173,10 @@ INFO_REPORT = Source(
     key=("uscc", "report_year"),
     columns=(
         _uscc(),
-        _c("report_year", "报告年度", Kind.YEAR, "the year reported for (due by 31 July of it)", required=True),
-        _c("filed_on", "报送日期", Kind.DATE, "date filed", required=True),
-        _c("operator_changed", "经营者变更", Kind.FLAG, "the operator changed"),
-        _c("new_operator_id", "新经营者身份证件号码", Kind.RESIDENT_ID, "the new operator (personal: keyed)",
+        Column("report_year", "报告年度", Kind.YEAR, "the year reported for (due by 31 July of it)", required=True),
+        Column("filed_on", "报送日期", Kind.DATE, "date filed", required=True),
+        Column("operator_changed", "经营者变更", Kind.FLAG, "the operator changed"),
+        Column("new_operator_id", "新经营者身份证件号码", Kind.RESIDENT_ID, "the new operator (personal: keyed)",
            personal=True),
     ),
 )  # fmt: skip
@@ -187,9 +188,9 @@ EVENT = Source(
     key=("uscc", "event", "date"),
     columns=(
         _uscc(),
-        _c("event", "事件", Kind.ENUM, "撤销/同意延期", required=True, values=("撤销", "同意延期")),
-        _c("date", "日期", Kind.DATE, "date of the revocation or the consent", required=True),
-        _c("document_no", "文号", Kind.TEXT, "document number"),
+        Column("event", "事件", Kind.ENUM, "撤销/同意延期", required=True, values=("撤销", "同意延期")),
+        Column("date", "日期", Kind.DATE, "date of the revocation or the consent", required=True),
+        Column("document_no", "文号", Kind.TEXT, "document number"),
     ),
 )
 
@@ -207,6 +208,7 @@ DEFAULT_GROWTH_SHARE = Decimal("0.20")
 QUOTA_LEVELS = ("province", "city", "county")
 #: Digits of a region code at each level.
 LEVEL_DIGITS = {"province": 2, "city": 4, "county": 6}
+LEVEL_NAMES = {"province": "省级", "city": "市级", "county": "县级"}
 
 
 class StandardError(ValueError):
@@ -219,10 +221,13 @@ class _Strict(BaseModel):
 
 def _share(value: Any, name: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{name} = {value!r} is not a share")
-    share = Decimal(str(value))
-    if not Decimal(0) < share <= Decimal(1):
-        raise ValueError(f"{name} = {value!r} must be above 0 and at most 1 (0.05 = 5%)")
+        raise ValueError(f"{name} = {value!r} 不是比例（请写 0 到 1 之间的小数，如 0.05）")
+    try:
+        share = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{name} = {value!r} 不是数") from None
+    if not (share.is_finite() and Decimal(0) < share <= Decimal(1)):
+        raise ValueError(f"{name} = {value!r} 不在 0（不含）到 1（含）之间（0.05 即 5%）")
     return share
 
 
@@ -242,43 +247,47 @@ class Indicator(_Strict):
     @classmethod
     def _not_empty(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("must not be empty")
+            raise ValueError("不能为空")
         return value
 
     @model_validator(mode="after")
     def _reads_one_thing(self) -> Indicator:
         reads = [n for n in ("feature", "industries", "credential") if getattr(self, n) is not None]
         if len(reads) != 1:
-            raise ValueError("an indicator reads exactly one of feature, industries or credential")
+            raise ValueError(f"一个指标只读取 feature、industries、credential 中的一项（这里写了 {len(reads)} 项）")
         if self.feature is not None:
             if self.feature in EXTRA_FEATURES:
                 numeric = False
             elif self.feature in FEATURES:
                 numeric = FEATURES[self.feature].numeric
             else:
-                known = ", ".join([*FEATURES, *EXTRA_FEATURES])
-                raise ValueError(f"unknown feature {self.feature!r}; the features are: {known}")
+                known = "、".join([*FEATURES, *EXTRA_FEATURES])
+                raise ValueError(f"未知的特征 {self.feature!r}；可用的特征：{known}")
             if numeric and self.at_least is None:
-                raise ValueError(f"{self.feature} is a number: give at_least")
+                raise ValueError(f"{self.feature} 是数值特征：请给出 at_least（达到即符合）")
             if not numeric and self.at_least is not None:
-                raise ValueError(f"{self.feature} is yes/no: met when true, without at_least")
+                raise ValueError(f"{self.feature} 是“是/否”特征：为“是”即符合，不写 at_least")
             if self.at_least is not None:
-                if isinstance(self.at_least, str):
-                    Decimal(self.at_least)
-                if Decimal(self.at_least) < 0:
-                    raise ValueError("at_least must not be negative")
+                try:
+                    threshold = Decimal(self.at_least)
+                except InvalidOperation:
+                    raise ValueError(f"at_least = {self.at_least!r} 不是数") from None
+                if not threshold.is_finite() or threshold < 0:
+                    raise ValueError(f"at_least = {self.at_least!r} 不能是负数")
         elif self.at_least is not None:
-            raise ValueError("at_least only goes with a numeric feature")
+            raise ValueError("at_least 只能和数值特征（feature）一起写")
         if self.industries is not None:
             bad = [c for c in self.industries if not (c.isascii() and c.isdigit() and 2 <= len(c) <= 4)]
             if bad or not self.industries:
-                raise ValueError(f"industries must be GB/T 4754 codes of 2-4 digits, not {bad or 'an empty list'}")
+                wrong = "、".join(map(repr, bad)) if bad else "空列表"
+                raise ValueError(f"industries 应为 2 到 4 位数字的 GB/T 4754 行业代码（前缀），不能是 {wrong}")
         if self.credential is not None and self.credential not in CREDENTIAL_TYPES:
             raise ValueError(
-                f"unknown credential type {self.credential!r}; the types are: {', '.join(CREDENTIAL_TYPES)}"
+                f"未知的证书/荣誉类型 {self.credential!r}；可用的类型（data/classification/credential_types.csv）："
+                f"{'、'.join(CREDENTIAL_TYPES)}"
             )
         if self.min_level is not None and self.credential is None:
-            raise ValueError("min_level only goes with a credential")
+            raise ValueError("min_level 只能和 credential（证书/荣誉类型）一起写")
         return self
 
 
@@ -290,12 +299,10 @@ class Category(_Strict):
     def _reachable(self) -> Category:
         codes = [i.code for i in self.indicators]
         if twice := sorted({c for c in codes if codes.count(c) > 1}):
-            raise ValueError(f"indicator code(s) used twice: {', '.join(twice)}")
+            raise ValueError(f"指标编号重复使用：{'、'.join(twice)}")
         reachable = sum(i.points for i in self.indicators)
         if self.pass_mark > reachable:
-            raise ValueError(
-                f"pass_mark {self.pass_mark} cannot be reached: all indicators together give {reachable} points"
-            )
+            raise ValueError(f"合格分 pass_mark = {self.pass_mark} 无法达到：全部指标合计只有 {reachable} 分")
         return self
 
 
@@ -306,10 +313,13 @@ class Quota(_Strict):
 
     @model_validator(mode="after")
     def _shares(self) -> Quota:
-        _share(self.share, "quota.share")
+        _share(self.share, "share")
         for code, share in self.allocations.items():
             if not (code.isdigit() and len(code) == LEVEL_DIGITS[self.level]):
-                raise ValueError(f"allocation {code!r} is not a {self.level} code ({LEVEL_DIGITS[self.level]} digits)")
+                raise ValueError(
+                    f"allocations 中的 {code!r} 不是{LEVEL_NAMES[self.level]}行政区划代码"
+                    f"（level = {self.level!r}，应为 {LEVEL_DIGITS[self.level]} 位数字）"
+                )
             _share(share, f"allocations.{code}")
         return self
 
@@ -334,21 +344,21 @@ class Standard(_Strict):
     @model_validator(mode="after")
     def _whole(self) -> Standard:
         if not (self.region.isdigit() and len(self.region) in (2, 4, 6)):
-            raise ValueError(f"region {self.region!r} is not a 2-, 4- or 6-digit code")
+            raise ValueError(f"region = {self.region!r} 不是 2、4 或 6 位数字的省、市、县级行政区划代码")
         if self.growth_share is not None:
             _share(self.growth_share, "growth_share")
         if len(self.region) == 2:
             if missing := [c for c in CATEGORIES if c not in self.categories]:
-                raise ValueError(f"a province's standard covers all four categories; missing: {', '.join(missing)}")
+                raise ValueError(f"省级分类标准须包含全部四个类别，缺少：{'、'.join(missing)}")
         else:
             if self.quota is not None:
-                raise ValueError("the quota is set in the province's file (quota.allocations for a city or county)")
+                raise ValueError("名额（[quota]）只在省级文件中设定；市、县的名额写在省级文件的 quota.allocations 中")
             if not self.categories and self.growth_share is None:
-                raise ValueError("an override changes at least one category or the growth share")
+                raise ValueError("市、县文件至少要改写一个类别（[categories.…]）或 growth_share")
         if self.quota is not None:
             for code in self.quota.allocations:
                 if not code.startswith(self.region):
-                    raise ValueError(f"allocation {code} is outside province {self.region}")
+                    raise ValueError(f"名额 [quota] 的 allocations 中的 {code} 不在本省 {self.region} 之内")
         return self
 
     @property
@@ -357,16 +367,34 @@ class Standard(_Strict):
 
 
 def _where(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """Where a problem is, in Chinese: ``知名类指标 T（第 1 个 [[categories.知名.indicators]]）的 label``."""
     parts = list(loc)
-    if len(parts) >= 4 and parts[0] == "categories" and parts[2] == "indicators" and isinstance(parts[3], int):
-        category, index = parts[1], parts[3]
-        raw = data.get("categories", {}).get(category, {}).get("indicators", [])
-        entry = raw[index] if index < len(raw) and isinstance(raw[index], dict) else {}
-        code = entry.get("code")
-        where = f"{category} indicator {code}" if code else f"{category} indicator #{index + 1}"
-        rest = parts[4:]
-        return ", ".join(p for p in (where, ".".join(map(str, rest))) if p)
+    if len(parts) >= 2 and parts[0] == "categories" and isinstance(parts[1], str):
+        category = parts[1]
+        raw = data.get("categories", {})
+        raw = raw.get(category, {}) if isinstance(raw, dict) else {}
+        if len(parts) >= 4 and parts[2] == "indicators" and isinstance(parts[3], int):
+            index = parts[3]
+            indicators = raw.get("indicators", []) if isinstance(raw, dict) else []
+            entry = indicators[index] if index < len(indicators) and isinstance(indicators[index], dict) else {}
+            number = f"第 {index + 1} 个 [[categories.{category}.indicators]]"
+            code = entry.get("code")
+            where = f"{category}类指标 {code}（{number}）" if isinstance(code, str) and code else number
+            rest = parts[4:]
+        elif parts[2:3] == ["[key]"]:
+            return f"[categories.{category}] 的类别名"
+        else:
+            where, rest = f"类别 {category}（[categories.{category}]）", parts[2:]
+        field = ".".join(map(str, rest))
+        return f"{where}的 {field}" if field else where
+    if parts[:1] == ["quota"]:
+        field = ".".join(map(str, parts[1:]))
+        return f"名额 [quota] 的 {field}" if field else "名额 [quota]"
     return ".".join(map(str, parts))
+
+
+#: What the fields with a pattern hold, for a value that does not match it.
+_PATTERN_MEANINGS = {"version": "应为“标准年份.本文件修订号”，如 2024.1"}
 
 
 def parse_standard(data: dict[str, Any], origin: str) -> Standard:
@@ -374,15 +402,10 @@ def parse_standard(data: dict[str, Any], origin: str) -> Standard:
     try:
         standard = Standard.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for problem in error.errors(include_url=False):
-            message = problem["msg"].removeprefix("Value error, ")
-            where = _where(problem["loc"], data)
-            problems.append(f"{where}: {message}" if where else message)
-        raise StandardError(f"{origin}: " + "; ".join(problems)) from None
+        raise StandardError(refusal(error, origin, lambda loc: _where(loc, data), _PATTERN_MEANINGS)) from None
     stem = Path(origin).stem
     if stem.isdigit() and stem != standard.region:
-        raise StandardError(f"{origin}: region {standard.region} is not the file's code {stem}")
+        raise StandardError(f"{origin}：region = {standard.region!r} 与文件名的行政区划代码 {stem} 不一致")
     return standard
 
 
@@ -390,7 +413,7 @@ def parse_standard_text(text: str, origin: str) -> Standard:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise StandardError(f"{origin}: not valid TOML: {error}") from None
+        raise StandardError(f"{origin}：不是有效的 TOML（{error}）") from None
     return parse_standard(data, origin)
 
 
@@ -400,14 +423,15 @@ class Standards:
     def __init__(self, files: dict[str, Standard]) -> None:
         provinces = [code for code in files if len(code) == 2]
         if len(provinces) != 1:
-            raise StandardError(f"expected exactly one province standard, found {provinces or 'none'}")
+            found = "、".join(f"{code}.toml" for code in provinces) or "没有"
+            raise StandardError(f"应有且只有一个省级分类标准文件（两位代码，如 41.toml），找到：{found}")
         self.province = provinces[0]
         self.files = files
         base = files[self.province]
         self.quota = base.quota if base.quota is not None else Quota()
         for code in files:
             if not code.startswith(self.province):
-                raise StandardError(f"{code}.toml: outside province {self.province}")
+                raise StandardError(f"{code}.toml：行政区划 {code} 不在省份 {self.province} 之内")
 
     def chain(self, region: str) -> list[Standard]:
         """The files covering a county code, least specific first."""
@@ -418,7 +442,7 @@ class Standards:
         for standard in reversed(self.chain(region)):
             if category in standard.categories:
                 return standard, standard.categories[category]
-        raise StandardError(f"no standard covers category {category}")  # unreachable: the province has all four
+        raise StandardError(f"没有分类标准文件包含类别 {category}")  # unreachable: the province has all four
 
     def growth_share(self, region: str) -> Decimal:
         for standard in reversed(self.chain(region)):

@@ -9,6 +9,7 @@ when it is valid or empty, so a validator can turn them straight into quarantine
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -143,11 +144,13 @@ def uscc_problem(code: pl.Expr) -> pl.Expr:
     )
 
 
-def resident_id_problem(code: pl.Expr) -> pl.Expr:
+def resident_id_problem(code: pl.Expr, born_by: dt.date | None = None) -> pl.Expr:
     """``resident_id_format`` / ``_birth_date`` / ``_check`` for a normalised resident ID, null when valid or empty.
 
-    The first six digits are not checked against current region codes: they record where the number was
-    first issued, and retired codes remain valid in people's IDs.
+    The birth date must exist (no 0230), lie on or after 1900-01-01 and, given ``born_by`` (the extraction date),
+    not after it: nobody in an extract was born after it was taken. The first six digits are not checked against
+    current region codes: they record where the number was first issued, and retired codes remain valid in
+    people's IDs.
     """
     well_formed = code.str.contains(_RESIDENT_ID_PATTERN)
     check_matches = (
@@ -159,12 +162,15 @@ def resident_id_problem(code: pl.Expr) -> pl.Expr:
         )
     )
     birth = code.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    no_birth = birth.is_null() | (birth < pl.date(1900, 1, 1))
+    if born_by is not None:
+        no_birth = no_birth | (birth > pl.lit(born_by))
     return (
         pl.when(code.is_null())
         .then(None)
         .when(~well_formed)
         .then(pl.lit("resident_id_format"))
-        .when(birth.is_null() | (birth < pl.date(1900, 1, 1)))
+        .when(no_birth)
         .then(pl.lit("resident_id_birth_date"))
         .when(~check_matches)
         .then(pl.lit("resident_id_check"))

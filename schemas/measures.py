@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from schemas.classification import CATEGORIES
 from schemas.features import FEATURES
+from schemas.problems import refusal
 from schemas.ruleset import BOUNDS, Comparison
 from schemas.vocabulary import BUSINESS_TYPES
 
@@ -231,15 +232,14 @@ def _where(loc: tuple[Any, ...], data: dict[str, Any], key: str) -> str:
     else:
         where, rest = "", loc
     field = ".".join(str(part) for part in rest)
-    return "，".join(part for part in (where, field) if part)
+    return f"{where}的 {field}" if where and field else where or field
 
 
-_MESSAGES = {  # pydantic's own words for the common slips, in Chinese
-    "Field required": "缺少这一项",
-    "Extra inputs are not permitted": "不认识这一项（拼写错误？）",
-    "Input should be a valid string": "应为文本（加引号）",
-    "Input should be a valid list": "应为列表（[...]）",
-    "Input should be a valid integer": "应为整数",
+#: What the fields with a pattern hold, for a value that does not match it.
+_PATTERN_MEANINGS = {
+    "id": "应为 1 到 40 个字母、数字、汉字、_ 或 -，如 HA-成长-01",
+    "province": "应为两位数字的省级行政区划代码（GB/T 2260），如 41",
+    "version": "应为“年份.本文件修订号”，如 2024.1",
 }
 
 
@@ -247,15 +247,7 @@ def _parse(model: type[BaseModel], data: dict[str, Any], origin: str, key: str) 
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for problem in error.errors(include_url=False):
-            message = problem["msg"].removeprefix("Value error, ")
-            message = _MESSAGES.get(message, message)
-            if problem["type"] == "string_pattern_mismatch":
-                message = f"格式不对：{problem['input']!r}"
-            where = _where(problem["loc"], data, key)
-            problems.append(f"{where}：{message}" if where else message)
-        raise MeasuresError(f"{origin}：" + "；".join(problems)) from None
+        raise MeasuresError(refusal(error, origin, lambda loc: _where(loc, data, key), _PATTERN_MEANINGS)) from None
 
 
 def _toml(text: str, origin: str) -> dict[str, Any]:

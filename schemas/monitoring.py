@@ -53,38 +53,38 @@ def parse_monitoring_text(text: str, where: str) -> Conversion:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise MonitoringConfigError(f"{where}: 不是有效的 TOML（{e}）") from None
+        raise MonitoringConfigError(f"{where}：不是有效的 TOML（{e}）") from None
     section = data.get("conversion")
     if not isinstance(section, dict):
-        raise MonitoringConfigError(f"{where}: 缺少 [conversion]（个转企培育对象的口径）")
+        raise MonitoringConfigError(f"{where}：缺少 [conversion]（个转企培育对象的口径）")
     unknown = set(section) - {"label", "basis", "types", "min_yearly_cycles", "any_of"}
     if unknown:
-        raise MonitoringConfigError(f"{where}: [conversion] 中有不认识的键 {', '.join(sorted(unknown))}")
+        raise MonitoringConfigError(f"{where}：[conversion] 中有不认识的键 {'、'.join(sorted(unknown))}")
     for key in ("label", "basis"):
         if not isinstance(section.get(key), str) or not section[key].strip():
-            raise MonitoringConfigError(f"{where}: [conversion] 缺少 {key}（中文说明）")
+            raise MonitoringConfigError(f"{where}：[conversion] 缺少 {key}（中文说明）")
     types = section.get("types")
     if not isinstance(types, list) or not types or any(t not in BUSINESS_TYPES for t in types):
-        raise MonitoringConfigError(f"{where}: [conversion] types 须是分型的列表，取值为 {'、'.join(BUSINESS_TYPES)}")
+        raise MonitoringConfigError(f"{where}：[conversion] types 须是分型的列表，取值为 {'、'.join(BUSINESS_TYPES)}")
     years = section.get("min_yearly_cycles", 1)
     if not isinstance(years, int) or isinstance(years, bool) or years < 1:
-        raise MonitoringConfigError(f"{where}: [conversion] min_yearly_cycles 须是不小于 1 的整数，得到 {years!r}")
+        raise MonitoringConfigError(f"{where}：[conversion] min_yearly_cycles 须是不小于 1 的整数，得到 {years!r}")
     entries = section.get("any_of")
     if not isinstance(entries, list) or not entries:
-        raise MonitoringConfigError(f"{where}: [conversion] 至少要有一条 [[conversion.any_of]] 门槛")
+        raise MonitoringConfigError(f"{where}：[conversion] 至少要有一条 [[conversion.any_of]] 门槛")
     thresholds = []
     for number, entry in enumerate(entries, 1):
-        place = f"{where}: 第 {number} 条 [[conversion.any_of]]"
+        place = f"{where}：第 {number} 条 [[conversion.any_of]]"
         if not isinstance(entry, dict) or set(entry) != {"feature", "at_least", "label"}:
             raise MonitoringConfigError(f"{place} 须有且只有 feature、at_least、label 三个键")
         feature = FEATURES.get(entry["feature"])
         if feature is None or not feature.numeric:
-            raise MonitoringConfigError(f"{place}: {entry['feature']!r} 不是数值特征（见 schemas/features.py）")
+            raise MonitoringConfigError(f"{place}：{entry['feature']!r} 不是数值特征（见 schemas/features.py）")
         value = entry["at_least"]
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise MonitoringConfigError(f"{place}: at_least 须是数值，得到 {value!r}")
+            raise MonitoringConfigError(f"{place}：at_least 须是数值，得到 {value!r}")
         if not isinstance(entry["label"], str) or not entry["label"].strip():
-            raise MonitoringConfigError(f"{place}: 缺少 label（中文说明）")
+            raise MonitoringConfigError(f"{place}：缺少 label（中文说明）")
         thresholds.append(Threshold(feature.name, float(value), entry["label"]))
     return Conversion(section["label"], section["basis"], tuple(types), years, tuple(thresholds))
 

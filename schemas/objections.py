@@ -19,18 +19,14 @@ from schemas.vocabulary import DEVELOPMENT, GROWTH, INELIGIBLE, SURVIVAL
 CLAIMABLE_TYPES = (SURVIVAL, GROWTH, DEVELOPMENT, INELIGIBLE)
 
 
-def _c(name: str, header: str, kind: Kind, description: str, **kw) -> Column:
-    return Column(name=name, header=header, kind=kind, description=description, **kw)
-
-
 OBJECTION = Source(
     name="objection",
     label="异议申诉",
     department="个体工商户名录异议申诉模块",
     key=("objection_no",),
     columns=(
-        _c("objection_no", "异议编号", Kind.TEXT, "the module's number of the objection", required=True),
-        _c(
+        Column("objection_no", "异议编号", Kind.TEXT, "the module's number of the objection", required=True),
+        Column(
             "uscc",
             "统一社会信用代码",
             Kind.TEXT,  # checked by intake against the directory: a bad code is UNKNOWN_BUSINESS, not quarantine
@@ -38,21 +34,25 @@ OBJECTION = Source(
             required=True,
             aliases=("社会信用代码", "信用代码"),
         ),
-        _c("as_of", "判定日期", Kind.DATE, "the as-of date of the cycle objected to", required=True),
-        _c("filed_on", "提出日期", Kind.DATE, "the day the objection was filed", required=True),
-        _c("filed_by", "提出人", Kind.TEXT, "who filed it (the operator or an agent)"),
-        _c("phone", "联系电话", Kind.TEXT, "contact number: masked on reading, never kept in clear"),
-        _c(
+        Column("as_of", "判定日期", Kind.DATE, "the as-of date of the cycle objected to", required=True),
+        Column("filed_on", "提出日期", Kind.DATE, "the day the objection was filed", required=True),
+        Column("filed_by", "提出人", Kind.TEXT, "who filed it (the operator or an agent)"),
+        Column("phone", "联系电话", Kind.TEXT, "contact number: masked on reading, never kept in clear"),
+        Column(
             "claimed_type",
             "主张分型",
             Kind.ENUM,
             "the type the operator claims",
             values=CLAIMABLE_TYPES,
         ),
-        _c("grounds", "异议理由", Kind.TEXT, "the operator's reasons"),
-        _c("materials", "材料", Kind.TEXT, "references to the attached documents"),
+        Column("grounds", "异议理由", Kind.TEXT, "the operator's reasons"),
+        Column("materials", "材料", Kind.TEXT, "references to the attached documents"),
     ),
 )
+
+#: Columns of ``objection.csv`` the operator writes freely: phone numbers and ID numbers in them are masked on
+#: reading (``transforms.objections.personal_data_masked``), as 联系电话 is.
+FREE_TEXT = ("filed_by", "grounds", "materials")
 
 #: Columns every correction file carries besides its extract's own (objections.md, "Inputs").
 CONFIRMED_BY = "确认部门"

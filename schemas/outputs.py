@@ -70,7 +70,7 @@ RULE_LABELS: dict[str, str] = {
     "uscc_not_individual": "个体工商户的统一社会信用代码应以 92 开头",
     "reg_no_format": "注册号不是15位数字",
     "resident_id_format": "身份证件号码不是17位数字加1位数字或 X",
-    "resident_id_birth_date": "身份证件号码第7-14位不是真实的出生日期",
+    "resident_id_birth_date": "身份证件号码第7-14位不是真实的出生日期（不存在的日期、早于1900年或晚于数据提取日期）",
     "resident_id_check": "身份证件号码校验位错误（GB 11643）",
     "taxpayer_id_format": "纳税人识别号既不是有效的统一社会信用代码，也不是有效的身份证件号码（可加2位后缀）",
     "party_id_format": "证件号码既不是有效的统一社会信用代码，也不是有效的身份证件号码",

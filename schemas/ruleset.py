@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.features import FEATURES
+from schemas.problems import refusal
 from schemas.vocabulary import TYPE_RANK, ruleset_name
 
 BOUNDS = ("at_least", "above", "at_most", "below")
@@ -53,7 +54,7 @@ class _Strict(BaseModel):
 
 def _non_empty(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be empty")
+        raise ValueError("不能为空")
     return value
 
 
@@ -61,22 +62,22 @@ def _threshold(name: str, value: Any, feature: str) -> Decimal:
     """A threshold as an exact decimal, checked against the feature's type."""
     dtype = FEATURES[feature].dtype
     if isinstance(value, bool) or not isinstance(value, int | str | float):
-        raise ValueError(f"{name} = {value!r} is not a number")
+        raise ValueError(f"{name} = {value!r} 不是数字")
     if isinstance(value, float):
         raise ValueError(
-            f"{name} = {value!r} is a float; write whole numbers ({int(value)}) or, for money, a quoted decimal "
-            f'("{value}"): a float cannot hold an amount exactly'
+            f"{name} = {value!r} 是浮点数；请写整数（{int(value)}），金额也可写加引号的小数"
+            f'（"{value}"）：浮点数不能精确表示金额'
         )
     if dtype.is_integer() and not isinstance(value, int):
-        raise ValueError(f"{name} = {value!r}: {feature} is a whole number, so its thresholds are too")
+        raise ValueError(f"{name} = {value!r}：{feature} 是整数，它的阈值也应为整数")
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"{name} = {value!r} is not a number") from None
+        raise ValueError(f"{name} = {value!r} 不是数字") from None
     if not number.is_finite() or number.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(f"{name} = {value!r} is not an amount with at most 2 decimals")
+        raise ValueError(f"{name} = {value!r} 不是最多 2 位小数的数额")
     if number < 0:
-        raise ValueError(f"{name} = {value!r} is negative; no feature a condition reads is below 0")
+        raise ValueError(f"{name} = {value!r} 是负数；条件读取的特征都不小于 0")
     return number
 
 
@@ -94,18 +95,18 @@ class Comparison(_Strict):
     @model_validator(mode="after")
     def _thresholds_fit_the_feature(self) -> Comparison:
         if self.feature not in FEATURES:
-            raise ValueError(f"unknown feature {self.feature!r}; the features are: {', '.join(FEATURES)}")
+            raise ValueError(f"未知的特征 {self.feature!r}；可用的特征：{'、'.join(FEATURES)}")
         given = {name: getattr(self, name) for name in BOUNDS if getattr(self, name) is not None}
         if not FEATURES[self.feature].numeric:
             if given or self.equals is not True:
-                raise ValueError(f"{self.feature} is a yes/no feature: the condition is `equals = true`")
+                raise ValueError(f"{self.feature} 是“是/否”特征：条件应写 `equals = true`")
             return self
         if self.equals is not None:
-            raise ValueError(f"{self.feature} is a number: compare it with {', '.join(BOUNDS)}, not equals")
+            raise ValueError(f"{self.feature} 是数值：应用 {'、'.join(BOUNDS)} 比较，不能用 equals")
         if not given:
-            raise ValueError(f"no threshold: give one of {', '.join(BOUNDS)} for {self.feature}")
+            raise ValueError(f"没有阈值：请为 {self.feature} 给出 {'、'.join(BOUNDS)} 之一")
         if ("at_least" in given and "above" in given) or ("at_most" in given and "below" in given):
-            raise ValueError("two lower or two upper bounds; give at most one of at_least/above and of at_most/below")
+            raise ValueError("有两个下限或两个上限；at_least/above 最多给一个，at_most/below 也最多给一个")
         numbers = {name: _threshold(name, value, self.feature) for name, value in given.items()}
         lower, upper = self._bounds(numbers)
         if lower is not None and upper is not None:
@@ -113,7 +114,7 @@ class Comparison(_Strict):
                 lower.value == upper.value and not (lower.inclusive and upper.inclusive)
             )
             if empty:
-                raise ValueError(f"no value meets {', '.join(f'{n} = {v}' for n, v in given.items())}")
+                raise ValueError(f"没有任何值能满足 {'、'.join(f'{n} = {v}' for n, v in given.items())}")
         return self
 
     def _bounds(self, numbers: dict[str, Decimal]) -> tuple[Bound | None, Bound | None]:
@@ -184,14 +185,14 @@ class Ruleset(_Strict):
     def _codes_notes_and_tiers(self) -> Ruleset:
         codes = [c.code for c in self.conditions]
         if duplicates := sorted({c for c in codes if codes.count(c) > 1}):
-            raise ValueError(f"condition code(s) used twice: {', '.join(duplicates)}")
+            raise ValueError(f"条件编号重复使用：{'、'.join(duplicates)}")
         numbers = {n.number for n in self.interpretations}
         for comparison, name in [
-            (self.requirement, "the requirement"),
-            *((c, f"condition {c.code}") for c in self.conditions),
+            (self.requirement, "requirement（共同要求）"),
+            *((c, f"条件 {c.code}") for c in self.conditions),
         ]:
             if missing := sorted(set(comparison.interpretations) - numbers):
-                raise ValueError(f"{name} relies on interpretation(s) {missing}, which the file does not define")
+                raise ValueError(f"{name} 引用了解释 {missing}，但文件中没有定义（[[interpretations]]）")
         for feature in dict.fromkeys(c.feature for c in self.conditions):
             _check_tiers([c for c in self.conditions if c.feature == feature])
         return self
@@ -202,30 +203,33 @@ def _check_tiers(tiers: list[Condition]) -> None:
     feature = tiers[0].feature
     if not FEATURES[feature].numeric:
         if len(tiers) > 1:
-            raise ValueError(f"conditions {', '.join(c.code for c in tiers)} overlap: all read {feature} = true")
+            raise ValueError(f"条件 {'、'.join(c.code for c in tiers)} 重叠：都读取 {feature} = true")
         return
     ordered = sorted(tiers, key=lambda c: (c.lower is not None, c.lower or Bound(Decimal(0), True)))
     whole = FEATURES[feature].dtype.is_integer()
     for low, high in pairwise(ordered):
-        pair = f"conditions {low.code} and {high.code} on {feature}"
+        pair = f"{feature} 上的条件 {low.code} 和 {high.code}"
         if low.upper is None or high.lower is None:
-            raise ValueError(f"{pair} overlap")
+            raise ValueError(f"{pair} 重叠")
         top, bottom = low.upper, high.lower
         if whole:
             if bottom.value <= top.value:
-                raise ValueError(f"{pair} overlap: both include {bottom.value}")
+                raise ValueError(f"{pair} 重叠：都包含 {bottom.value}")
             if bottom.value > top.value + 1:
-                raise ValueError(f"{pair} leave a gap: {top.value + 1} to {bottom.value - 1} meets neither")
+                first, last = top.value + 1, bottom.value - 1
+                gap = f"{first}" if first == last else f"{first} 到 {last}"
+                raise ValueError(f"{pair} 之间有空缺：{gap} 两个条件都不满足")
         elif bottom.value < top.value or (bottom.value == top.value and top.inclusive and bottom.inclusive):
-            raise ValueError(f"{pair} overlap at {bottom.value}")
-        elif bottom.value > top.value or not (top.inclusive or bottom.inclusive):
-            raise ValueError(f"{pair} leave a gap: values between {top.value} and {bottom.value} meet neither")
+            raise ValueError(f"{pair} 在 {bottom.value} 处重叠")
+        elif bottom.value == top.value and not (top.inclusive or bottom.inclusive):
+            raise ValueError(f"{pair} 之间有空缺：{top.value} 本身两个条件都不满足")
+        elif bottom.value > top.value:
+            raise ValueError(f"{pair} 之间有空缺：{top.value} 与 {bottom.value} 之间的值两个条件都不满足")
         if TYPE_RANK[high.type] < TYPE_RANK[low.type]:
-            raise ValueError(f"{pair} are out of order: the higher values would give the lower type {high.type}")
+            raise ValueError(f"{pair} 顺序颠倒：较高的值反而得到较低的类型 {high.type}")
     if ordered[-1].upper is not None:
         raise ValueError(
-            f"condition {ordered[-1].code} caps {feature} and no condition covers the values above it: "
-            "raising the value would lower the type"
+            f"条件 {ordered[-1].code} 给 {feature} 设了上限，而没有条件覆盖高于上限的值：数值升高反而会降低类型"
         )
 
 
@@ -237,14 +241,19 @@ def _where(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
         raw = data.get("conditions", [])
         entry = raw[loc[1]] if loc[1] < len(raw) and isinstance(raw[loc[1]], dict) else {}
         code = entry.get("code")
-        where = f"condition {code} ([[conditions]] #{loc[1] + 1})" if code else f"[[conditions]] #{loc[1] + 1}"
-        rest = loc[2:]
-    elif loc and loc[0] in ("requirement", "interpretations"):
-        where, rest = str(loc[0]), loc[1:]
-    else:
-        where, rest = "", loc
-    field = ".".join(str(part) for part in rest)
-    return ", ".join(part for part in (where, field) if part)
+        number = f"第 {loc[1] + 1} 个 [[conditions]]"
+        where = f"条件 {code}（{number}）" if code else number
+        field = ".".join(str(part) for part in loc[2:])
+        return f"{where}的 {field}" if field else where
+    return ".".join(str(part) for part in loc)
+
+
+#: What the fields with a pattern hold, for a value that does not match it.
+_PATTERN_MEANINGS = {
+    "id": "应为两个大写字母：省份的 ISO 3166-2:CN 代码，如河南为 HA",
+    "version": "应为“标准年份.本文件修订号”，如 2024.1",
+    "province": "应为两位数字的省级行政区划代码（GB/T 2260），如 41",
+}
 
 
 def parse_ruleset(data: dict[str, Any], origin: str) -> Ruleset:
@@ -252,12 +261,7 @@ def parse_ruleset(data: dict[str, Any], origin: str) -> Ruleset:
     try:
         return Ruleset.model_validate(data)
     except ValidationError as error:
-        problems = []
-        for problem in error.errors(include_url=False):
-            message = problem["msg"].removeprefix("Value error, ")
-            where = _where(problem["loc"], data)
-            problems.append(f"{where}: {message}" if where else message)
-        raise RulesetError(f"{origin}: " + "; ".join(problems)) from None
+        raise RulesetError(refusal(error, origin, lambda loc: _where(loc, data), _PATTERN_MEANINGS)) from None
 
 
 def parse_ruleset_text(text: str, origin: str) -> Ruleset:
@@ -265,5 +269,5 @@ def parse_ruleset_text(text: str, origin: str) -> Ruleset:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise RulesetError(f"{origin}: not valid TOML: {error}") from None
+        raise RulesetError(f"{origin}：不是有效的 TOML（{error}）") from None
     return parse_ruleset(data, origin)

@@ -106,7 +106,9 @@ RULES: dict[str, str] = {
     "uscc_not_individual": "an individual business's 统一社会信用代码 must start with 92",
     "reg_no_format": "注册号 is not 15 digits",
     "resident_id_format": "身份证件号码 is not 17 digits followed by a digit or X",
-    "resident_id_birth_date": "身份证件号码 positions 7-14 are not a real birth date",
+    "resident_id_birth_date": (
+        "身份证件号码 positions 7-14 are not a real birth date (no such day, before 1900, or after the extraction date)"
+    ),
     "resident_id_check": "身份证件号码 check digit is wrong (GB 11643)",
     "taxpayer_id_format": (
         "纳税人识别号 is neither a valid 统一社会信用代码 nor a valid 身份证件号码 (+2-character suffix)"

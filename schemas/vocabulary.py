@@ -89,6 +89,21 @@ LINK_OUTCOME_LABELS = {
 }
 
 
+#: Why a linkage row came out as it did (``transforms.link.DETAILS``), as the handler reads it.
+LINK_DETAIL_LABELS = {
+    "business_name": "权利人名称与本省唯一一户的名称相同",
+    "operator_name": "权利人名称与地址所在县区唯一一名经营者的姓名相同",
+    "uscc_not_registered": "该统一社会信用代码不是登记注册信息中的个体工商户",
+    "not_an_operator": "该身份证件号码不是任何个体工商户的经营者",
+    "operator_several_in_force": "该经营者有多户存续的个体工商户，无法确定是哪一户",
+    "operator_none_in_force": "该经营者有多户个体工商户但均非存续，无法确定是哪一户",
+    "several_businesses_named": "本省有多户同名个体工商户",
+    "several_operators_named": "地址所在县区有多名同名经营者",
+    "no_county_in_address": "没有同名个体工商户，地址也未写明本省某一县区",
+    "no_name_match": "没有同名个体工商户，地址所在县区也没有同名经营者",
+}
+
+
 STAGE_LABELS = {
     "ingest": "读入",
     "validate": "校验",

@@ -178,6 +178,7 @@ class InputFile:
     rows: int
     accepted: int
     quarantined: int
+    duplicates_collapsed: int  # identical copies of a row collapsed into one: rows = accepted + quarantined + these
 
 
 @dataclass(frozen=True)

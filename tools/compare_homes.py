@@ -64,8 +64,9 @@ def compare_cycle_folders(a: Path, b: Path) -> list[str]:
 def compare_stage_files(a: Path, b: Path) -> list[str]:
     differences = []
     work_a, work_b = a / "work", b / "work"
-    names_a = {n for n in _relative_files(work_a, "*.parquet") if "raw" not in n.parts}
-    names_b = {n for n in _relative_files(work_b, "*.parquet") if "raw" not in n.parts}
+    # the raw layer and the checked tables kept for reuse (validated/) are caches of the inbox, not stage outputs
+    names_a = {n for n in _relative_files(work_a, "*.parquet") if not {"raw", "validated"} & set(n.parts)}
+    names_b = {n for n in _relative_files(work_b, "*.parquet") if not {"raw", "validated"} & set(n.parts)}
     differences += [f"work/{name}: only in one home" for name in sorted(names_a ^ names_b)]
     for name in sorted(names_a & names_b):
         if not pl.read_parquet(work_a / name).equals(pl.read_parquet(work_b / name)):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import re
 import shutil
 import subprocess
 import sys
@@ -67,10 +69,58 @@ def tile_page(report: Path, offset: int, width: int, height: int) -> str:
     )
 
 
-def screenshot(report: Path, png: Path, width: int, height: int) -> None:
+def _chromium() -> str:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         sys.exit("chromium is not installed: apt-get install -y chromium fonts-noto-cjk")
+    return chromium
+
+
+_MEASURE = (
+    "<script>window.addEventListener('load', () => "
+    "{ document.title = 'height:' + document.documentElement.scrollHeight; });</script>"
+)
+
+
+def page_height(report: Path, width: int) -> int | None:
+    """The report's height in pixels at ``width``, as Chromium lays it out (None when it cannot be measured)."""
+    with tempfile.TemporaryDirectory(prefix="getihu-measure-") as scratch:
+        measured = Path(scratch) / "measured.html"
+        measured.write_text(report.read_text(encoding="utf-8") + _MEASURE, encoding="utf-8")
+        with tempfile.TemporaryDirectory(prefix="getihu-chromium-") as profile:
+            done = subprocess.run(
+                [
+                    _chromium(),
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    f"--user-data-dir={profile}",
+                    f"--window-size={width},{TILE_HEIGHT}",
+                    "--virtual-time-budget=5000",
+                    "--dump-dom",
+                    measured.as_uri(),
+                ],
+                check=False,
+                capture_output=True,
+                timeout=120,
+            )
+    found = re.search(rb"height:(\d+)", done.stdout or b"")
+    return int(found[1]) if found else None
+
+
+def tiles_needed(height: int | None, requested: int) -> int:
+    """How many of the ``requested`` tiles of ``TILE_HEIGHT`` pixels hold part of a page ``height`` pixels tall: a
+    tile past the end would be blank (all of them when the height is unknown)."""
+    if height is None:
+        return requested
+    return min(requested, max(1, math.ceil(height / TILE_HEIGHT)))
+
+
+def screenshot(report: Path, png: Path, width: int, height: int) -> None:
+    chromium = _chromium()
     png.unlink(missing_ok=True)  # a shot left from an earlier call must not pass for this one
     with tempfile.TemporaryDirectory(prefix="getihu-chromium-") as profile:
         done = subprocess.run(
@@ -116,7 +166,10 @@ def main() -> None:
         report = args.report or (fixture_monitoring if args.monitoring else fixture_report)(Path(home))
         screenshot(report, args.out, args.width, args.height)
         print(f"{args.out} ({args.width}×{args.height}) from {args.report or 'the fixture report'}")
-        for i in range(args.tiles):
+        tiles = tiles_needed(page_height(report, args.width), args.tiles) if args.tiles else 0
+        if tiles < args.tiles:
+            print(f"the report fills {tiles} tile(s) of {TILE_HEIGHT} pixels; not writing the blank ones past its end")
+        for i in range(tiles):
             tile = Path(home) / f"tile-{i + 1}.html"
             tile.write_text(tile_page(report, i * TILE_HEIGHT, args.width, TILE_HEIGHT), encoding="utf-8")
             png = args.out.with_name(f"{args.out.stem}-{i + 1}{args.out.suffix}")

@@ -8,7 +8,10 @@ Without ``--home`` it types the small province of the web tests (tests/web/suppo
 shot with ``emulate_media(media="print")``). Needs Debian's ``chromium`` and a CJK font (``fonts-noto-cjk``).
 
 To add a page, add a ``Shot`` to ``SHOTS`` — a name, an address, and optionally a function that acts on the
-page first (fill a form, log in): the handlers' desk adds its pages the same way.
+page first (fill a form, log in): the handlers' desk adds its pages the same way (``DESK_SHOTS``: the login page,
+the queue with an overdue objection, an objection received, one re-judged with a correction, one answered, and its
+reply letter on screen and printed). The desk's pages are shot only in the temporary home, where ``desk_demo``
+files those objections and a demo handler's account; a ``--home`` given is never changed.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.objections.support import Clock  # noqa: E402
-from tests.support.inbox import resident_id, uscc  # noqa: E402
+from tests.objections.support import SECRET, Clock, objection_row, tax_correction_rows  # noqa: E402
+from tests.support.inbox import resident_id, uscc, write_csv  # noqa: E402
 from tests.web.support import chromium, served, typed_home  # noqa: E402
 
 
@@ -63,6 +66,65 @@ SHOTS = [
     Shot("10-objection-filed", f"/objection?uscc={uscc(4)}", _objection(resident_id(4))),
     Shot("11-not-found", "/business/000000000000000000"),
 ]
+#: The demo handler of the desk's shots (``desk_demo``).
+DESK_LOGIN, DESK_PASSWORD = "wangwu", "demo-password-not-for-production"
+
+
+def _logged_in(page) -> None:
+    """On the login page the desk sent an anonymous visitor to: log in, and land where it was going."""
+    page.fill("#login", DESK_LOGIN)
+    page.fill("#password", DESK_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def _logged_in_printed(page) -> None:
+    """As ``_logged_in``, the page then shown as printed (the print stylesheet hides the login button)."""
+    page.emulate_media(media="screen")
+    _logged_in(page)
+    page.emulate_media(media="print")
+
+
+DESK_SHOTS = [
+    Shot("12-desk-login", "/desk/login"),
+    Shot("13-desk-queue", "/desk", _logged_in),
+    Shot("14-desk-objection-received", "/desk/objections/YY-2025-0002", _logged_in),
+    Shot("15-desk-objection-rejudged", "/desk/objections/YY-2025-0001", _logged_in),
+    Shot("16-desk-objection-replied", "/desk/objections/YY-2025-0003", _logged_in),
+    Shot("17-desk-reply", "/desk/objections/YY-2025-0003/reply", _logged_in),
+    Shot("18-desk-reply-print", "/desk/objections/YY-2025-0003/reply", _logged_in_printed, media="print"),
+]
+
+
+def desk_demo(home: Path) -> None:
+    """The desk's demo objections in a (temporary) typed home, handled as of 11 August 2025 by the desk functions:
+    YY-2025-0001 accepted, the tax office's confirmation attached, re-judged (生存型 → 发展型, awaiting a decision);
+    YY-2025-0002 received on 1 August and not accepted in 5 working days (overdue); YY-2025-0003 re-judged, 维持,
+    replied. And the demo handler's account."""
+    from flows.objections.accounts import open_accounts
+    from flows.objections.decisions import decide
+    from flows.objections.desk import Desk, accept, attach, import_objections, run_rejudgment
+    from flows.objections.reply import reply
+    from schemas.objections import Decision
+
+    desk = Desk(home=home, secret=SECRET, clock=Clock(dt.date(2025, 8, 11)))
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        late = write_csv(folder / "late.csv", [objection_row("YY-2025-0002", 2, "2025-08-01")])
+        import_objections(desk, late, "登记员", received_on=dt.date(2025, 8, 1))
+        rows = [objection_row("YY-2025-0001", 1), objection_row("YY-2025-0003", 3, 主张分型="发展型")]
+        import_objections(desk, write_csv(folder / "objection.csv", rows), "登记员")
+        for number in ("YY-2025-0001", "YY-2025-0003"):
+            accept(desk, number, "王五")
+        attach(desk, "YY-2025-0001", [write_csv(folder / "c" / "tax_payment.csv", tax_correction_rows())], "王五")
+        run_rejudgment(desk, "YY-2025-0001", "王五")
+        run_rejudgment(desk, "YY-2025-0003", "王五")
+        decide(desk, "YY-2025-0003", Decision.MAINTAIN, "成立已满6年（成长D），发展型条件均未满足", "王五")
+        reply(desk, "YY-2025-0003", "王五")
+    with open_accounts(home) as accounts:
+        accounts.add(DESK_LOGIN, "王五", DESK_PASSWORD)
+
+
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 
 
@@ -94,8 +156,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("web-screenshots"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        home = args.home or typed_home(Path(scratch) / "home")
-        for path in shoot(home, args.out):
+        shots = SHOTS
+        home = args.home
+        if home is None:
+            home = typed_home(Path(scratch) / "home")
+            desk_demo(home)
+            shots = SHOTS + DESK_SHOTS
+        for path in shoot(home, args.out, shots):
             print(path)
 
 

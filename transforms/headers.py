@@ -77,42 +77,40 @@ def mapped_headers(source: Source, headers: Sequence[str], aliases: Mapping[str,
             )
             if match is not None:
                 if unit_match["unit"] not in MONEY_UNITS:
-                    raise HeaderError(
-                        f"column “{header}” has the unit “{unit_match['unit']}”; expected （元） or （万元）"
-                    )
+                    raise HeaderError(f"列“{header}”的单位是“{unit_match['unit']}”；应为（元）或（万元）")
                 factors[match.name] = MONEY_UNITS[unit_match["unit"]]
         if match is None:
             unitless = next((c for c in source.columns if c.kind is Kind.MONEY and key in names[c.name]), None)
             base = re.sub(r"(\([^()]*\))+$", "", key)
             several = next((c for c in source.columns if c.kind is Kind.MONEY and base in names[c.name]), None)
             if unitless is None and several is not None:
-                expected = " or ".join(f"“{several.header}（{unit}）”" for unit in MONEY_UNITS)
-                raise HeaderError(f"money column “{header}” does not have one unit; expected {expected}")
+                expected = "或".join(f"“{several.header}（{unit}）”" for unit in MONEY_UNITS)
+                raise HeaderError(f"金额列“{header}”的单位不止一个；应为{expected}")
             if unitless is not None:
-                expected = " or ".join(f"“{unitless.header}（{unit}）”" for unit in MONEY_UNITS)
-                raise HeaderError(f"money column “{header}” has no unit; expected {expected}")
+                expected = "或".join(f"“{unitless.header}（{unit}）”" for unit in MONEY_UNITS)
+                raise HeaderError(f"金额列“{header}”没有单位；应为{expected}")
             extras.append(header)
             continue
         if match.name in canonical.values():
             first = next(h for h, n in canonical.items() if n == match.name)
-            raise HeaderError(f"columns “{first}” and “{header}” are both {match.header}; expected one")
+            raise HeaderError(f"列“{first}”和“{header}”都是{match.header}；应只有一列")
         canonical[header] = match.name
     renamed = _renamed(source, extras, names, set(canonical.values()))
     if renamed:
         header, column = renamed
         raise HeaderError(
-            f"column “{header}” is one character away from {column.header}, which is missing; expected "
-            f"{column.header}: correct the header, or if it is a known variant add it to inbox.toml "
-            f'([{source.name}] aliases = {{ {column.name} = ["{header}"] }})'
+            f"列“{header}”与缺少的列“{column.header}”只差一个字；应为“{column.header}”：请更正表头；"
+            f"如果它是该列已知的另一种写法，请加入 inbox.toml"
+            f'（[{source.name}] aliases = {{ {column.name} = ["{header}"] }}）'
         )
     missing = [c for c in source.required_columns if c.name not in canonical.values()]
     if missing:
         expected = "、".join(c.header for c in missing)
-        raise HeaderError(f"required column {expected} is missing (headers found: {', '.join(headers)})")
+        raise HeaderError(f"缺少必需的列 {expected}（文件中的表头：{'、'.join(headers)}）")
     one_of = ONE_OF_REQUIRED.get(source.name, ())
     if one_of and not set(one_of) & set(canonical.values()):
-        expected = " or ".join(source.column(n).header for n in one_of)
-        raise HeaderError(f"a column {expected} is required; neither is present")
+        expected = "或".join(f"“{source.column(n).header}”" for n in one_of)
+        raise HeaderError(f"应有{expected}列；两者都没有")
     return HeaderMap(canonical=canonical, factors=factors, extras=tuple(extras))
 
 

@@ -27,7 +27,7 @@ _MONEY_PARSED = pl.Decimal(30, 8)
 
 _SPACES = ["\u3000", "\u00a0"]  # ideographic and no-break spaces, as Excel and Chinese IMEs leave them
 _FLAG_VALUES = {"是": True, "否": False, "Y": True, "N": False, "1": True, "0": False}
-_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"  # the only commas an amount may hold
+_THOUSANDS = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"  # the only commas an amount may hold
 _WHOLE = r"(\.0+)?"  # a whole number exported by Excel as a float: 3.0
 TEXT_KINDS = (Kind.TEXT, Kind.ENUM)
 
@@ -62,9 +62,11 @@ def normalised_values(kind: Kind, raw: pl.Series) -> pl.Series:
 
 def date(code: pl.Expr) -> Checked:
     """``YYYY-MM-DD``, ``YYYY/MM/DD`` (month and day may drop their leading zero) or ``YYYYMMDD``; must exist."""
-    separated = code.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$") | code.str.contains(r"^\d{4}/\d{1,2}/\d{1,2}$")
+    separated = code.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$") | code.str.contains(
+        r"^[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}$"
+    )
     value = (
-        pl.when(code.str.contains(r"^\d{8}$"))
+        pl.when(code.str.contains(r"^[0-9]{8}$"))
         .then(code.str.to_date("%Y%m%d", strict=False))
         .when(separated)
         .then(code.str.replace_all("/", "-", literal=True).str.to_date("%Y-%m-%d", strict=False))
@@ -80,13 +82,13 @@ def _early(value: pl.Expr) -> pl.Expr:
 def period(code: pl.Expr) -> Checked:
     """``YYYYMM`` or ``YYYY-MM``, as the first day of that month."""
     month = code.str.replace("-", "", literal=True)
-    value = pl.when(code.str.contains(r"^\d{4}-?\d{2}$")).then((month + "01").str.to_date("%Y%m%d", strict=False))
+    value = pl.when(code.str.contains(r"^[0-9]{4}-?[0-9]{2}$")).then((month + "01").str.to_date("%Y%m%d", strict=False))
     return Checked(value, pl.coalesce(_rule_when(code.is_not_null() & value.is_null(), "period_format"), _early(value)))
 
 
 def _whole_number(code: pl.Expr, digits: str) -> pl.Expr:
     return (
-        pl.when(code.str.contains(rf"^\d{{{digits}}}{_WHOLE}$"))
+        pl.when(code.str.contains(rf"^[0-9]{{{digits}}}{_WHOLE}$"))
         .then(code.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
         .cast(pl.Int32, strict=False)
     )
@@ -157,7 +159,7 @@ def uscc(code: pl.Expr, individual: bool) -> Checked:
 
 
 def reg_no(code: pl.Expr) -> Checked:
-    return Checked(code, _rule_when(~code.str.contains(r"^\d{15}$"), "reg_no_format"))
+    return Checked(code, _rule_when(~code.str.contains(r"^[0-9]{15}$"), "reg_no_format"))
 
 
 def region(code: pl.Expr, province: str, regions: Sequence[str]) -> Checked:
@@ -165,7 +167,7 @@ def region(code: pl.Expr, province: str, regions: Sequence[str]) -> Checked:
     rule = (
         pl.when(code.is_null())
         .then(None)
-        .when(~code.str.contains(r"^\d{6}$"))
+        .when(~code.str.contains(r"^[0-9]{6}$"))
         .then(pl.lit("region_format"))
         .when(code.str.slice(0, 2) != province)
         .then(pl.lit("region_outside_province"))
@@ -183,7 +185,7 @@ def industry(code: pl.Expr, sections: Mapping[str, str]) -> Checked:
     rule = (
         pl.when(code.is_null())
         .then(None)
-        .when(~code.str.contains(r"^[A-T]?\d{4}$"))
+        .when(~code.str.contains(r"^[A-T]?[0-9]{4}$"))
         .then(pl.lit("industry_format"))
         .when(expected.is_null() | (letter.is_not_null() & (letter != expected)))
         .then(pl.lit("industry_unknown"))

@@ -8,6 +8,7 @@ Nothing here types a business: re-judgment calls the cycle's own transforms (``t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,8 +17,10 @@ import polars as pl
 
 from schemas.objections import Refusal
 from schemas.ruleset import Ruleset
-from schemas.vocabulary import CRITERIA_LABELS, MIN_AGE, NO_CONDITION
+from schemas.vocabulary import CRITERIA_LABELS, MIN_AGE, NO_CONDITION, REASON_LABELS
+from transforms.features import by_business
 from transforms.link import LINKED, TAX_IDENTITY, tax_identity
+from transforms.personal import masked_ids_in_text
 from transforms.validate import _duplicate_key
 
 #: Which sources feed which feature: a changed feature is traced to the corrections of these sources.
@@ -64,7 +67,7 @@ def reason_labels(ruleset: Ruleset) -> dict[str, str]:
         | {c.code: c.label for c in ruleset.conditions}
         | {
             MIN_AGE: f"未满足成长型、发展型的共同要求：{ruleset.requirement.label}",
-            NO_CONDITION: "未满足成长型、发展型的任一条件",
+            NO_CONDITION: REASON_LABELS[NO_CONDITION],
         }
     )
 
@@ -77,6 +80,31 @@ def masked_phone(phone: pl.Expr) -> pl.Expr:
     long = digits.str.head(3) + pl.lit("").str.pad_end(length - 7, "*") + digits.str.tail(4)
     short = pl.lit("").str.pad_end((length - 2).clip(lower_bound=0), "*") + digits.str.tail(2)
     return pl.when(length == 0).then(None).when(length >= 11).then(long).otherwise(short)
+
+
+#: A phone number written in free text: a mobile (11 digits from 13–19, +86 allowed, spaces or hyphens between the
+#: groups) or a fixed line with its area code (0371-65432198).
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![0-9])(?:(?:\+?86[- ]?)?1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4}|0[1-9][0-9]{1,2}[- ]?[0-9]{7,8})(?![0-9])"
+)
+
+
+def _masked_phone_text(match: re.Match[str]) -> str:
+    digits = re.sub(r"[^0-9]", "", match[0])
+    if match[0].startswith("+") or (len(digits) == 13 and digits.startswith("86")):
+        digits = digits[2:]
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def personal_data_masked(text: pl.Expr) -> pl.Expr:
+    """Free text an operator wrote (异议理由, 提出人, 材料) with every phone number masked as ``masked_phone`` masks
+    联系电话 and every resident-ID-shaped run masked as the quarantine shows one: an operator who writes their
+    身份证号 or a second number into the grounds must not have it kept in clear."""
+
+    def masked(value: str) -> str:
+        return masked_ids_in_text(_PHONE_IN_TEXT.sub(_masked_phone_text, value))
+
+    return text.map_elements(masked, return_dtype=pl.String, skip_nulls=True)
 
 
 @dataclass(frozen=True)
@@ -115,24 +143,30 @@ def not_of_business(rows: pl.DataFrame, source: str, business_uscc: str | None) 
     return rows.filter(pl.col(column).is_null() | (pl.col(column) != pl.lit(business_uscc)))
 
 
-def corrected(accepted: pl.LazyFrame, corrections: pl.DataFrame, source) -> pl.LazyFrame:
+def corrected(
+    accepted: pl.LazyFrame, corrections: pl.DataFrame, source, registration: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """``accepted`` with ``corrections`` applied: a correction row replaces the accepted row with the same record
-    key (the source's duplicate key, as validate uses it), and is added where there is none; for an episode
-    source, every version of the episode (same USCC and start date, any 注册号). A source without a record key
-    (tax_payment) only gains rows."""
+    key (the source's duplicate key, as validate uses it), and is added where there is none. A source keyed by the
+    business (统一社会信用代码 and 注册号) names its records by the business they belong to, whichever of the two
+    codes a row carries (``transforms.features.by_business`` over ``registration``): a correction replaces every
+    version of that business's record — of an episode source, the episode (same business and start date, rules.md
+    "Amended and repeated records") — delivered with the USCC, with the 注册号 only, or with both. A source
+    without a record key (tax_payment) only gains rows."""
     if corrections.is_empty():
         return accepted
     schema = accepted.collect_schema()
     rows = corrections.select(pl.col(n).cast(t) for n, t in schema.items()).lazy()
     key = _duplicate_key(source) if source.key else []
     kept = accepted.join(rows.select(key).unique(), on=key, how="anti", nulls_equal=True) if key else accepted
-    if source.episodes and "reg_no" in key:
-        # a listing/suspension episode is the business and its start date (rules.md, "Amended and repeated
-        # records"): a correction naming the USCC replaces every version of the episode, with or without 注册号
-        # (a confirmation that leaves 注册号 out must not become a second, conflicting version)
-        episode = [k for k in key if k != "reg_no"]
-        named = rows.filter(pl.col("uscc").is_not_null()).select(episode).unique()
-        kept = kept.join(named, on=episode, how="anti", nulls_equal=True)
+    if {"uscc", "reg_no"} <= set(key):
+        # a confirmation that names the business otherwise than the delivered version must not stand beside it
+        # as a second, conflicting version (an episode stays in force while any version says so)
+        if registration is None:
+            registration = pl.LazyFrame(schema={"business_key": pl.String, "reg_no": pl.String})
+        record = ["business_key", *(k for k in key if k not in ("uscc", "reg_no"))]
+        named = by_business(rows, registration).filter(pl.col("business_key").is_not_null()).select(record).unique()
+        kept = by_business(kept, registration).join(named, on=record, how="anti", nulls_equal=True).drop("business_key")
     return pl.concat([kept, rows], how="vertical")
 
 

@@ -39,15 +39,16 @@ def masked(code: pl.Expr) -> pl.Expr:
     )
 
 
-def _forms(column: Column, code: pl.Expr, secret: bytes) -> list[pl.Expr]:
-    """Kept forms and rule of one normalised ID, as expressions over the distinct values."""
+def _forms(column: Column, code: pl.Expr, secret: bytes, born_by: dt.date | None) -> list[pl.Expr]:
+    """Kept forms and rule of one normalised ID, as expressions over the distinct values; ``born_by``: the latest
+    birth date a resident ID may hold (the extraction date), None for no such bound."""
     if column.kind is Kind.RESIDENT_ID:
-        rule = resident_id_problem(code)
+        rule = resident_id_problem(code, born_by)
         return [person_key(code, secret).alias(column.key_name), rule.alias(rule_name(column))]
 
     person = code.str.head(18)
     tail = code.str.slice(18)
-    is_person = resident_id_problem(person).is_null() & (
+    is_person = resident_id_problem(person, born_by).is_null() & (
         (tail == "") | (pl.lit(column.kind is Kind.TAXPAYER_ID) & tail.str.contains(_SUFFIX))
     )
     # A value that is a valid resident ID is keyed even if it also passes as a USCC: privacy comes first.
@@ -63,18 +64,20 @@ def _forms(column: Column, code: pl.Expr, secret: bytes) -> list[pl.Expr]:
     return forms
 
 
-def _with_forms(distinct: pl.DataFrame, column: Column, secret: bytes) -> pl.DataFrame:
+def _with_forms(distinct: pl.DataFrame, column: Column, secret: bytes, born_by: dt.date | None = None) -> pl.DataFrame:
     """``distinct`` (whose ``column.name`` holds distinct delivered values) with their kept forms, rule and mask."""
     return (
         distinct.with_columns(_code=normalised_code(pl.col(column.name)))
-        .with_columns(*_forms(column, pl.col("_code"), secret), masked(pl.col("_code")).alias(masked_name(column)))
+        .with_columns(
+            *_forms(column, pl.col("_code"), secret, born_by), masked(pl.col("_code")).alias(masked_name(column))
+        )
         .drop("_code")
     )
 
 
-def keyed_lookup(ids: pl.Series, column: Column, secret: bytes) -> pl.DataFrame:
+def keyed_lookup(ids: pl.Series, column: Column, secret: bytes, born_by: dt.date | None = None) -> pl.DataFrame:
     """One row per distinct delivered value of ``ids`` (under ``column.name``): its kept forms, rule and mask."""
-    return _with_forms(ids.drop_nulls().unique().to_frame(column.name), column, secret)
+    return _with_forms(ids.drop_nulls().unique().to_frame(column.name), column, secret, born_by)
 
 
 def keyed(frame: pl.DataFrame, column: Column, lookup: pl.DataFrame) -> pl.DataFrame:
@@ -92,9 +95,10 @@ class Keyer:
     exactly :func:`keyed`'s.
     """
 
-    def __init__(self, column: Column, secret: bytes) -> None:
+    def __init__(self, column: Column, secret: bytes, born_by: dt.date | None = None) -> None:
         self.column = column
         self.secret = secret
+        self.born_by = born_by  # see _forms
         self.dtype = pl.Categorical(pl.Categories.random())
         self._keepalive = pl.Series([], dtype=self.dtype)  # a Categories' mapping lives while data uses it
         empty = keyed_lookup(pl.Series(column.name, [], dtype=pl.String), column, secret).drop(column.name)
@@ -112,7 +116,11 @@ class Keyer:
 
     def _learn(self, new: pl.DataFrame) -> None:
         """Add the forms of ``new`` (``_id`` and value, one row per id) to the table."""
-        forms = _with_forms(new, self.column, self.secret).drop(self.column.name).with_columns(_seen=pl.lit(True))
+        forms = (
+            _with_forms(new, self.column, self.secret, self.born_by)
+            .drop(self.column.name)
+            .with_columns(_seen=pl.lit(True))
+        )
         forms = forms.select("_id", *self.forms.columns).sort("_id")
         height, first, last = self.forms.height, forms["_id"][0], forms["_id"][-1]
         if first == height and last == height + forms.height - 1:  # the usual case: the next ids, in a run

@@ -116,4 +116,4 @@ def generate_inbox(
 
     register = previous_state(home, province, year, "review")[0] if home is not None else None
     truth = write_classification(inbox, province, year, seed, register)
-    typer.echo(f"wrote {inbox / 'classification'}/; planted cases in {truth}/cases.csv")
+    typer.echo(f"已写入 {inbox / 'classification'}/；设计的案例见 {truth}/cases.csv")

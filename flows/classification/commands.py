@@ -151,6 +151,39 @@ def _region_names() -> dict[str, str]:
     return dict(regions().select("region_code", "region_name").iter_rows())
 
 
+def _step_inputs(
+    home: Path, province: str, year: int, inbox: Path | None, secret: bytes, day: dt.date, standards_dir: Path | None
+):
+    """What a round or a review reads before taking the lock: the standards, the year's typing cycle, the inbox."""
+    standards = load_standards(province, standards_dir)
+    cycle = load_cycle(home, province, year)
+    return standards, cycle, _inputs(home, province, year, inbox, secret, day)
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    return dict(frame.group_by(column).agg(pl.len()).sort(column).iter_rows())
+
+
+def _register_and_quarantine(
+    cycle, recognitions: pl.DataFrame, inputs: ClassificationInputs, day: dt.date, building: Path
+) -> int:
+    """register.csv (the recognitions with their businesses' names) and quarantine.csv of a step being built;
+    returns the recognitions valid on ``day``."""
+    names = cycle.names(set(recognitions["uscc"]))
+    valid = _register_csv(recognitions, names, day, building / "register.csv")
+    _quarantine_csv(inputs, building / "quarantine.csv")
+    return valid
+
+
+def _publish_step(
+    home: Path, province: str, html: str, building: Path, folder: Path, recognitions: pl.DataFrame, events
+) -> None:
+    """The step's report, its folder swapped into place, the register and events into the warehouse."""
+    (building / "report.html").write_text(html, encoding="utf-8")
+    replace_folder(building, folder)
+    publish_classification(warehouse_path(home), province, all_applications(home, province), recognitions, events)
+
+
 def run_round(
     province: str,
     year: int,
@@ -162,9 +195,7 @@ def run_round(
 ) -> StepResult:
     """The round of ``year`` (classification.md, "The round")."""
     day = recognised_on or round_day(year)
-    standards = load_standards(province, standards_dir)
-    cycle = load_cycle(home, province, year)
-    inputs = _inputs(home, province, year, inbox, secret, day)
+    standards, cycle, inputs = _step_inputs(home, province, year, inbox, secret, day, standards_dir)
     t = inputs.tables
     with home_lock(home, f"getihu classify {province} {year}"):
         held, history = previous_state(home, province, year, "round")
@@ -202,10 +233,8 @@ def run_round(
         _csv(chosen, building / "candidates.csv", CANDIDATE_HEADERS, CANDIDATES)
         _csv(decisions, building / "decisions.csv", DECISION_HEADERS, DECISIONS)
         _csv(quota, building / "quota.csv", QUOTA_HEADERS)
-        names = cycle.names(set(recognitions["uscc"]))
-        valid = _register_csv(recognitions, names, day, building / "register.csv")
-        _quarantine_csv(inputs, building / "quarantine.csv")
-        counts = dict(decisions.group_by("outcome").agg(pl.len()).sort("outcome").iter_rows())
+        valid = _register_and_quarantine(cycle, recognitions, inputs, day, building)
+        counts = _counts(decisions, "outcome")
         facts = [
             ("省份", province),
             ("轮次年度", str(year)),
@@ -223,9 +252,7 @@ def run_round(
         review = pl.read_csv(review_file).rename({"结果": "result"}) if review_file.exists() else None
         title = f"{province} 名特优新认定 {year}"
         html = render_report(title, facts, decisions, quota, this_year, review, _region_names())
-        (building / "report.html").write_text(html, encoding="utf-8")
-        replace_folder(building, folder)
-        publish_classification(warehouse_path(home), province, all_applications(home, province), recognitions, events)
+        _publish_step(home, province, html, building, folder, recognitions, events)
     return StepResult(folder, counts, inputs.quarantine.height)
 
 
@@ -241,9 +268,7 @@ def run_review(
     """The yearly review of ``year``, after its typing cycle (classification.md, "The register and the yearly
     review")."""
     day = review_on or review_day(year)
-    standards = load_standards(province, standards_dir)
-    cycle = load_cycle(home, province, year)
-    inputs = _inputs(home, province, year, inbox, secret, day)
+    standards, cycle, inputs = _step_inputs(home, province, year, inbox, secret, day, standards_dir)
     t = inputs.tables
     with home_lock(home, f"getihu classify review {province} {year}"):
         held, history = previous_state(home, province, year, "review")
@@ -271,10 +296,8 @@ def run_review(
         folder = out_folder(home, province, year)
         building = _building(folder)
         _csv(review, building / "review.csv", REVIEW_HEADERS)
-        names = cycle.names(set(recognitions["uscc"]))
-        valid = _register_csv(recognitions, names, day, building / "register.csv")
-        _quarantine_csv(inputs, building / "quarantine.csv")
-        counts = dict(review.group_by("result").agg(pl.len()).sort("result").iter_rows())
+        valid = _register_and_quarantine(cycle, recognitions, inputs, day, building)
+        counts = _counts(review, "result")
         facts = [
             ("省份", province),
             ("评估年度", str(year)),
@@ -287,7 +310,5 @@ def run_review(
         html = render_report(
             f"{province} 名特优新年度评估确认 {year}", facts, None, None, new_events, review, _region_names()
         )
-        (building / "report.html").write_text(html, encoding="utf-8")
-        replace_folder(building, folder)
-        publish_classification(warehouse_path(home), province, all_applications(home, province), recognitions, events)
+        _publish_step(home, province, html, building, folder, recognitions, events)
     return StepResult(folder, counts, inputs.quarantine.height)

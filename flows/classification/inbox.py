@@ -61,21 +61,21 @@ def folder_config(folder: Path) -> InboxConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"is not valid TOML ({error})") from None
+        raise InputError(path, f"不是 UTF-8 编码的有效 TOML（{error}）") from None
     encodings: dict[str, str] = {}
     aliases: dict[str, dict[str, tuple[str, ...]]] = {}
     for name, settings in data.items():
         if name not in CLASSIFICATION_SOURCES or not isinstance(settings, dict):
-            raise InputError(path, f"[{name}] 不是分类数据来源；应为 {', '.join(CLASSIFICATION_SOURCES)} 之一")
+            raise InputError(path, f"[{name}] 不是分类数据来源；应为 {'、'.join(CLASSIFICATION_SOURCES)} 之一")
         if "encoding" in settings:
             encoding = str(settings["encoding"]).lower()
             if encoding not in _ENCODINGS:
-                raise InputError(path, f"[{name}] encoding “{encoding}”: expected utf-8, gb18030 or gbk")
+                raise InputError(path, f"[{name}] encoding “{encoding}”：应为 utf-8、gb18030 或 gbk")
             encodings[name] = _ENCODINGS[encoding]
         columns = {c.name for c in CLASSIFICATION_SOURCES[name].columns}
         for column, headers in settings.get("aliases", {}).items():
             if column not in columns:
-                raise InputError(path, f"[{name}] aliases: {column} is not a column; expected one of {sorted(columns)}")
+                raise InputError(path, f"[{name}] aliases：{column} 不是该来源的列；应为 {sorted(columns)} 之一")
             aliases.setdefault(name, {})[column] = tuple(headers)
     return InboxConfig(encodings=encodings, aliases=aliases)
 

@@ -14,5 +14,5 @@ def load_standards(province: str, folder: Path | None = None) -> Standards:
     folder = folder or STANDARDS_DIR
     paths = sorted(p for p in folder.glob(f"{province}*.toml") if p.stem.isdigit())
     if not any(p.stem == province for p in paths):
-        raise StandardError(f"{folder / (province + '.toml')}: 没有该省的名特优新分类标准文件")
+        raise StandardError(f"{folder / (province + '.toml')}：没有该省的名特优新分类标准文件")
     return Standards({p.stem: parse_standard_text(p.read_text(encoding="utf-8"), p.name) for p in paths})

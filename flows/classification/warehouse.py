@@ -10,13 +10,12 @@ carries these tables over untouched, and this one carries the typing tables over
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from flows.storage import warehouse as typing_warehouse
+from flows.storage.warehouse import sql_literal
 
 TABLES = ("applications", "recognitions", "recognition_events")
 VIEWS = ("recognitions_valid",)
@@ -73,20 +72,11 @@ _VALID = (
 )
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def publish_classification(
     warehouse: Path, province: str, applications: pl.DataFrame | None, recognitions: pl.DataFrame, events: pl.DataFrame
 ) -> None:
     """Replace ``province``'s classification rows in the warehouse, atomically. The caller holds the home lock."""
-    typing_warehouse.clear_leftovers(warehouse)
-    built = typing_warehouse.building_path(warehouse)
-    if warehouse.exists():
-        shutil.copyfile(warehouse, built)
-    con = duckdb.connect(str(built))
-    try:
+    with typing_warehouse.rewritten(warehouse) as con:
         frames = {
             "applications": applications,
             "recognitions": recognitions,
@@ -112,14 +102,10 @@ def publish_classification(
             if name not in present and name not in VIEWS:
                 continue
             kind = "VIEW" if name in VIEWS else "TABLE"
-            con.execute(f"COMMENT ON {kind} {name} IS {_literal(TABLE_COMMENTS[name])}")
+            con.execute(f"COMMENT ON {kind} {name} IS {sql_literal(TABLE_COMMENTS[name])}")
         columns = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE list_contains($names, table_name)",
             {"names": [*TABLES, *VIEWS]},
         ).fetchall()
         for table, column in columns:
-            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_literal(COLUMN_COMMENTS[column])}')
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    typing_warehouse.replace_published(built, warehouse)
+            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {sql_literal(COLUMN_COMMENTS[column])}')

@@ -9,13 +9,12 @@ carries them over untouched.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from flows.storage import warehouse as typing_warehouse
+from flows.storage.warehouse import sql_literal
 
 TABLE_COMMENTS = {
     "measure_eligibility": (
@@ -71,32 +70,19 @@ COLUMN_COMMENTS = {
 KEYS = {"measure_eligibility": ("province", "cycle_id"), "inspection_samples": ("province", "cycle_id", "seed", "size")}
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def publish_rows(warehouse: Path, table: str, rows: pl.DataFrame, key: dict[str, object]) -> None:
     """Replace ``table``'s rows of ``key`` (a value for each ``KEYS[table]`` column) by ``rows``, atomically: a step
     that finds nobody still removes its earlier rows. The caller holds the home lock. The columns must be those of
     ``COLUMN_COMMENTS[table]``, in order."""
     assert list(rows.columns) == list(COLUMN_COMMENTS[table]), f"{table}: columns {rows.columns}"
     assert set(key) == set(KEYS[table]), f"{table}: key {key}"
-    typing_warehouse.clear_leftovers(warehouse)
-    built = typing_warehouse.building_path(warehouse)
-    if warehouse.exists():
-        shutil.copyfile(warehouse, built)
-    con = duckdb.connect(str(built))
-    try:
+    with typing_warehouse.rewritten(warehouse) as con:
         con.register("incoming", rows)
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM incoming LIMIT 0")
         where = " AND ".join(f"{column} = ${column}" for column in key)
         con.execute(f"DELETE FROM {table} WHERE {where}", key)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
         con.unregister("incoming")
-        con.execute(f"COMMENT ON TABLE {table} IS {_literal(TABLE_COMMENTS[table])}")
+        con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(TABLE_COMMENTS[table])}")
         for column, comment in COLUMN_COMMENTS[table].items():
-            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_literal(comment)}')
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    typing_warehouse.replace_published(built, warehouse)
+            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {sql_literal(comment)}')

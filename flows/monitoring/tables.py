@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from flows.storage.warehouse import _KINDS_SQL
+from flows.storage.warehouse import _KINDS_SQL, sql_literal
 from reference import monitoring_for
 from schemas.monitoring import COLUMN_LABELS, MONITORING_TABLES, Conversion
 from transforms.monitoring import figures
@@ -61,10 +61,6 @@ def province_figures(
     return {name: frame.collect() for name, frame in made.items()}
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def add_monitoring_tables(con: duckdb.DuckDBPyConnection, province: str) -> None:
     """Replace ``province``'s rows of every ``monitoring_*`` table with figures over all its cycles in ``con``."""
     present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -80,6 +76,6 @@ def add_monitoring_tables(con: duckdb.DuckDBPyConnection, province: str) -> None
         else:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming_monitoring")
         con.unregister("incoming_monitoring")
-        con.execute(f"COMMENT ON TABLE {table} IS {_literal('监测分析：' + MONITORING_TABLES[table])}")
+        con.execute(f"COMMENT ON TABLE {table} IS {sql_literal('监测分析：' + MONITORING_TABLES[table])}")
         for column in rows.columns:
-            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_literal(COLUMN_LABELS[column])}')
+            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {sql_literal(COLUMN_LABELS[column])}')

@@ -30,6 +30,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from flows.home import CHINA_TIME
+from flows.storage.warehouse import sql_literal
 from reference import regions
 from schemas.national import (
     AMENDMENT_COLUMNS,
@@ -507,10 +508,6 @@ def _assemble(home: Path, year: int, only: list[str] | None) -> Assembly:
 # --- the national warehouse ----------------------------------------------------------------------------
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _cycles_frame(home: Path) -> pl.DataFrame:
     rows = []
     for path in sorted(directory_dir(home).glob("province=*/*.manifest.json")):
@@ -589,7 +586,7 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame, amendments: pl.DataF
     con = duckdb.connect(str(building), config={"threads": 1, "preserve_insertion_order": True})
     try:
         if files:
-            listing = ", ".join(_literal(str(f)) for f in files)
+            listing = ", ".join(sql_literal(str(f)) for f in files)
             con.execute(
                 f"CREATE TABLE directory AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false) "
                 "ORDER BY province, cycle_id, business_key"
@@ -613,7 +610,7 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame, amendments: pl.DataF
         con.execute("ALTER TABLE directory_amended RENAME TO directory")
         con.register("duplicates_frame", duplicates)
         con.execute("CREATE TABLE duplicates AS SELECT * FROM duplicates_frame ORDER BY uscc, province")
-        listing = ", ".join(_literal(str(f)) for f in submissions)
+        listing = ", ".join(sql_literal(str(f)) for f in submissions)
         con.execute(
             f"CREATE TABLE submissions AS SELECT * FROM read_parquet([{listing}], hive_partitioning = false) "
             "ORDER BY year, province"
@@ -622,7 +619,7 @@ def publish_warehouse(home: Path, duplicates: pl.DataFrame, amendments: pl.DataF
             con.execute(f"CREATE VIEW {view} AS {sql}")
         for name, comment in TABLE_COMMENTS.items():
             kind = "VIEW" if name in _VIEWS else "TABLE"
-            con.execute(f"COMMENT ON {kind} {name} IS {_literal(comment)}")
+            con.execute(f"COMMENT ON {kind} {name} IS {sql_literal(comment)}")
         con.execute("CHECKPOINT")
     finally:
         con.close()

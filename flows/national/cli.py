@@ -26,7 +26,7 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
         province, _, path = value.partition("=")
         if not (len(province) == 2 and province.isdigit() and path):
             typer.echo(
-                f"getihu national run: {option} {value!r}: expected P=PATH, e.g. {option} 32=rulesets/32.toml", err=True
+                f"getihu national run：{option} {value!r}：应为 省份=路径，如 {option} 32=rulesets/32.toml", err=True
             )
             raise typer.Exit(EXIT_INPUT)
         pairs[province] = path
@@ -46,8 +46,8 @@ def _quiet_prefect(home: Path) -> None:
 def _print_assembly(summary: dict) -> None:
     for line in summary["lines"]:
         typer.echo(line)
-    typer.echo(f"report      {summary['report']}")
-    typer.echo(f"warehouse   {summary['warehouse']}")
+    typer.echo(f"报告        {summary['report']}")
+    typer.echo(f"数据仓库    {summary['warehouse']}")
 
 
 @national_app.command()
@@ -63,7 +63,7 @@ def assemble(
     try:
         assembly = run_assembly(home, year)
     except AssemblyError as e:
-        typer.echo(f"getihu national assemble: {e}", err=True)
+        typer.echo(f"getihu national assemble：{e}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
     _print_assembly(summary(assembly))
 
@@ -94,13 +94,13 @@ def run(
 
     codes = [p.strip() for p in provinces.split(",") if p.strip()]
     if not codes or not all(len(p) == 2 and p.isdigit() for p in codes):
-        typer.echo(f"getihu national run: --provinces {provinces!r}: expected two-digit codes, e.g. 23,41", err=True)
+        typer.echo(f"getihu national run：--provinces {provinces!r}：应为两位数字的省份代码，如 23,41", err=True)
         raise typer.Exit(EXIT_INPUT)
     rulesets, inboxes = _pairs(ruleset, "--ruleset"), _pairs(inbox, "--inbox")
     try:
         secret_from_environment()  # refuse before starting a cluster, as `getihu run` does
     except PipelineStop as e:
-        typer.echo(f"getihu national run: {e}", err=True)
+        typer.echo(f"getihu national run：{e}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
     _quiet_prefect(home)
     if not os.environ.get("PREFECT_API_URL"):
@@ -117,7 +117,7 @@ def run(
     _print_assembly(record["assembly"])
     if failed:
         typer.echo(
-            f"getihu national run: {len(failed)} 个省份的周期失败：{', '.join(r['province'] for r in failed)}", err=True
+            f"getihu national run：{len(failed)} 个省份的周期失败：{', '.join(r['province'] for r in failed)}", err=True
         )
         raise typer.Exit(EXIT_FAILED)
 
@@ -132,7 +132,7 @@ def _start_prefect_server() -> None:
 
     from prefect.server.api.server import SubprocessASGIServer
 
-    typer.echo("Starting a temporary Prefect server (about 20 s; set PREFECT_API_URL to use a running one).")
+    typer.echo("正在启动临时的 Prefect 服务（约 20 秒；设置 PREFECT_API_URL 可使用已运行的服务）。")
     server = SubprocessASGIServer()
     server.start(timeout=int(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
     atexit.register(server.stop)
@@ -145,7 +145,7 @@ def serve(
 ) -> None:
     """运行全国汇总的部署（每年 8 月 16 日北京时间 02:00），直到停止。"""
     if not os.environ.get("PREFECT_API_URL"):
-        typer.echo("getihu national serve: PREFECT_API_URL is not set; start a Prefect server first.", err=True)
+        typer.echo("getihu national serve：没有设置 PREFECT_API_URL；请先启动 Prefect 服务。", err=True)
         raise typer.Exit(EXIT_INPUT)
     from prefect import serve as prefect_serve
 

@@ -24,9 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Home = Annotated[Path, typer.Option("--home", help="the home holding warehouse.duckdb and objections/")]
-Handler = Annotated[str, typer.Option("--handler", help="经办人（姓名或工号），记入每一步")]
-Number = Annotated[str, typer.Argument(help="异议编号")]
+Home = Annotated[Path, typer.Option("--home", metavar="目录", help="主目录：存放 warehouse.duckdb 和 objections/")]
+Handler = Annotated[str, typer.Option("--handler", metavar="经办人", help="经办人（姓名或工号），记入每一步")]
+Number = Annotated[str, typer.Argument(metavar="异议编号", help="异议编号，如 YY20254100001")]
 
 
 @contextmanager
@@ -70,10 +70,12 @@ def _overdue_banner(desk) -> None:
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="objection.csv（异议申诉模块导出）")],
+    file: Annotated[Path, typer.Argument(metavar="文件", help="objection.csv（异议申诉模块导出）")],
     handler: Handler,
     home: Home = Path("data"),
-    received_on: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="收到日期（默认今天）")] = None,
+    received_on: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="收到日期（默认今天）")
+    ] = None,
 ) -> None:
     """登记 objection.csv 中的异议，并作受理审查（不予受理的原因当即记录）。"""
     from flows.objections.desk import import_objections
@@ -94,29 +96,25 @@ def import_(
 @app.command("list")
 def list_(home: Home = Path("data")) -> None:
     """全部异议，逾期的在最前。"""
-    from flows.objections.desk import listing, next_deadline
-    from schemas.objections import DEADLINE_LABELS, STATUS_LABELS, Status
+    from flows.objections.casefile import queue
 
     with _desk(home, secret=False) as desk:
-        rows = listing(desk)
+        rows = queue(desk)
     table = Table()
-    table.add_column("异议编号", no_wrap=True, min_width=max([len(r["objection_no"]) for r, _ in rows] + [4]))
+    table.add_column("异议编号", no_wrap=True, min_width=max([len(r.objection_no) for r in rows] + [4]))
     table.add_column("状态", no_wrap=True)
     for header in ("统一社会信用代码", "名称", "周期", "下一期限", "逾期"):
         table.add_column(header, overflow="fold")
-    for row, late in rows:
-        upcoming = next_deadline(row)
+    for row in rows:
         table.add_row(
-            row["objection_no"],
-            STATUS_LABELS[Status(row["status"])],
-            row["uscc"],
-            row["name"] or "",
-            row["cycle_id"] or "",
-            f"{upcoming[0]} {upcoming[1]}" + ("（暂按周一至周五）" if row["calendar_provisional"] else "")
-            if upcoming
-            else "",
-            "、".join(DEADLINE_LABELS[d] for d in late),
-            style="red" if late else None,
+            row.objection_no,
+            row.status_label,
+            row.uscc,
+            row.name,
+            row.cycle_id,
+            row.next_deadline + ("（暂按周一至周五）" if row.provisional else ""),
+            "、".join(row.overdue),
+            style="red" if row.overdue else None,
         )
     Console().print(table)
 
@@ -126,6 +124,7 @@ def show(number: Number, home: Home = Path("data")) -> None:
     """一件异议：状态、期限、办理记录、更正材料、最近一次重新判定的对照。"""
     import json
 
+    from flows.objections.casefile import CASE_FIELDS
     from schemas.objections import EVENT_LABELS, STATUS_LABELS, Event, Status
 
     with _desk(home, secret=False) as desk, desk.store() as store:
@@ -135,22 +134,7 @@ def show(number: Number, home: Home = Path("data")) -> None:
         latest = store.latest_rejudgment(number)
     console = Console()
     console.print(f"[bold]{row['objection_no']}[/]  {STATUS_LABELS[Status(row['status'])]}")
-    for label, key in (
-        ("统一社会信用代码", "uscc"),
-        ("名称", "name"),
-        ("周期", "cycle_id"),
-        ("提出人", "filed_by"),
-        ("联系电话", "phone_masked"),
-        ("主张分型", "claimed_type"),
-        ("异议理由", "grounds"),
-        ("原分型", "type_before"),
-        ("受理期限", "intake_due"),
-        ("决定期限", "decision_due"),
-        ("更正期限", "correction_due"),
-        ("决定", "decision"),
-        ("决定理由", "decision_reasons"),
-        ("不予受理原因", "refusal"),
-    ):
+    for label, key in CASE_FIELDS:
         if row[key]:
             console.print(f"  {label}：{row[key]}")
     table = Table(title="办理记录")
@@ -195,9 +179,11 @@ def accept(number: Number, handler: Handler, home: Home = Path("data")) -> None:
 @app.command()
 def refuse(
     number: Number,
-    reason: Annotated[str, typer.Option(help="UNKNOWN_BUSINESS、UNKNOWN_CYCLE、LATE 或 DUPLICATE")],
+    reason: Annotated[
+        str, typer.Option(metavar="原因", help="不予受理的原因：UNKNOWN_BUSINESS、UNKNOWN_CYCLE、LATE 或 DUPLICATE")
+    ],
     handler: Handler,
-    note: Annotated[str, typer.Option(help="说明")] = "",
+    note: Annotated[str, typer.Option(metavar="文字", help="说明")] = "",
     home: Home = Path("data"),
 ) -> None:
     """不予受理，写明原因。"""
@@ -217,7 +203,9 @@ def refuse(
 @app.command()
 def attach(
     number: Number,
-    files: Annotated[list[Path], typer.Argument(help="更正文件（如 tax_payment.csv），每行带 确认部门、确认文号")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="文件", help="更正文件（如 tax_payment.csv），每行带 确认部门、确认文号")
+    ],
     handler: Handler,
     home: Home = Path("data"),
 ) -> None:
@@ -235,7 +223,9 @@ def rejudge(
     number: Number,
     handler: Handler,
     home: Home = Path("data"),
-    ruleset: Annotated[Path | None, typer.Option(help="本期所用的分型标准文件（默认本省已备案的）")] = None,
+    ruleset: Annotated[
+        Path | None, typer.Option(metavar="文件", help="本期所用的分型标准文件（默认本省已备案的）")
+    ] = None,
 ) -> None:
     """按本期判定日期和分型标准，以本期数据加确认的更正材料重新判定。"""
     from flows.objections.desk import run_rejudgment
@@ -249,8 +239,8 @@ def rejudge(
 @app.command()
 def decide(
     number: Number,
-    decision: Annotated[str, typer.Option(help="调整 或 维持")],
-    reasons: Annotated[str, typer.Option(help="决定理由（中文）")],
+    decision: Annotated[str, typer.Option(metavar="决定", help="调整 或 维持")],
+    reasons: Annotated[str, typer.Option(metavar="理由", help="决定理由（中文）")],
     handler: Handler,
     home: Home = Path("data"),
 ) -> None:
@@ -285,7 +275,10 @@ def reply(
 
 
 @app.command()
-def summary(home: Home = Path("data"), province: Annotated[str | None, typer.Option()] = None) -> None:
+def summary(
+    home: Home = Path("data"),
+    province: Annotated[str | None, typer.Option(metavar="省份代码", help="只看这个省（两位代码）")] = None,
+) -> None:
     """异议办理情况：收到、受理、不予受理（按原因）、决定（调整/维持）、逾期、决定用时中位数（工作日）。"""
     from flows.objections.desk import figures
 
@@ -300,12 +293,12 @@ def summary(home: Home = Path("data"), province: Annotated[str | None, typer.Opt
 
 @app.command()
 def generate(
-    province: Annotated[str, typer.Option(help="two-digit province code of the generated cycle")],
-    as_of: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="the cycle's as-of date")],
-    out: Annotated[Path, typer.Option(help="where objection.csv, corrections/ and truth.csv go")],
+    province: Annotated[str, typer.Option(metavar="省份代码", help="生成的分型周期的省份（两位代码）")],
+    as_of: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="该周期的判定日期")],
+    out: Annotated[Path, typer.Option(metavar="目录", help="objection.csv、corrections/ 和 truth.csv 写到这里")],
     home: Home = Path("data"),
-    per_kind: Annotated[int, typer.Option(help="objections of each kind")] = 2,
-    seed: Annotated[int, typer.Option()] = 0,
+    per_kind: Annotated[int, typer.Option(metavar="件数", help="每类异议的件数")] = 2,
+    seed: Annotated[int, typer.Option(metavar="种子", help="随机种子：种子相同，结果相同")] = 0,
 ) -> None:
     """为生成的分型周期写一份异议导出（objection.csv）、更正材料和真值（truth.csv），供测试与演示。"""
     from synth.objections import objection_export

@@ -6,7 +6,6 @@ single objection), accept, refuse, attach corrections, re-judge, decide, and the
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,16 +14,17 @@ import polars as pl
 from flows.home import Cycle, now_in_china, warehouse_path
 from flows.objections import deadlines
 from flows.objections.figures import overdue, summarise
-from flows.objections.reading import read_small_file, rules_context
+from flows.objections.reading import keep_correction, kept_correction_path, read_small_file, rules_context
 from flows.objections.rejudge import RejudgeError, rejudge
 from flows.objections.store import Store, StoreError, as_date, objection_dir, store_dir
-from flows.readers import sha256_of, source_of
+from flows.readers import source_of
 from flows.storage.warehouse import open_read_only
 from schemas.objections import (
     CONFIRMATION_NO,
     CONFIRMED_BY,
     DEADLINE_LABELS,
     DEFAULT_PERIODS,
+    FREE_TEXT,
     OBJECTION,
     OPEN_STATUSES,
     REFUSAL_LABELS,
@@ -36,7 +36,7 @@ from schemas.objections import (
     Status,
 )
 from schemas.sources import SOURCES
-from transforms.objections import IntakeFacts, masked_phone, not_of_business, refusal
+from transforms.objections import IntakeFacts, masked_phone, not_of_business, personal_data_masked, refusal
 
 
 @dataclass
@@ -168,7 +168,8 @@ def import_objections(desk: Desk, path: Path, handler: str, received_on: dt.date
     """File every valid row of an ``objection.csv`` (the module's export); rows breaking the extract rules are
     quarantined to ``<home>/objections/quarantine/``; an 异议编号 already filed is left as it is."""
     context = rules_context("00", desk.today())
-    read = read_small_file(path, OBJECTION, context, desk.secret, mask={"phone": masked_phone(pl.col("phone"))})
+    mask = {"phone": masked_phone(pl.col("phone"))} | {c: personal_data_masked(pl.col(c)) for c in FREE_TEXT}
+    read = read_small_file(path, OBJECTION, context, desk.secret, mask=mask)
     result = ImportResult(quarantine=read.quarantine)
     if read.quarantine.height:
         folder = store_dir(desk.home) / "quarantine"
@@ -260,6 +261,7 @@ def attach(desk: Desk, objection_no: str, files: list[Path], handler: str) -> li
     Files are copied into ``<home>/objections/<异议编号>/`` and never replaced."""
     with desk.store() as store:
         row = store.get(objection_no)
+        attached = store.corrections(objection_no)
     _expect(row, Status.ACCEPTED)
     cycle = cycle_of(desk, row)
     context = rules_context(cycle.province, desk.today())  # a correction names no date after it is attached
@@ -292,12 +294,12 @@ def attach(desk: Desk, objection_no: str, files: list[Path], handler: str) -> li
             raise StoreError(
                 f"{path.name}: 有 {others.height} 行不属于被异议的主体 {row['business_key']}；更正只能涉及该户；未附入"
             )
-        target = folder / path.name
-        if target.exists() and sha256_of(target) != read.sha256:
-            raise StoreError(f"{target}: 已有同名的更正文件，内容不同；更正文件不覆盖，请换一个文件名")
+        target = kept_correction_path(folder, path.name)
+        if any(a["file"] == path.name and a["sha256"] != read.sha256 for a in attached):
+            raise StoreError(f"{path.name}: 已有同名的更正文件，内容不同；更正文件不覆盖，请换一个文件名")
         folder.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            shutil.copyfile(path, target)
+        if not target.exists():  # the valid rows, IDs keyed: the delivered file (maybe with 身份证件号码) is not kept
+            keep_correction(read, target, (CONFIRMED_BY, CONFIRMATION_NO))
         confirmations = read.extras.select(CONFIRMED_BY, CONFIRMATION_NO).unique(maintain_order=True)
         entries.append(
             {
@@ -320,8 +322,10 @@ def correction_files(desk: Desk, objection_no: str) -> list[tuple[str, Path]]:
     with desk.store() as store:
         rows = store.corrections(objection_no)
     seen: dict[str, tuple[str, Path]] = {}
+    folder = objection_dir(desk.home, objection_no)
     for r in rows:
-        seen[r["file"]] = (r["source"], objection_dir(desk.home, objection_no) / r["file"])
+        kept = kept_correction_path(folder, r["file"])
+        seen[r["file"]] = (r["source"], kept if kept.exists() else folder / r["file"])  # else: attached as delivered
     return list(seen.values())
 
 

@@ -104,3 +104,28 @@ def read_small_file(
     elif valid is None:
         valid = pl.DataFrame()
     return Read(path, sha256_of(path), raw.height, valid, entries, extras, header_map)
+
+
+#: How an attached correction is kept under ``objections/<异议编号>/``: its valid rows as the accepted table holds
+#: them (personal IDs keyed, never in clear) with 确认部门 and 确认文号 of each row, not the delivered file.
+KEPT_SUFFIX = ".keyed.parquet"
+
+
+def kept_correction_path(folder: Path, delivered_name: str) -> Path:
+    return folder / f"{delivered_name}{KEPT_SUFFIX}"
+
+
+def keep_correction(read: Read, target: Path, confirmations: tuple[str, ...]) -> None:
+    """Write ``read``'s valid rows and each row's confirmation columns to ``target`` (sorted: same file, same
+    bytes). The delivered file may hold resident IDs (an insured person's 身份证件号码): it is not copied."""
+    given = read.extras.select("_line", *(pl.col(c).cast(pl.String) for c in confirmations))
+    rows = read.valid.join(given, on="_line", how="left").sort("_line")
+    temporary = target.with_name(f".{target.name}.tmp")
+    rows.write_parquet(temporary)
+    temporary.replace(target)
+
+
+def kept_correction(path: Path, confirmations: tuple[str, ...]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A kept correction: its valid rows, and ``_line`` with the confirmation columns."""
+    rows = pl.read_parquet(path)
+    return rows.drop(confirmations), rows.select("_line", *confirmations)

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.home import Cycle, now_in_china
-from flows.objections.reading import read_small_file, rules_context
+from flows.objections.reading import KEPT_SUFFIX, kept_correction, read_small_file, rules_context
 from flows.readers import sha256_of
 from flows.stages.features import report_conflicts
 from flows.storage.warehouse import FEATURE_LABELS, open_read_only
@@ -71,30 +71,36 @@ def load_corrections(cycle: Cycle, files: list[tuple[str, Path]], confirmed_by: 
     context = rules_context(cycle.province, confirmed_by)
     loaded = []
     for source, path in files:
-        read = read_small_file(path, SOURCES[source], context, cycle.secret)
-        if read.quarantine.height:
-            raise RejudgeError(f"{path}: {read.quarantine.height} 处不符合数据规范，请先更正材料再附入")
-        confirmations = read.extras.select(
-            "_line",
-            *(
-                pl.col(c) if c in read.extras.columns else pl.lit(None).alias(c)
-                for c in (CONFIRMED_BY, CONFIRMATION_NO)
-            ),
-        )
+        if path.name.endswith(KEPT_SUFFIX):  # checked when attached (dates bounded by that earlier day)
+            name = path.name.removesuffix(KEPT_SUFFIX)
+            valid, confirmations = kept_correction(path, (CONFIRMED_BY, CONFIRMATION_NO))
+        else:
+            name = path.name
+            read = read_small_file(path, SOURCES[source], context, cycle.secret)
+            if read.quarantine.height:
+                raise RejudgeError(f"{path}: {read.quarantine.height} 处不符合数据规范，请先更正材料再附入")
+            valid = read.valid
+            confirmations = read.extras.select(
+                "_line",
+                *(
+                    pl.col(c) if c in read.extras.columns else pl.lit(None).alias(c)
+                    for c in (CONFIRMED_BY, CONFIRMATION_NO)
+                ),
+            )
         records = [
-            {"source": source, "file": path.name, "line": line, "confirmed_by": by, "confirmation_no": no}
+            {"source": source, "file": name, "line": line, "confirmed_by": by, "confirmation_no": no}
             for line, by, no in confirmations.iter_rows()
         ]
-        loaded.append(Correction(source, path, read.valid, records))
+        loaded.append(Correction(source, path, valid, records))
     return loaded
 
 
 def corrected_tables(cycle: Cycle, corrections: list[Correction]) -> dict[str, pl.LazyFrame]:
     tables = accepted_tables(cycle)
-    for name in SOURCES:
+    for name in SOURCES:  # registration first: the other sources' records are matched to its businesses
         rows = [c.rows for c in corrections if c.source == name]
         if rows:
-            tables[name] = corrected(tables[name], pl.concat(rows), SOURCES[name])
+            tables[name] = corrected(tables[name], pl.concat(rows), SOURCES[name], tables["registration"])
     return tables
 
 

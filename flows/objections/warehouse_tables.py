@@ -14,7 +14,6 @@ A home where no objection was ever filed (no store file) gets none of this: its 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -221,10 +220,10 @@ def add_objection_tables(con: duckdb.DuckDBPyConnection, home: Path) -> None:
         con.register(f"incoming_{table}", frame)
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM incoming_{table}")
         con.unregister(f"incoming_{table}")
-        con.execute(f"COMMENT ON TABLE {table} IS {warehouse._literal(TABLE_COMMENTS[table])}")
+        con.execute(f"COMMENT ON TABLE {table} IS {warehouse.sql_literal(TABLE_COMMENTS[table])}")
         for column, comment in COLUMN_COMMENTS[table].items():
             if column in frame.columns:
-                con.execute(f"COMMENT ON COLUMN {table}.{column} IS {warehouse._literal(comment)}")
+                con.execute(f"COMMENT ON COLUMN {table}.{column} IS {warehouse.sql_literal(comment)}")
     con.execute("ALTER TABLE directory ADD COLUMN IF NOT EXISTS amended BOOLEAN DEFAULT false")
     con.execute(
         "UPDATE directory SET amended = EXISTS (SELECT 1 FROM amendments a "
@@ -243,11 +242,7 @@ def refresh_warehouse(home: Path, purpose: str = "getihu objection") -> None:
     with home_lock(home, purpose):
         if not published.exists():
             return
-        warehouse.clear_leftovers(published)
-        built = warehouse.building_path(published)
-        shutil.copyfile(published, built)
-        con = duckdb.connect(str(built), config=warehouse.BUILD_CONFIG)
-        try:
+        with warehouse.rewritten(published) as con:
             carried = {
                 (t, c): comment
                 for t, c, comment in con.execute(
@@ -256,10 +251,6 @@ def refresh_warehouse(home: Path, purpose: str = "getihu objection") -> None:
             }
             add_objection_tables(con, home)
             warehouse._add_comments(con, carried)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        warehouse.replace_published(built, published)
 
 
 def has_amendments(con: duckdb.DuckDBPyConnection) -> bool:

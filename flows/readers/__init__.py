@@ -35,12 +35,12 @@ CONFIG_FILE = "inbox.toml"
 BATCH_ROWS = 1_000_000
 _SNIFF_BYTES = 1 << 16
 _BOM = b"\xef\xbb\xbf"
-_OTHER_DELIMITERS = {"\t": "tabs", ";": "semicolons", "；": "semicolons", "|": "vertical bars"}
+_OTHER_DELIMITERS = {"\t": "制表符", ";": "分号", "；": "分号", "|": "竖线"}
 _ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030"}
 _MAGIC = {
-    b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip archive",
-    b"PAR1": "a Parquet file",
-    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+    b"PK\x03\x04": "看起来是 Excel 工作簿（.xlsx）或其他 zip 压缩包",
+    b"PAR1": "看起来是 Parquet 文件",
+    b"\xd0\xcf\x11\xe0": "看起来是旧版 Excel 工作簿（.xls）",
 }
 
 
@@ -96,20 +96,20 @@ def _mapped(inbox: Path, name: str, config: InboxConfig) -> str | None:
         if len(globbed) > 1:
             raise InputError(
                 inbox / CONFIG_FILE,
-                f"[files] maps {name} to several sources ({', '.join(globbed)}); expected one pattern per file",
+                f"[files] 把 {name} 映射到多个来源（{'、'.join(globbed)}）；每个文件应只匹配一个模式",
             )
     source = source_of(name, config)
     if source is not None and name.rpartition(".")[2].lower() not in FORMATS:
         raise InputError(
             inbox / CONFIG_FILE,
-            f"[files] maps {name} to {source}, but it is not a .csv, .xlsx or .parquet file; expected one of those",
+            f"[files] 把 {name} 映射到 {source}，但它不是 .csv、.xlsx 或 .parquet 文件；应为这三种格式之一",
         )
     return source
 
 
 def _delivered(inbox: Path) -> list[Path]:
     if not inbox.is_dir():
-        raise InputError(inbox, "the inbox folder does not exist; expected a folder with the cycle's extracts")
+        raise InputError(inbox, "收件目录不存在；应为存放本周期各部门报送文件的目录")
     return sorted((p for p in inbox.iterdir() if p.is_file() and p.name != CONFIG_FILE), key=lambda p: p.name)
 
 
@@ -138,7 +138,7 @@ def _confined(inbox: Path, path: Path) -> Path:
     if not path.resolve().is_relative_to(inbox.resolve()):
         raise InputError(
             path,
-            f"is a symbolic link to {path.resolve()}, outside the inbox; put the delivered file itself in the inbox",
+            f"是指向收件目录之外 {path.resolve()} 的符号链接；请把报送的文件本身放进收件目录",
         )
     return path
 
@@ -167,31 +167,28 @@ def inbox_config(inbox: Path) -> InboxConfig:
         return InboxConfig()
     _confined(inbox, path)
     if not path.is_file():
-        raise InputError(path, "is not a file; expected a text file in TOML (or no inbox.toml at all)")
+        raise InputError(path, "不是文件；应为 TOML 格式的文本文件（或者不放 inbox.toml）")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"is not valid TOML in UTF-8 ({error})") from None
+        raise InputError(path, f"不是 UTF-8 编码的有效 TOML（{error}）") from None
     except OSError as error:
-        raise InputError(path, f"cannot be read ({error.strerror})") from None
+        raise InputError(path, f"无法读取（{error.strerror}）") from None
     config = InboxConfig(extracted_on=_extracted_on(path, data.pop("extracted_on", None)))
     config.files.update(_files(path, data.pop("files", {})))
     for source, settings in data.items():
         if source not in SOURCES or not isinstance(settings, dict):
             raise InputError(
                 path,
-                f"“{source}” is not a setting; expected extracted_on, [files] or a source table "
-                f"[{'] ['.join(SOURCES)}]",
+                f"“{source}” 不是可用的设置；应为 extracted_on、[files] 或某个来源的表 [{'] ['.join(SOURCES)}]",
             )
         unknown = set(settings) - set(_SOURCE_SETTINGS)
         if unknown:
-            raise InputError(
-                path, f"[{source}] has unknown settings {sorted(unknown)}; expected {', '.join(_SOURCE_SETTINGS)}"
-            )
+            raise InputError(path, f"[{source}] 有未知的设置 {sorted(unknown)}；应为 {'、'.join(_SOURCE_SETTINGS)}")
         if "encoding" in settings:
             encoding = str(settings["encoding"]).lower()
             if encoding not in _ENCODINGS:
-                raise InputError(path, f"[{source}] encoding “{encoding}”: expected utf-8, gb18030 or gbk")
+                raise InputError(path, f"[{source}] encoding “{encoding}”：应为 utf-8、gb18030 或 gbk")
             config.encodings[source] = _ENCODINGS[encoding]
         if "aliases" in settings:
             config.aliases[source] = _aliases(path, source, settings["aliases"])
@@ -200,16 +197,12 @@ def inbox_config(inbox: Path) -> InboxConfig:
         if "quarantine_threshold" in settings:
             share = settings["quarantine_threshold"]
             if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
-                raise InputError(
-                    path, f"[{source}] quarantine_threshold = {share!r}: expected a share from 0 to 1, e.g. 0.10"
-                )
+                raise InputError(path, f"[{source}] quarantine_threshold = {share!r}：应为 0 到 1 之间的比例，如 0.10")
             config.thresholds[source] = float(share)
         if "quarantine_minimum" in settings:
             minimum = settings["quarantine_minimum"]
             if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
-                raise InputError(
-                    path, f"[{source}] quarantine_minimum = {minimum!r}: expected a whole number of rows, 0 or more"
-                )
+                raise InputError(path, f"[{source}] quarantine_minimum = {minimum!r}：应为行数，0 或更大的整数")
             config.minimums[source] = minimum
     return config
 
@@ -218,35 +211,29 @@ def _extracted_on(path: Path, value: object) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise InputError(
-            path, f"extracted_on = {value!r}: expected a TOML date without quotes, e.g. extracted_on = 2025-08-01"
-        )
+        raise InputError(path, f"extracted_on = {value!r}：应为不加引号的 TOML 日期，如 extracted_on = 2025-08-01")
     return value
 
 
 def _files(path: Path, table: object) -> dict[str, str]:
     if not isinstance(table, dict):
-        raise InputError(path, '[files]: expected a table of file name (or glob) = source, e.g. "专利.csv" = "patent"')
+        raise InputError(path, '[files]：应为“文件名（或通配模式）= 来源”的表，如 "专利.csv" = "patent"')
     for pattern, source in table.items():
         if source not in SOURCES:
-            raise InputError(
-                path, f"[files] “{pattern}” = {source!r}: expected the name of a source, one of {', '.join(SOURCES)}"
-            )
+            raise InputError(path, f"[files] “{pattern}” = {source!r}：应为来源名称，{'、'.join(SOURCES)} 之一")
     return dict(table)
 
 
 def _aliases(path: Path, source: str, table: object) -> dict[str, tuple[str, ...]]:
     if not isinstance(table, dict):
-        raise InputError(
-            path, f'[{source}] aliases: expected a table of column = [headers], e.g. {{ name = ["字号"] }}'
-        )
+        raise InputError(path, f'[{source}] aliases：应为“列名 = [表头]”的表，如 {{ name = ["字号"] }}')
     columns = {c.name for c in SOURCES[source].columns}
     aliases: dict[str, tuple[str, ...]] = {}
     for column, headers in table.items():
         if column not in columns:
-            raise InputError(path, f"[{source}] aliases: {column} is not a column; expected one of {sorted(columns)}")
+            raise InputError(path, f"[{source}] aliases：{column} 不是该来源的列；应为 {sorted(columns)} 之一")
         if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
-            raise InputError(path, f"[{source}] aliases.{column}: expected a list of headers")
+            raise InputError(path, f"[{source}] aliases.{column}：应为表头的列表")
         aliases[column] = tuple(headers)
     return aliases
 
@@ -254,24 +241,20 @@ def _aliases(path: Path, source: str, table: object) -> dict[str, tuple[str, ...
 def _values(path: Path, source: str, table: object) -> dict[str, dict[str, str]]:
     example = '{ status = { "营业" = "存续" } }'
     if not isinstance(table, dict):
-        raise InputError(
-            path, f"[{source}] values: expected a table of column = {{ spelling = value }}, e.g. {example}"
-        )
+        raise InputError(path, f"[{source}] values：应为“列名 = {{ 报送写法 = 取值 }}”的表，如 {example}")
     enums = {c.name: c for c in SOURCES[source].columns if c.kind is Kind.ENUM}
     values: dict[str, dict[str, str]] = {}
     for column, spellings in table.items():
         if column not in enums:
-            raise InputError(
-                path, f"[{source}] values: {column} is not an enumeration column; expected one of {sorted(enums)}"
-            )
+            raise InputError(path, f"[{source}] values：{column} 不是枚举列；应为 {sorted(enums)} 之一")
         if not isinstance(spellings, dict) or not all(isinstance(v, str) for v in spellings.values()):
-            raise InputError(path, f"[{source}] values.{column}: expected a table of spelling = value, e.g. {example}")
+            raise InputError(path, f"[{source}] values.{column}：应为“报送写法 = 取值”的表，如 {example}")
         allowed = enum_values(enums[column])
         for spelling, value in spellings.items():
             if value not in allowed:
                 raise InputError(
                     path,
-                    f"[{source}] values.{column}: “{spelling}” = “{value}”: expected one of {', '.join(allowed)}",
+                    f"[{source}] values.{column}：“{spelling}” = “{value}”：取值应为 {'、'.join(allowed)} 之一",
                 )
         values[column] = dict(spellings)
     return values
@@ -297,23 +280,23 @@ def format_problem(path: Path, fmt: str) -> str | None:
     """Why ``path`` is not a readable ``fmt`` file, judged from its first and last bytes; None if it may be."""
     size = path.stat().st_size
     if size == 0:
-        return "the file is empty; expected a header row and records"
+        return "文件是空的；应有表头行和记录"
     with path.open("rb") as stream:
         head = stream.read(_SNIFF_BYTES)
         stream.seek(max(0, size - 4))
         tail = stream.read(4)
     looks_like = next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
     if fmt == "xlsx" and not head.startswith(b"PK\x03\x04"):
-        return f"is not an Excel workbook (.xlsx); it looks like {looks_like or 'text'}"
+        return f"不是 Excel 工作簿（.xlsx）；{looks_like or '看起来是文本文件'}"
     if fmt == "parquet" and not (head.startswith(b"PAR1") and tail == b"PAR1"):
-        return f"is not a Parquet file; it looks like {looks_like or 'text'}"
+        return f"不是 Parquet 文件；{looks_like or '看起来是文本文件'}"
     if fmt == "csv":
         if looks_like:
-            return f"is not a CSV text file; it looks like {looks_like}"
+            return f"不是 CSV 文本文件；{looks_like}"
         if b"\x00" in head:
-            return "is not a CSV text file: it contains NUL bytes (binary data, or UTF-16 text)"
+            return "不是 CSV 文本文件：含有 NUL 字节（二进制数据或 UTF-16 文本）"
         if not head.strip():
-            return "the file is empty; expected a header row and records"
+            return "文件是空的；应有表头行和记录"
     return None
 
 
@@ -329,7 +312,7 @@ def csv_encoding(path: Path, forced: str | None) -> str:
     header = head.removeprefix(_BOM).split(b"\n", 1)[0]
     encoding = forced or next((e for e in ("utf-8", "gb18030") if _decodes(header, e)), None)
     if encoding is None:
-        raise InputError(path, _undecodable_message("UTF-8 or GB18030"), line=1)
+        raise InputError(path, _undecodable_message("UTF-8 或 GB18030"), line=1)
     if encoding == "utf-8" and head.startswith(_BOM):
         return "utf-8-sig"
     return encoding
@@ -344,7 +327,7 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 
 def _undecodable_message(expected: str) -> str:
-    return f"has bytes that are not {expected} text; expected a CSV file in UTF-8 or GB18030/GBK"
+    return f"含有不是 {expected} 文本的字节；应为 UTF-8 或 GB18030/GBK 编码的 CSV 文件"
 
 
 def _first_bad_line(path: Path, encoding: str) -> int | None:
@@ -368,12 +351,12 @@ def _csv_headers(path: Path, shown: Path) -> list[str]:
     try:
         header = next(csv.reader([line]), None)
     except csv.Error:
-        raise InputError(shown, "has lines that end in CR alone; expected LF or CRLF line ends", line=1) from None
+        raise InputError(shown, "有只以 CR 结尾的行；行尾应为 LF 或 CRLF", line=1) from None
     if not header or not any(h.strip() for h in header):
-        raise InputError(shown, "has no header row; expected the Chinese column names on line 1", line=1)
+        raise InputError(shown, "没有表头行；第 1 行应为中文列名", line=1)
     other = next((name for mark, name in _OTHER_DELIMITERS.items() if len(header) == 1 and mark in header[0]), None)
     if other:
-        raise InputError(shown, f"separates its fields with {other}; expected commas (a CSV file)", line=1)
+        raise InputError(shown, f"用{other}分隔字段；应使用逗号（CSV 文件）", line=1)
     return header
 
 
@@ -385,10 +368,10 @@ def _malformed_line(path: Path, width: int) -> tuple[int | None, str]:
             next(reader, None)
             for record in reader:
                 if len(record) > width:
-                    return reader.line_num, f"has more fields than the {width} columns of its header"
+                    return reader.line_num, f"字段数多于表头的 {width} 列"
         except csv.Error:
-            return reader.line_num, "has a quoted field that is never closed; expected every quote to be closed"
-    return None, "cannot be read as CSV"
+            return reader.line_num, "有一个加引号的字段，引号没有闭合；每个引号都应闭合"
+    return None, "无法按 CSV 格式读取"
 
 
 def _positional(batch: pl.DataFrame) -> pl.DataFrame:
@@ -405,9 +388,7 @@ def _refuse_nul(batch: pl.DataFrame, shown: Path) -> None:
     has_nul = pl.any_horizontal(pl.col(c).str.contains("\x00", literal=True) for c in cells) if cells else pl.lit(False)
     lines = batch.filter(has_nul.fill_null(False))["_line"]
     if len(lines):
-        raise InputError(
-            shown, "is not a CSV text file: it contains NUL bytes (binary data, or UTF-16 text)", line=int(lines.min())
-        )
+        raise InputError(shown, "不是 CSV 文本文件：含有 NUL 字节（二进制数据或 UTF-16 文本）", line=int(lines.min()))
 
 
 def _utf8_batches(path: Path, shown: Path, width: int) -> Iterator[pl.DataFrame]:
@@ -581,7 +562,7 @@ def xlsx_table(path: Path) -> Iterator[Table]:
         with zipfile.ZipFile(path) as book:
             sheet = _first_visible_sheet(book)
         if sheet is None:
-            raise InputError(path, "has no visible sheet; expected the data on the first visible sheet")
+            raise InputError(path, "没有可见的工作表；数据应在第一个可见的工作表上")
         header_row = pl.read_excel(
             path,
             sheet_name=sheet.name,
@@ -602,29 +583,29 @@ def xlsx_table(path: Path) -> Iterator[Table]:
     except InputError:
         raise
     except Exception as error:  # fastexcel raises its own error types for every kind of broken workbook
-        raise InputError(path, f"cannot be read as an Excel workbook: {str(error).splitlines()[0]}") from None
+        raise InputError(path, f"无法作为 Excel 工作簿读取（{str(error).splitlines()[0]}）") from None
     if header_row.height == 0:
-        raise InputError(path, "the first sheet is empty; expected a header row and records", line=1)
+        raise InputError(path, "第一个工作表是空的；应有表头行和记录", line=1)
     merged, uncached = sheet_problems(path, sheet.member)
     if uncached:
         raise InputError(
             path,
-            f"sheet “{sheet.name}” has formulas without a calculated value in cells "
-            f"{', '.join(uncached[:_SHOWN_RANGES])}{' …' if len(uncached) > _SHOWN_RANGES else ''}; "
-            "expected values: open the workbook in Excel and save it (which calculates them), or paste the values",
+            f"工作表“{sheet.name}”的单元格 "
+            f"{', '.join(uncached[:_SHOWN_RANGES])}{' …' if len(uncached) > _SHOWN_RANGES else ''} "
+            "有公式但没有计算出的值；应为数值：用 Excel 打开工作簿并保存（保存时会计算公式），或粘贴为数值",
         )
     if merged:
         raise InputError(
             path,
-            f"the first sheet has merged cells ({', '.join(merged[:_SHOWN_RANGES])}); expected the header on row 1 "
-            "and one value in every cell: unmerge the cells, fill in their values and delete any title rows",
+            f"第一个工作表有合并单元格（{', '.join(merged[:_SHOWN_RANGES])}）；表头应在第 1 行、每个单元格一个值："
+            "请取消合并、填入各单元格的值，并删除标题行",
         )
     headers = ["" if v is None else str(v) for v in header_row.row(0)]
     yield Table(headers, _numbered(_sliced(frame)), None)
 
 
 def _parquet_problem(error: Exception) -> str:
-    return f"cannot be read as Parquet: {str(error).splitlines()[0]}"
+    return f"无法作为 Parquet 文件读取（{str(error).splitlines()[0]}）"
 
 
 def _parquet_batches(path: Path) -> Iterator[pl.DataFrame]:
@@ -644,8 +625,8 @@ def parquet_table(path: Path) -> Iterator[Table]:
         raise InputError(path, _parquet_problem(error)) from None
     nested = [name for name, dtype in schema.items() if dtype.is_nested() or dtype == pl.Object]
     if nested:  # refused from the schema alone: reading the values would quote them, IDs included
-        shown = "、".join(f"“{name}” ({schema[name].base_type()!r})" for name in nested)
-        raise InputError(path, f"has nested columns {shown}; expected one plain value (text, number, date) per cell")
+        shown = "、".join(f"“{name}”（{schema[name].base_type()!r}）" for name in nested)
+        raise InputError(path, f"有嵌套列 {shown}；每个单元格应为一个普通值（文本、数字、日期）")
     headers = list(schema)
     yield Table(headers, _numbered(_parquet_batches(path)), None)
 

@@ -19,6 +19,7 @@ predecessor in place. The views are recreated at the end, and folders no view na
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import re
@@ -37,6 +38,7 @@ from flows.errors import InputError
 from flows.home import Cycle, StageResult
 from flows.progress import tracked
 from flows.readers import InboxConfig, InboxFile, inbox_config, inbox_files, opened, sha256_of
+from flows.stages.validate import extraction_date
 from flows.storage.raw import (
     _PART,
     _PARTS_GLOB,
@@ -83,13 +85,22 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: Settings of inbox.toml that are per source (source -> setting): a file depends on its own source's entry only.
+_PER_SOURCE = ("encodings", "aliases", "values")
+#: Settings that never change what a file becomes in the raw layer: the extraction date bounds dates in validate
+#: (which keys its reuse by it), the quarantine limits only decide whether a run stops.
+_NOT_READING = ("thresholds", "minimums")  # extracted_on reads: it bounds a resident ID's birth date
+
+
 def source_settings(config: InboxConfig, source: str) -> str:
     """The parsed ``inbox.toml`` settings that may change how a file of ``source`` reads, as canonical JSON: of each
-    setting, the source's own entry when it has one, else the whole setting (a file mapping, a default)."""
+    per-source setting the source's own entry (null without one), and the file mapping as a whole."""
     chosen: dict[str, object] = {}
     for f in dataclasses.fields(config):
+        if f.name in _NOT_READING:
+            continue
         value = getattr(config, f.name)
-        chosen[f.name] = value.get(source) if isinstance(value, dict) and source in value else value
+        chosen[f.name] = value.get(source) if f.name in _PER_SOURCE else value
     return json.dumps(chosen, ensure_ascii=False, sort_keys=True, default=str)
 
 
@@ -121,8 +132,8 @@ def _header_map(file: InboxFile, headers: list[str], config: InboxConfig) -> Hea
         held = "、".join(c.header for c in other.columns if c.name in matched)
         raise InputError(
             file.path,
-            f"is named for {source.label} ({source.name}) but holds the columns of {other.label} ({other.name}): "
-            f"{held}; expected the columns of {source.label}, or the file named {other.name}*.{file.format}",
+            f"文件名表示{source.label}（{source.name}），但其中是{other.label}（{other.name}）的列："
+            f"{held}；应为{source.label}的列，或把文件命名为 {other.name}*.{file.format}",
             line=1,
         )
     try:
@@ -198,9 +209,10 @@ def _read(
 
 
 def _keyed(
-    batches: Iterator[tuple[_Delivery, pl.DataFrame | None]], files: list[InboxFile], secret: bytes
+    batches: Iterator[tuple[_Delivery, pl.DataFrame | None]], files: list[InboxFile], secret: bytes, born_by: dt.date
 ) -> Iterator[tuple[_Delivery, pl.DataFrame | None]]:
-    """``batches`` with their personal columns keyed, in the raw layer's columns.
+    """``batches`` with their personal columns keyed, in the raw layer's columns; a resident ID born after
+    ``born_by`` (the extraction date) breaks ``resident_id_birth_date``.
 
     Each distinct value of a personal column is keyed once (``keyers``), in whichever file and batch it first
     appears, and forgotten after the last file of the inbox with that column.
@@ -218,7 +230,7 @@ def _keyed(
         for column in SOURCES[delivery.file.source].columns:
             if column.personal and column.name in delivered and column.name in batch.columns:
                 if column.name not in keyers:
-                    keyers[column.name] = Keyer(column, secret)
+                    keyers[column.name] = Keyer(column, secret, born_by)
                 batch = keyers[column.name].keyed(batch)
         yield delivery, _raw_rows(_ids_masked(batch, delivery), delivery)
 
@@ -350,8 +362,11 @@ def _load(
     staging = raw_dir(cycle.raw_db) / ".staging"
     current, rows, part = None, 0, 0
     try:
-        read = in_background(_read(changed, cycle, config, reuse))  # Polars parses the next batches on one thread,
-        keyed = in_background(_keyed(read, files, cycle.secret))  # they are keyed on another, written on this one
+        # Polars parses the next batches on one thread, they are keyed on another, written on this one. A resident
+        # ID's birth date is bounded by inbox.toml's extracted_on (part of the load id), else by the day of the load:
+        # a file loaded that day was extracted by then, so a load reused on a later day keeps a bound that was true.
+        read = in_background(_read(changed, cycle, config, reuse))
+        keyed = in_background(_keyed(read, files, cycle.secret, extraction_date(config)))
         for delivery, batch in keyed:
             if delivery is not current:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -377,8 +392,8 @@ def ingest(cycle: Cycle) -> StageResult:
     if not any(f.source == "registration" for f in files):
         raise InputError(
             inbox,
-            "has no registration file; expected registration.csv, registration.xlsx or registration.parquet, or a "
-            'file mapped to it in inbox.toml ([files] "登记注册信息.csv" = "registration")',
+            "没有登记注册信息文件；应有 registration.csv、registration.xlsx 或 registration.parquet，"
+            '或在 inbox.toml 中映射到它的文件（[files] "登记注册信息.csv" = "registration"）',
         )
     cycle.raw_db.parent.mkdir(parents=True, exist_ok=True)
     inbox_key = str(inbox.resolve())

@@ -31,7 +31,7 @@ from flows.objections.packages import carry_corrections
 from flows.readers import sha256_of
 from flows.report.report import ReportFacts, render_report
 from flows.storage import warehouse
-from flows.storage.excel import write_excel_csv, write_xlsx
+from flows.storage.excel import write_excel_csv, write_xlsx_files
 from flows.storage.work_files import CycleFiles, read_cycle_files, schema_problems
 from reference import filed_rulesets, industries, province_regions, regions, ruleset_for
 from schemas.outputs import EXCEL_CSV, EXCEL_FILES, SUBMISSION
@@ -87,7 +87,9 @@ def write_data_files(folder: Path, files: CycleFiles) -> list[dict]:
     try:
         SUBMISSION.validate(submission, lazy=True)
     except pandera.errors.SchemaErrors as e:
-        raise StageFileError(f"directory.parquet gives an invalid submission: {schema_problems(e)}") from None
+        raise StageFileError(
+            f"{folder}：由本周期 directory.parquet 得出的报送名录不符合 outputs.md 的约定：{schema_problems(e)}"
+        ) from None
     public = public_rows(submission.lazy()).collect()
     quarantine = quarantine_rows(files.quarantine.lazy()).collect()
 
@@ -112,8 +114,7 @@ def write_excel_copies(folder: Path, files: CycleFiles, submission: pl.DataFrame
     excel_submission = normalised_industry(submission.lazy(), industries().lazy()).collect()
     quarantine = quarantine_excel_rows(files.quarantine.lazy()).collect()
     tables = {"submission.xlsx": excel_submission, "public.xlsx": public, "quarantine.xlsx": quarantine}
-    for name, frame in tables.items():
-        write_xlsx(frame, folder / name, EXCEL_FILES[name], created)
+    write_xlsx_files({folder / name: (frame, EXCEL_FILES[name]) for name, frame in tables.items()}, created)
     write_excel_csv(excel_submission, folder / EXCEL_CSV)
 
 
@@ -127,6 +128,7 @@ def input_entries(files: CycleFiles) -> list[dict]:
             "rows": f.rows,
             "accepted": f.accepted,
             "quarantined": f.quarantined,
+            "duplicates_collapsed": f.duplicates_collapsed,  # additive (issue 13): rows = the three together
         }
         for s in files.inputs
         for f in s.files

@@ -18,11 +18,14 @@ back and compared in full, and only a source that has duplicates is rewritten wi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
@@ -366,17 +369,147 @@ def _validate_source(source: Source, files: list[LoadedFile], cycle: Cycle, cont
     if totals["rows"] != totals["accepted"] + totals["quarantined"] + totals["duplicates_collapsed"]:
         raise AssertionError(f"{source.name}: rows do not reconcile: {totals}")  # a bug, never bad input
     if source.required and totals["accepted"] + totals["quarantined"] == 0:
-        raise InputError(cycle.inbox_dir / files[0].name, f"{source.label} has no records; expected at least one")
-    rules = Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
+        raise InputError(cycle.inbox_dir / files[0].name, f"{source.label}没有记录；至少应有一条")
     entry = {"source": source.name, "status": "loaded", **totals, "files": entries_json}
     if source.name == "registration":  # the summary's "left out": businesses, not rows (issue 12, finding 10)
         entry["businesses_left_out"] = businesses_out
-    return _Checked(entry, quarantine, rules, duplicates.conflict_keys)
+    return _Checked(entry, quarantine, _rule_counts(quarantine), duplicates.conflict_keys)
+
+
+def _rule_counts(quarantine: pl.DataFrame) -> Counter:
+    return Counter(dict(quarantine.group_by("rule").agg(pl.len()).iter_rows()))
+
+
+# --- reuse between runs: a source's checked tables, kept while everything they depend on holds ---------------
+
+VALIDATED_DIR = "validated"  # under work/<P>/, beside raw.duckdb: validated/<source>/<fingerprint>/
+
+#: The code whose every line may change what validate writes for a source: its modules' bytes are part of the
+#: fingerprint, so a changed rule or contract checks every source again (no version number to forget to raise). The
+#: modules of flows/ that this module imports are listed one by one (a test holds the list to its imports): a change
+#: to publishing (flows/storage/excel.py, warehouse.py) does not check the inbox again.
+_VALIDATION_CODE = (
+    "schemas",
+    "transforms",
+    "reference",
+    "flows/readers",
+    "flows/background.py",
+    "flows/errors.py",
+    "flows/home.py",
+    "flows/progress.py",
+    "flows/storage/raw.py",
+    "flows/storage/work_files.py",
+    "flows/stages/validate.py",
+)
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _code_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for entry in _VALIDATION_CODE:
+        path = _ROOT / entry
+        for module in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(module.relative_to(_ROOT).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _context_json(context: Context) -> dict:
+    return {
+        "extracted_on": context.extracted_on.isoformat(),
+        "province": context.province,
+        "regions": list(context.regions),
+        "sections": sorted(context.sections.items()),
+        "values": sorted([*k, list(v)] for k, v in context.values.items()),
+        "value_aliases": sorted([*k, sorted(v.items())] for k, v in context.value_aliases.items()),
+    }
+
+
+def validated_fingerprint(source: Source, files: list[LoadedFile], context: Context) -> str:
+    """Everything a source's checked tables depend on, hashed: each file's load id (its inbox and name, bytes,
+    the key's fingerprint, its source's inbox.toml settings, the raw-layer version: ``ingest.load_id_of``), the
+    extraction date, the province's reference lists and configured spellings, the validation code and the
+    libraries that run it. Never the as-of date: validation does not depend on it (rules.md v2)."""
+    parts = {
+        "source": source.name,
+        "files": sorted((f.name, f.load_id) for f in files),
+        "context": _context_json(context),
+        "code": _code_fingerprint(),
+        "libraries": [version("polars"), version("pandera"), version("duckdb")],
+    }
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def validated_dir(cycle: Cycle, source: str) -> Path:
+    return cycle.raw_db.parent / VALIDATED_DIR / source
+
+
+_KEPT = ("accepted.parquet", "quarantine.parquet", "entry.json")
+
+
+def _linked(source: Path, target: Path) -> None:
+    """``target`` a second name of ``source`` (the same bytes, no copy), or a copy where links are impossible.
+    Neither is ever written in place: validate writes new files and renames them."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _keep(checked_source: _Checked, source: Source, cycle: Cycle, fingerprint: str) -> None:
+    """The checked tables of ``source`` kept under ``fingerprint``, replacing any kept before (one per source). Written
+    aside and renamed into place, so a kept folder is always complete."""
+    folder = validated_dir(cycle, source.name)
+    aside = folder / f".{fingerprint}.partial"
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir(parents=True)
+    _linked(cycle.accepted(source.name), aside / "accepted.parquet")
+    checked_source.quarantine.write_parquet(aside / "quarantine.parquet")
+    if checked_source.conflict_keys is not None:
+        checked_source.conflict_keys.write_parquet(aside / "conflict_keys.parquet")
+    if source.name == "registration":
+        _linked(cycle.work_dir / QUARANTINED_BUSINESSES_FILE, aside / QUARANTINED_BUSINESSES_FILE)
+    (aside / "entry.json").write_text(json.dumps(checked_source.entry, ensure_ascii=False), encoding="utf-8")
+    for earlier in folder.iterdir():
+        if earlier != aside:
+            shutil.rmtree(earlier)
+    aside.rename(folder / fingerprint)
+
+
+def _reused(source: Source, cycle: Cycle, fingerprint: str) -> _Checked | None:
+    """The checked tables kept under ``fingerprint``, put in place in this cycle's work folder; None when none are
+    kept (or the kept folder is incomplete)."""
+    kept = validated_dir(cycle, source.name) / fingerprint
+    if not all((kept / name).is_file() for name in _KEPT):
+        return None
+    if source.name == "registration":
+        if not (kept / QUARANTINED_BUSINESSES_FILE).is_file():
+            return None
+        _linked(kept / QUARANTINED_BUSINESSES_FILE, cycle.work_dir / QUARANTINED_BUSINESSES_FILE)
+    _linked(kept / "accepted.parquet", cycle.accepted(source.name))
+    quarantine = pl.read_parquet(kept / "quarantine.parquet")
+    conflicts = kept / "conflict_keys.parquet"
+    entry = json.loads((kept / "entry.json").read_text(encoding="utf-8"))
+    conflict_keys = pl.read_parquet(conflicts) if conflicts.is_file() else None
+    return _Checked(entry, quarantine, _rule_counts(quarantine), conflict_keys)
+
+
+def _checked_source(source: Source, files: list[LoadedFile], cycle: Cycle, context: Context) -> _Checked:
+    """The source's checked tables: those kept from an earlier run when everything they depend on is unchanged
+    (``validated_fingerprint``), else checked now and kept."""
+    fingerprint = validated_fingerprint(source, files, context)
+    reused = _reused(source, cycle, fingerprint)
+    if reused is not None:
+        return reused
+    result = _validate_source(source, files, cycle, context)
+    _keep(result, source, cycle, fingerprint)
+    return result
 
 
 def _missing(source: Source, cycle: Cycle) -> dict:
     if source.required:
-        raise InputError(cycle.inbox_dir, f"has no {source.name} rows in the raw layer; run ingest first")
+        raise InputError(cycle.inbox_dir, f"原始数据层中没有 {source.name} 的行；请先运行 ingest")
+    shutil.rmtree(validated_dir(cycle, source.name), ignore_errors=True)  # kept for files no longer delivered
     empty_accepted(source.name).write_parquet(cycle.accepted(source.name))
     totals = dict.fromkeys(("rows", "accepted", "quarantined", "duplicates_collapsed", "fields_quarantined"), 0)
     return {"source": source.name, "status": "missing", **totals, "files": []}
@@ -405,14 +538,32 @@ def limits(cycle: Cycle, config: InboxConfig, source: str) -> _Limits:
     return _Limits(threshold, minimum)
 
 
+def over_limits(checked: _Checked, limit: _Limits) -> list[tuple[dict, Counter, _Limits]]:
+    """What of a checked source stops the run: the source as a whole, else each of its files on its own — one wholly
+    broken month file stops the run though the source's share stays under the threshold (issue 13, item 17)."""
+    if limit.exceeded(checked.entry):
+        return [(checked.entry, checked.rules, limit)]
+    over = []
+    for file in checked.entry["files"]:
+        if limit.exceeded(file):
+            of_file = checked.quarantine.filter(pl.col("file") == file["file"])
+            rules = Counter(dict(of_file.group_by("rule").agg(pl.len()).iter_rows()))
+            over.append(({"source": checked.entry["source"], **file}, rules, limit))
+    return over
+
+
 def _threshold_message(over: list[tuple[dict, Counter, _Limits]], csv_path: Path) -> str:
-    """Chinese, for the data office: which sources, how many rows, the most frequent rules, what to change."""
+    """Chinese, for the data office: which sources (or files of a source), how many rows, the most frequent rules,
+    what to change."""
     parts = []
     for entry, rules, limit in over:
         top = "、".join(f"{rule}（{n}）" for rule, n in sorted(rules.items(), key=lambda r: (-r[1], r[0]))[:TOP_RULES])
         share = entry["quarantined"] / entry["rows"]
+        where = f"{SOURCES[entry['source']].label}（{entry['source']}）" + (
+            f"的文件 {entry['file']} " if "file" in entry else ""
+        )
         parts.append(
-            f"{SOURCES[entry['source']].label}（{entry['source']}）{entry['rows']} 行中隔离 {entry['quarantined']} 行"
+            f"{where}{entry['rows']} 行中隔离 {entry['quarantined']} 行"
             f"（{share:.1%}），超过阈值 {limit.threshold:.1%} 且多于 {limit.minimum} 行；最常见的规则：{top}"
         )
     return (
@@ -509,13 +660,11 @@ def validate(cycle: Cycle) -> StageResult:
         if source.name not in files:
             entries.append(_missing(source, cycle))
             continue
-        result = _validate_source(source, files[source.name], cycle, context)
+        result = _checked_source(source, files[source.name], cycle, context)
         checked_sources[source.name] = result
         entries.append(result.entry)
         quarantines.append(result.quarantine)
-        limit = limits(cycle, config, source.name)
-        if limit.exceeded(result.entry):
-            over.append((result.entry, result.rules, limit))
+        over.extend(over_limits(result, limits(cycle, config, source.name)))
     quarantine_path, csv_path = _write_quarantine(pl.concat(quarantines), cycle.work_dir)
     conflicts = _conflict_tables(cycle, checked_sources)
     inputs_path = cycle.work_dir / "inputs.json"

@@ -41,7 +41,7 @@ def _holder(path: Path) -> str:
         text = path.read_text(encoding="utf-8").strip()
     except OSError:
         text = ""
-    return text or "another getihu run"
+    return text or "另一次 getihu 运行"
 
 
 def _tell(message: str) -> None:
@@ -66,18 +66,18 @@ def home_lock(
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not _try_lock(fd):
-            on_wait(f"{path}: held by {_holder(path)}; waiting up to {wait_seconds:.0f} s for it to finish.")
+            on_wait(f"{path}：{_holder(path)} 正在使用本主目录；最多等待 {wait_seconds:.0f} 秒，等它结束。")
             deadline = time.monotonic() + wait_seconds
             while not _try_lock(fd):
                 if time.monotonic() >= deadline:
                     raise HomeBusy(
-                        f"{path}: still held by {_holder(path)} after {wait_seconds:.0f} s; nothing was changed. "
-                        "Run again when it has finished."
+                        f"{path}：等待 {wait_seconds:.0f} 秒后仍被 {_holder(path)} 占用；没有改动任何内容。"
+                        "请在它结束后重新运行。"
                     )
                 time.sleep(POLL_SECONDS)
         since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{purpose} (pid {os.getpid()}, since {since})\n".encode(), 0)
+        os.pwrite(fd, f"{purpose}（进程 {os.getpid()}，自 {since} 起）\n".encode(), 0)
         yield
     finally:
         os.close(fd)  # releases the lock

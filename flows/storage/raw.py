@@ -12,7 +12,7 @@ LINEAGE_COLUMNS = ("_source", "_file", "_sha256", "_line", "_load_id")
 
 #: The raw layer's version: what ingest writes for a file. Raise it whenever reading, header mapping or keying
 #: changes what a delivered file becomes; every file is then loaded again (docs/reliability.md, "Reused between runs").
-RAW_VERSION = 2
+RAW_VERSION = 3  # 3: a resident ID born after the extraction date is quarantined (issue 13, item 17)
 
 
 RAW_COMPRESSION = "lz4"  # the raw layer is written once per delivery and read by every cycle: speed over size

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +96,7 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "unmatchable": "无统一社会信用代码、年报未报送注册号、无法匹配年报的户数（计入不符合分型条件）",
         "quarantined": "隔离行数（全部来源合计）",
         "missing_sources": "本期未报送的数据来源",
-        "inputs": "输入文件：来源、文件名、SHA-256、行数、接收行数、隔离行数",
+        "inputs": "输入文件：来源、文件名、SHA-256、行数、接收行数、隔离行数、合并的完全重复行数（行数 = 后三者之和）",
         "outputs": "发布文件：文件名、SHA-256、行数（同 manifest.json）",
         "started_at": "本期运行开始时间",
         "published_at": "发布时间（即 manifest.json 的 generated_at）",
@@ -173,7 +175,7 @@ class CycleEntry:
     set_apart: dict[str, int]  # not_yet_established, unmatchable (transforms.summary.set_apart)
     quarantined: int
     missing_sources: list[str]
-    inputs: list[dict]  # source, file, sha256, rows, accepted, quarantined
+    inputs: list[dict]  # source, file, sha256, rows, accepted, quarantined, duplicates_collapsed
     outputs: list[dict]  # name, sha256, rows
     started_at: dt.datetime
     published_at: dt.datetime
@@ -264,7 +266,7 @@ _CYCLE_ROW_SQL = """
         $quarantined::BIGINT AS quarantined,
         $missing_sources::VARCHAR[] AS missing_sources,
         $inputs::STRUCT(source VARCHAR, file VARCHAR, sha256 VARCHAR, rows BIGINT, accepted BIGINT,
-                        quarantined BIGINT)[] AS inputs,
+                        quarantined BIGINT, duplicates_collapsed BIGINT)[] AS inputs,
         $outputs::STRUCT(name VARCHAR, sha256 VARCHAR, rows BIGINT)[] AS outputs,
         $started_at::TIMESTAMPTZ AS started_at,
         $published_at::TIMESTAMPTZ AS published_at,
@@ -319,7 +321,8 @@ def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as an SQL string literal (for statements such as COMMENT ON that take no bound parameters)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -332,8 +335,8 @@ def _merge_stale_wal(warehouse: Path) -> None:
         duckdb.connect(str(warehouse)).close()
     except duckdb.Error as e:
         raise WarehouseError(
-            f"{warehouse}: a write-ahead log {_wal(warehouse).name} is present and the file is held open "
-            f"read-write by another program ({e}). Close that program and rerun."
+            f"{warehouse}：存在预写日志 {_wal(warehouse).name}，且另一个程序以读写方式打开着数据仓库（{e}）。"
+            "请关闭该程序后重新运行。"
         ) from None
 
 
@@ -354,8 +357,8 @@ def _connect_building(target: Path, previous: Path | None) -> duckdb.DuckDBPyCon
     except duckdb.Error as e:
         _remove_database(target)
         raise WarehouseError(
-            f"{previous}: the published warehouse cannot be read to carry its earlier cycles over ({e}). "
-            "Restore it from a backup, or move it away to start a new warehouse."
+            f"{previous}：已发布的数据仓库无法读取，不能把此前的周期带入新数据仓库（{e}）。"
+            "请从备份恢复它，或把它移走以新建数据仓库。"
         ) from None
 
 
@@ -396,10 +399,10 @@ def _replace_cycle_rows(con: duckdb.DuckDBPyConnection, table: str, cycle_id: st
 
 def _incoming_views(con: duckdb.DuckDBPyConnection, entry: CycleEntry, files: dict[str, Path]) -> None:
     """``incoming_<table>``: this cycle's rows of each table, from its stage file, led by province and cycle."""
-    tag = f"{_literal(entry.province)} AS province, {_literal(entry.cycle_id)} AS cycle_id"
+    tag = f"{sql_literal(entry.province)} AS province, {sql_literal(entry.cycle_id)} AS cycle_id"
     rest = "COLUMNS(lambda c: c NOT IN ('province', 'cycle_id'))"
     for table, path in files.items():
-        rows = f"SELECT {tag}, {rest} FROM read_parquet({_literal(str(path))})"
+        rows = f"SELECT {tag}, {rest} FROM read_parquet({sql_literal(str(path))})"
         if table == "directory":  # with the industry normalised to 门类 letter + 大类 (H62), after industry_code
             has_industries = con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'industries'"
@@ -417,7 +420,7 @@ def _comment_for(table: str, column: str, carried: dict[tuple[str, str], str]) -
     comment = COLUMN_COMMENTS[table].get(column) or _SHARED_COLUMNS.get(column) or carried.get((table, column))
     if not comment:
         raise WarehouseError(
-            f"warehouse column {table}.{column} has no Chinese comment; add one in flows/storage/warehouse.py"
+            f"{Path(__file__)}：数据仓库的列 {table}.{column} 没有中文注释；请在此文件的 COLUMN_COMMENTS 中添加"
         )
     return comment
 
@@ -432,10 +435,10 @@ def _add_comments(con: duckdb.DuckDBPyConnection, carried: dict[tuple[str, str],
     present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     for name in (*TABLES, *VIEWS, *(t for t in REFERENCE_TABLES if t in present)):
         kind = "VIEW" if name in VIEWS else "TABLE"
-        con.execute(f"COMMENT ON {kind} {name} IS {_literal(TABLE_COMMENTS[name])}")
+        con.execute(f"COMMENT ON {kind} {name} IS {sql_literal(TABLE_COMMENTS[name])}")
     for table, column in columns:
         comment = _comment_for(table, column, carried)
-        con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {_literal(comment)}")
+        con.execute(f"COMMENT ON COLUMN {table}.{_quoted(column)} IS {sql_literal(comment)}")
 
 
 def _reference_tables(con: duckdb.DuckDBPyConnection, reference: dict[str, pl.DataFrame], existing: set[str]) -> None:
@@ -554,18 +557,35 @@ def clear_leftovers(warehouse: Path) -> str | None:
 def replace_published(built: Path, warehouse: Path) -> None:
     """Publish ``built`` as ``warehouse`` in one atomic rename; sessions open on the old file keep reading it."""
     if _wal(built).exists():
-        raise WarehouseError(f"{built}: still has a write-ahead log after CHECKPOINT; not publishing it")
+        raise WarehouseError(f"{built}：CHECKPOINT 之后仍有预写日志，不发布它")
     built.replace(warehouse)
+
+
+@contextmanager
+def rewritten(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a copy of the published ``warehouse`` (a new database where none is published
+    yet) for a step that changes tables between runs (名特优新, objections, measures); when the block ends without
+    error the copy is checkpointed and swapped in atomically, otherwise the published file stays as it was. The
+    caller holds the home lock."""
+    clear_leftovers(warehouse)
+    built = building_path(warehouse)
+    con = _connect_building(built, warehouse if warehouse.exists() else None)
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    replace_published(built, warehouse)
 
 
 def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """An analyst's connection: read-only, so it never blocks nor alters a run."""
     if not warehouse.is_file():
-        raise WarehouseError(f"{warehouse}: no warehouse here yet; `getihu run` publishes one")
+        raise WarehouseError(f"{warehouse}：这里还没有数据仓库；getihu run 运行后会发布")
     try:
         return duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as e:
-        raise WarehouseError(f"{warehouse}: cannot be opened read-only ({e})") from None
+        raise WarehouseError(f"{warehouse}：无法以只读方式打开（{e}）") from None
 
 
 def cycle_transitions(con: duckdb.DuckDBPyConnection, cycle_id: str) -> pl.DataFrame:

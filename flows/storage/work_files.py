@@ -41,7 +41,7 @@ WRITTEN_BY = {
     "linkage.parquet": "link",
     "quarantine.parquet": "validate",
     "inputs.json": "validate",
-    "run.json": "the cycle's flow",
+    "run.json": "the cycle flow",
 }
 
 
@@ -64,7 +64,7 @@ class CycleFiles:
 def _existing(path: Path) -> Path:
     if not path.is_file():
         raise StageFileError(
-            f"{path}: missing. The {WRITTEN_BY[path.name]} stage writes it; run the cycle from the start."
+            f"{path}：文件不存在。它由 {WRITTEN_BY[path.name]} 阶段写入；请从头运行本周期（getihu run）。"
         )
     return path
 
@@ -100,20 +100,20 @@ def read_checked(path: Path, schema: pa.DataFrameSchema) -> pl.DataFrame:
         present = pl.read_parquet_schema(_existing(path))
         frame = pl.read_parquet(path, columns=[c for c in schema.columns if c in present], glob=False)
     except (OSError, pl.exceptions.PolarsError) as e:
-        raise StageFileError(f"{path}: not a readable parquet file ({e})") from None
+        raise StageFileError(f"{path}：不是可读取的 Parquet 文件（{e}）") from None
     try:
         return schema.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as e:
-        raise StageFileError(f"{path}: {schema_problems(e)}") from None
+        raise StageFileError(f"{path}：内容与 docs/architecture.md 的约定不符：{schema_problems(e)}") from None
 
 
 def read_json(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(_existing(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise StageFileError(f"{path}: not readable JSON ({e})") from None
+        raise StageFileError(f"{path}：不是可读取的 JSON 文件（{e}）") from None
     if not isinstance(value, dict):
-        raise StageFileError(f"{path}: expected a JSON object")
+        raise StageFileError(f"{path}：应为一个 JSON 对象")
     return value
 
 
@@ -136,6 +136,7 @@ def parse_inputs(value: dict[str, Any], path: Path) -> tuple[SourceInputs, ...]:
                         rows=int(f["rows"]),
                         accepted=int(f["accepted"]),
                         quarantined=int(f["quarantined"]),
+                        duplicates_collapsed=int(f["duplicates_collapsed"]),
                     )
                     for f in s["files"]
                 ),
@@ -143,16 +144,16 @@ def parse_inputs(value: dict[str, Any], path: Path) -> tuple[SourceInputs, ...]:
             for s in value["sources"]
         )
     except (KeyError, TypeError, ValueError) as e:
-        raise StageFileError(f"{path}: not the shape docs/architecture.md gives inputs.json ({e!r})") from None
+        raise StageFileError(f"{path}：inputs.json 的结构与 docs/architecture.md 不符（{e!r}）") from None
 
 
 def parse_run(value: dict[str, Any], path: Path) -> RunRecord:
     try:
         record = RunRecord.from_json(value)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise StageFileError(f"{path}: not the shape docs/architecture.md gives run.json ({e!r})") from None
+        raise StageFileError(f"{path}：run.json 的结构与 docs/architecture.md 不符（{e!r}）") from None
     if record.started_at.tzinfo is None:
-        raise StageFileError(f"{path}: started_at {value['started_at']!r} has no UTC offset")
+        raise StageFileError(f"{path}：started_at {value['started_at']!r} 没有 UTC 时差")
     return record
 
 
@@ -161,9 +162,9 @@ def ruleset_used(directory: pl.DataFrame, path: Path, source: Path) -> RulesetUs
     named = directory.select("ruleset_id", "ruleset_version").unique().sort("ruleset_id", "ruleset_version")
     if named.height != 1:
         found = ", ".join(f"{i}-{v}" for i, v in named.iter_rows()) or "none"
-        raise StageFileError(f"{source}: expected one ruleset id and version, found {found}")
+        raise StageFileError(f"{source}：应只有一个分型标准编号和版本，实有 {found}")
     if not path.is_file():
-        raise StageFileError(f"{path}: the ruleset file the cycle was typed with is missing")
+        raise StageFileError(f"{path}：本周期分型所用的分型标准文件不存在")
     ruleset_id, version = named.row(0)
     return RulesetUsed(id=ruleset_id, version=version, sha256=sha256_of(path), file=path.name)
 
@@ -174,8 +175,8 @@ def _check_same_cycle(directory: pl.DataFrame, cycle: Cycle, source: Path) -> No
     if stale.height:
         row = stale.row(0, named=True)
         raise StageFileError(
-            f"{source}: rows of cycle {row['cycle_id']} (as of {row['as_of']}), expected {cycle.cycle_id} "
-            f"(as of {cycle.as_of}); the type stage has not run for this cycle"
+            f"{source}：含周期 {row['cycle_id']}（判定日期 {row['as_of']}）的行，应为 {cycle.cycle_id}"
+            f"（判定日期 {cycle.as_of}）；本周期的 type 阶段尚未运行"
         )
 
 
@@ -186,8 +187,8 @@ def _check_same_businesses(features: pl.DataFrame, directory: pl.DataFrame, sour
     if missing.height or extra.height:
         example = (missing if missing.height else extra).sort("business_key")["business_key"][0]
         raise StageFileError(
-            f"{source}: {missing.height} business(es) of directory.parquet have no features and {extra.height} "
-            f"feature row(s) have no business (e.g. {example}); features and type must come from the same run"
+            f"{source}：directory.parquet 中有 {missing.height} 户没有特征，{extra.height} 行特征没有对应的户"
+            f"（如 {example}）；features 和 type 两个阶段的结果应来自同一次运行"
         )
 
 

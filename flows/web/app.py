@@ -1,8 +1,8 @@
 """The web front's application: ``create_app(home)`` builds it, ``getihu web`` serves it (uvicorn).
 
 Every page is a Jinja2 template (autoescaped) extending ``base.html.j2``; static files (one stylesheet) are
-served from ``flows/web/static`` — nothing is fetched from another host. Routers are added in ``ROUTERS``
-order: the public pages (``flows/web/public.py``) and, where it exists, the handlers' desk.
+served from ``flows/web/static`` — nothing is fetched from another host. Routers are added in ``_routers()``
+order: the public pages (``flows/web/public.py``) and the handlers' desk (``flows/web/desk.py``).
 """
 
 from __future__ import annotations
@@ -142,15 +142,9 @@ def _plain_error(status: int):
 
 
 def _routers() -> list:
-    import importlib
-    import importlib.util
+    from flows.web import desk, public
 
-    from flows.web import public
-
-    routers = [public.router]
-    if importlib.util.find_spec("flows.web.desk") is not None:  # the handlers' desk (issue 18, second half)
-        routers.append(importlib.import_module("flows.web.desk").router)
-    return routers
+    return [public.router, desk.router]
 
 
 def create_app(

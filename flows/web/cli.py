@@ -9,6 +9,7 @@ import typer
 
 
 def web(
+    ctx: typer.Context,
     home: Annotated[Path, typer.Option(metavar="目录", help="主目录：已发布的数据仓库和异议登记库所在目录")] = Path(
         "data"
     ),
@@ -27,8 +28,10 @@ def web(
 
     只读打开已发布的数据仓库（发布新周期时自动换用新文件，不妨碍运行）；只写入异议登记库。核对经营者身份证件号码
     要用与运行相同的个人信息密钥：GETIHU_SECRET（或 GETIHU_SECRET_FILE）。会话签名密钥取自 GETIHU_WEB_SECRET，
-    未设置时首次启动在 <主目录>/web/session.key 生成。
+    未设置时首次启动在 <主目录>/web/session.key 生成。受理台的经办人账号：getihu web user。
     """
+    if ctx.invoked_subcommand is not None:  # getihu web user …: manage accounts, serve nothing
+        return
     import uvicorn
 
     from flows.errors import EXIT_INPUT, PipelineStop
@@ -52,3 +55,16 @@ def web(
         access_log=True,
         log_level="info",
     )
+
+
+#: ``getihu web`` serves; ``getihu web user …`` manages the handlers' accounts of the desk (flows/web/users.py).
+app = typer.Typer(
+    name="web",
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    options_metavar="[选项]",
+    subcommand_metavar="[命令 [参数]...]",
+)
+app.callback()(web)
+app.add_typer(__import__("flows.web.users", fromlist=["app"]).app, name="user")

@@ -53,19 +53,29 @@ def test_the_credential_types_are_the_contracts_closed_list():
     [
         (
             lambda d: d["categories"]["知名"]["indicators"][0].update(feature="stars"),
-            "知名 indicator T: unknown feature 'stars'",
+            "知名类指标 T（第 1 个 [[categories.知名.indicators]]）：未知的特征 'stars'",
         ),
-        (lambda d: d["categories"]["知名"]["indicators"][0].update(label=" "), "知名 indicator T, label"),
-        (lambda d: d["categories"]["知名"]["indicators"][0].pop("label"), "知名 indicator T, label"),
-        (lambda d: d["categories"]["特色"].update(pass_mark=4), "pass_mark 4 cannot be reached"),
+        (
+            lambda d: d["categories"]["知名"]["indicators"][0].update(label=" "),
+            "知名类指标 T（第 1 个 [[categories.知名.indicators]]）的 label：不能为空",
+        ),
+        (
+            lambda d: d["categories"]["知名"]["indicators"][0].pop("label"),
+            "知名类指标 T（第 1 个 [[categories.知名.indicators]]）的 label：缺少此项",
+        ),
+        (
+            lambda d: d["categories"]["特色"].update(pass_mark=4),
+            "类别 特色（[categories.特色]）：合格分 pass_mark = 4 无法达到",
+        ),
         (
             lambda d: d["categories"]["优质"]["indicators"].append(
                 {"code": "C", "label": "证书", "points": 1, "credential": "金牌"}
             ),
-            "优质 indicator C: unknown credential type '金牌'",
+            "优质类指标 C（第 4 个 [[categories.优质.indicators]]）：未知的证书/荣誉类型 '金牌'",
         ),
-        (lambda d: d["categories"].pop("新兴"), "missing: 新兴"),
-        (lambda d: d["quota"].update(share=1.5), "quota.share"),
+        (lambda d: d["categories"].pop("新兴"), "省级分类标准须包含全部四个类别，缺少：新兴"),
+        (lambda d: d["quota"].update(share=1.5), "名额 [quota]：share = 1.5 不在 0（不含）到 1（含）之间"),
+        (lambda d: d["categories"]["知名"]["indicators"][0].update(at_least="许多"), "at_least = '许多' 不是数"),
     ],
 )
 def test_a_broken_standard_is_refused_naming_the_file_and_the_indicator(change, message):
@@ -73,12 +83,12 @@ def test_a_broken_standard_is_refused_naming_the_file_and_the_indicator(change, 
     change(data)
     with pytest.raises(StandardError) as error:
         parse_standard(data, "41.toml")
-    assert str(error.value).startswith("41.toml: ")
+    assert str(error.value).startswith("41.toml：")
     assert message in str(error.value)
 
 
 def test_a_file_for_another_region_is_refused():
-    with pytest.raises(StandardError, match="not the file's code 23"):
+    with pytest.raises(StandardError, match=r"^23\.toml：region = '41' 与文件名的行政区划代码 23 不一致$"):
         parse_standard(standard_data(), "23.toml")
 
 

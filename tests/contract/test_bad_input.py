@@ -79,7 +79,8 @@ def test_a_case_ends_in_its_documented_outcome(case, tmp_path):
             ingest(c)
             validate(c)
         message = str(refused.value)
-        assert str(inbox) in message
+        assert message.startswith(str(inbox))
+        assert re.search("[\u4e00-\u9fff]", message.partition("：")[2]), message  # Chinese, after the place
         for words in case["message"]:
             assert words in message
         return

@@ -24,6 +24,13 @@ COMMANDS = [
     "national run",
     "national serve",
     "monitor",
+    "web",
+    "web user",
+    "web user add",
+    "web user list",
+    "web user disable",
+    "web user enable",
+    "web user password",
 ]
 INTERNALS = re.compile(r"<(bool|int|float|text|path|list\[str\])>|\{text\}|\bTEXT\b|\bINTEGER\b|\bFLOAT\b|\bPATH\b")
 ENGLISH_WORDS = re.compile(r"\b(Usage|Options|Arguments|Commands|Show this message|default:|required)\b")
@@ -75,3 +82,54 @@ def test_query_says_in_chinese_that_nothing_matched(tmp_path, monkeypatch):
     publish(write_cycle(tmp_path))
     result = invoke("query", "不存在的店", "--home", str(tmp_path))
     assert result.exit_code == 1 and "没有统一社会信用代码或注册号为“不存在的店”" in result.output
+
+
+def every_command(group=None, path=()):
+    """The path of every command and group under ``getihu``, walked from the CLI itself (a new command is included
+    without being listed)."""
+    group = group or typer.main.get_command(app)
+    for name, command in sorted(group.commands.items()):
+        yield (*path, name)
+        if hasattr(command, "commands"):  # a group (typer's TyperGroup)
+            yield from every_command(command, (*path, name))
+
+
+#: Python and click internals a help must not show: ``{file}``, ``<str>``, ``<list[str]>``, ``TEXT``, ``PATH`` …
+ANY_INTERNAL = re.compile(
+    r"<[a-z_%-]+(\[[a-z_, ]+\])?>|\{[a-z_]+\}|\b(TEXT|INTEGER|FLOAT|PATH|BOOLEAN|FILENAME|OPTIONS|COMMAND|ARGS)\b"
+)
+#: An English sentence: three words of ASCII letters in a row (identifiers such as --province, GETIHU_SECRET,
+#: getihu run, file names and codes have at most two, or hold digits, dashes, dots or underscores).
+ENGLISH_SENTENCE = re.compile(r"(?<![\w./-])(?!getihu\b)[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}(?![\w./-])")
+
+
+def without_command_names(text: str) -> str:
+    """``text`` with every command's own name (``getihu web user password``: words, not a sentence) taken out."""
+    for name in sorted((" ".join(c) for c in every_command()), key=len, reverse=True):
+        text = text.replace(f"getihu {name}", "getihu")
+    return text
+
+
+def test_the_walk_reaches_every_sub_command():
+    found = {" ".join(c) for c in every_command()}
+    assert {"check", "objection decide", "national assemble", "classify review"} <= found
+
+
+def test_english_sentence_check_can_fail():
+    assert ENGLISH_SENTENCE.search("选项：the file is missing")
+    assert ENGLISH_SENTENCE.search("Show this message and exit.")
+    assert not ENGLISH_SENTENCE.search("getihu run --province 41 GETIHU_SECRET make serve docs/serve.md")
+    assert not ENGLISH_SENTENCE.search(without_command_names("用法：getihu web user password [选项]"))
+    assert ENGLISH_SENTENCE.search(without_command_names("用法：getihu web user password sets the new password"))
+    assert ANY_INTERNAL.search("[选项] {file}") and ANY_INTERNAL.search("--text <str>")
+    assert ANY_INTERNAL.search("用法：getihu objection accept [OPTIONS]")
+
+
+@pytest.mark.parametrize("command", [" ".join(c) for c in every_command()])
+def test_every_command_found_in_the_cli_has_chinese_help_without_english_sentences_or_internals(command):
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0, result.output
+    assert "用法：" in result.output and "显示本帮助后退出" in result.output
+    assert not ANY_INTERNAL.search(result.output), ANY_INTERNAL.search(result.output)
+    prose = without_command_names(result.output)
+    assert not ENGLISH_SENTENCE.search(prose), ENGLISH_SENTENCE.search(prose)

@@ -29,8 +29,7 @@ def test_a_symbolic_link_out_of_the_inbox_is_refused_naming_it_and_nothing_is_lo
     with pytest.raises(InputError) as caught:
         ingest(c)
     assert str(caught.value) == (
-        f"{inbox / name}: is a symbolic link to {outside}, outside the inbox; "
-        "put the delivered file itself in the inbox"
+        f"{inbox / name}：是指向收件目录之外 {outside} 的符号链接；请把报送的文件本身放进收件目录"
     )
     assert not c.raw_db.exists()
 

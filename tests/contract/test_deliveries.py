@@ -82,7 +82,7 @@ def test_inbox_toml_sets_both_limits_per_source_and_the_command_line_wins(tmp_pa
 
 def test_inbox_toml_threshold_must_be_a_share(tmp_path):
     c = cycle(tmp_path, inbox_with(tmp_path, serious_rows(3, 0), "[serious_list]\nquarantine_threshold = 5\n"))
-    with pytest.raises(InputError, match=r"inbox.toml: \[serious_list\] quarantine_threshold = 5: expected a share"):
+    with pytest.raises(InputError, match=r"inbox.toml：\[serious_list\] quarantine_threshold = 5：应为 0 到 1"):
         ingest(c)
 
 
@@ -102,7 +102,7 @@ def test_files_named_in_chinese_are_read_through_a_glob_in_inbox_toml_and_others
 def test_two_globs_giving_one_file_to_two_sources_are_refused(tmp_path):
     toml = '[files]\n"严重*.csv" = "serious_list"\n"*2025.csv" = "abnormal_list"\n'
     c = cycle(tmp_path, inbox_with(tmp_path, serious_rows(3, 0), toml, serious_name="严重违法失信名单2025.csv"))
-    with pytest.raises(InputError, match=r"maps 严重违法失信名单2025\.csv to several sources"):
+    with pytest.raises(InputError, match=r"把 严重违法失信名单2025\.csv 映射到多个来源"):
         ingest(c)
 
 
@@ -161,3 +161,33 @@ def test_without_extracted_on_the_bound_is_the_day_of_the_run(monkeypatch):
     monkeypatch.setattr(stage, "now_in_china", lambda: dt.datetime(2025, 8, 9, 10, 0))
     assert extraction_date(InboxConfig()) == dt.date(2025, 8, 9)
     assert extraction_date(InboxConfig(extracted_on=dt.date(2025, 8, 3))) == dt.date(2025, 8, 3)
+
+
+def month_files(tmp_path, good: int, broken: int):
+    """tax_payment in two monthly files: ``good`` valid rows in January, ``broken`` rows in February, every one
+    with an 入库日期 that is not a date."""
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "registration.csv", [registration_row(i) for i in range(1, 4)])
+    write_csv(inbox / "tax_payment_2024_01.csv", [valid_row("tax_payment", i) for i in range(1, good + 1)])
+    broken_rows = [valid_row("tax_payment", i) | {"入库日期": "2024-02-30"} for i in range(1, broken + 1)]
+    write_csv(inbox / "tax_payment_2024_02.csv", broken_rows)
+    return inbox
+
+
+def test_a_wholly_broken_month_file_stops_the_run_though_its_source_is_under_the_threshold(tmp_path):
+    """Issue 13, item 17: 24 of 504 rows (4.8%) is under 5% for the source, but February is 24 of 24 (100%)."""
+    c = cycle(tmp_path, month_files(tmp_path, 480, 24))
+    ingest(c)
+    with pytest.raises(QuarantineThresholdError) as caught:
+        validate(c)
+    message = str(caught.value)
+    assert "税款入库明细（tax_payment）的文件 tax_payment_2024_02.csv 24 行中隔离 24 行（100.0%）" in message
+    assert "tax_payment_2024_01.csv" not in message and "504 行" not in message  # the source as a whole is under
+    assert not c.accepted_dir.exists()
+
+
+def test_a_month_file_with_a_few_bad_rows_does_not_stop_the_run(tmp_path):
+    c = cycle(tmp_path, month_files(tmp_path, 480, 20))  # 20 of 20 in February: not more than the minimum
+    ingest(c)
+    validate(c)
+    assert pl.read_parquet(c.accepted("tax_payment")).height == 480

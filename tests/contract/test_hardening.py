@@ -144,7 +144,7 @@ def test_a_nul_byte_after_the_first_64_kb_refuses_the_file_naming_its_line(tmp_p
     assert (inbox / "registration.csv").read_bytes().index(b"\x00") > 1 << 16
     with pytest.raises(InputError) as refused:
         ingest(cycle(tmp_path, inbox))
-    assert "registration.csv, line 702" in str(refused.value) and "NUL" in str(refused.value)
+    assert "registration.csv 第 702 行：" in str(refused.value) and "NUL" in str(refused.value)
 
 
 # --- item 13: names the raw layer uses itself, and paths with glob characters ------------------------------

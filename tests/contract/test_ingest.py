@@ -230,21 +230,19 @@ def refusal(tmp_path, inbox) -> str:
 
 def test_no_registration_is_fatal(tmp_path):
     write_csv(tmp_path / "inbox" / "penalty.csv", [valid_row("penalty", 1)])
-    assert "has no registration file" in refusal(tmp_path, tmp_path / "inbox")
+    assert "没有登记注册信息文件" in refusal(tmp_path, tmp_path / "inbox")
 
 
 def test_an_empty_file_is_refused(tmp_path):
     registration(tmp_path / "inbox")
     (tmp_path / "inbox" / "penalty.csv").write_bytes(b"")
-    assert refusal(tmp_path, tmp_path / "inbox").endswith(
-        "penalty.csv: the file is empty; expected a header row and records"
-    )
+    assert refusal(tmp_path, tmp_path / "inbox").endswith("penalty.csv：文件是空的；应有表头行和记录")
 
 
 def test_a_registration_without_records_is_refused(tmp_path):
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "registration.csv").write_text(",".join(registration_row(1)) + "\n")
-    assert "登记注册信息 has no records" in refusal(tmp_path, tmp_path / "inbox")
+    assert "登记注册信息没有记录" in refusal(tmp_path, tmp_path / "inbox")
 
 
 def test_undecodable_bytes_are_refused_with_their_line(tmp_path):
@@ -256,7 +254,7 @@ def test_undecodable_bytes_are_refused_with_their_line(tmp_path):
     (inbox).mkdir()
     (inbox / "registration.csv").write_bytes(b"\n".join(lines))
     message = refusal(tmp_path, inbox)
-    assert "registration.csv, line 4: has bytes that are not UTF-8 text" in message
+    assert "registration.csv 第 4 行：含有不是 UTF-8 文本的字节" in message
 
 
 def test_undecodable_gb18030_bytes_are_refused_with_their_line(tmp_path):
@@ -266,14 +264,14 @@ def test_undecodable_gb18030_bytes_are_refused_with_their_line(tmp_path):
     lines[2] = lines[2] + b"\x81\x20"
     inbox.mkdir()
     (inbox / "registration.csv").write_bytes(b"\n".join(lines))
-    assert "registration.csv, line 3: has bytes that are not GB18030 text" in refusal(tmp_path, inbox)
+    assert "registration.csv 第 3 行：含有不是 GB18030 文本的字节" in refusal(tmp_path, inbox)
 
 
 def test_a_required_column_missing_is_named(tmp_path):
     inbox = tmp_path / "inbox"
     rows = [{k: v for k, v in registration_row(1).items() if k != "登记状态"}]
     write_csv(inbox / "registration.csv", rows)
-    assert "registration.csv, line 1: required column 登记状态 is missing" in refusal(tmp_path, inbox)
+    assert "registration.csv 第 1 行：缺少必需的列 登记状态" in refusal(tmp_path, inbox)
 
 
 def test_a_money_header_without_a_unit_is_refused(tmp_path):
@@ -282,18 +280,18 @@ def test_a_money_header_without_a_unit_is_refused(tmp_path):
     row = valid_row("tax_payment", 1)
     row["实缴金额"] = row.pop("实缴金额（元）")
     write_csv(inbox / "tax_payment.csv", [row])
-    assert "tax_payment.csv, line 1: money column “实缴金额” has no unit" in refusal(tmp_path, inbox)
+    assert "tax_payment.csv 第 1 行：金额列“实缴金额”没有单位" in refusal(tmp_path, inbox)
 
 
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("penalty.xlsx", "统一社会信用代码,决定书文号\n", "is not an Excel workbook (.xlsx); it looks like text"),
-        ("penalty.csv", b"PK\x03\x04rest of a zip", "is not a CSV text file; it looks like an Excel workbook"),
-        ("penalty.parquet", "a,b\n1,2\n", "is not a Parquet file; it looks like text"),
-        ("penalty.csv", "统一社会信用代码\x00\x00".encode("utf-16-le"), "contains NUL bytes"),
-        ("penalty.xlsx", b"PK\x03\x04not really a workbook", "cannot be read as an Excel workbook"),
-        ("penalty.parquet", b"PAR1garbagePAR1", "cannot be read as Parquet"),
+        ("penalty.xlsx", "统一社会信用代码,决定书文号\n", "不是 Excel 工作簿（.xlsx）；看起来是文本文件"),
+        ("penalty.csv", b"PK\x03\x04rest of a zip", "不是 CSV 文本文件；看起来是 Excel 工作簿"),
+        ("penalty.parquet", "a,b\n1,2\n", "不是 Parquet 文件；看起来是文本文件"),
+        ("penalty.csv", "统一社会信用代码\x00\x00".encode("utf-16-le"), "含有 NUL 字节"),
+        ("penalty.xlsx", b"PK\x03\x04not really a workbook", "无法作为 Excel 工作簿读取"),
+        ("penalty.parquet", b"PAR1garbagePAR1", "无法作为 Parquet 文件读取"),
     ],
 )
 def test_a_file_that_is_not_the_format_its_extension_says_is_refused(tmp_path, name, content, expected):
@@ -308,7 +306,7 @@ def test_a_record_with_more_fields_than_the_header_is_refused_with_its_line(tmp_
     inbox = tmp_path / "inbox"
     path = registration(inbox)
     path.write_text(path.read_text() + ",".join(registration_row(9).values()) + ",extra\n")
-    assert "registration.csv, line 7: has more fields than the 13 columns of its header" in refusal(tmp_path, inbox)
+    assert "registration.csv 第 7 行：字段数多于表头的 13 列" in refusal(tmp_path, inbox)
 
 
 def test_a_quote_never_closed_is_refused_with_its_line_and_without_the_record(tmp_path):
@@ -316,7 +314,7 @@ def test_a_quote_never_closed_is_refused_with_its_line_and_without_the_record(tm
     path = registration(inbox, n=3)
     path.write_text(path.read_text() + f'"{resident_id(7)},never closed\n')
     message = refusal(tmp_path, inbox)
-    assert "registration.csv, line 5: has a quoted field that is never closed" in message
+    assert "registration.csv 第 5 行：有一个加引号的字段，引号没有闭合" in message
     assert resident_id(7) not in message
 
 
@@ -324,16 +322,16 @@ def test_lines_ending_in_cr_alone_are_refused(tmp_path):
     inbox = tmp_path / "inbox"
     path = registration(inbox, n=3)
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
-    assert "registration.csv, line 1: has lines that end in CR alone" in refusal(tmp_path, inbox)
+    assert "registration.csv 第 1 行：有只以 CR 结尾的行" in refusal(tmp_path, inbox)
 
 
 def test_a_broken_inbox_toml_is_refused(tmp_path):
     inbox = tmp_path / "inbox"
     registration(inbox)
     (inbox / "inbox.toml").write_text('[registration]\nencoding = "latin-1"\n')
-    assert "inbox.toml: [registration] encoding “latin-1”: expected utf-8, gb18030 or gbk" in refusal(tmp_path, inbox)
+    assert "inbox.toml：[registration] encoding “latin-1”：应为 utf-8、gb18030 或 gbk" in refusal(tmp_path, inbox)
     (inbox / "inbox.toml").write_text('[registration.aliases]\nnope = ["x"]\n')
-    assert "aliases: nope is not a column" in refusal(tmp_path, inbox)
+    assert "aliases：nope 不是该来源的列" in refusal(tmp_path, inbox)
 
 
 def test_blank_records_are_not_rows(tmp_path):
@@ -404,13 +402,13 @@ def test_a_utf8_bom_before_gbk_text_is_skipped_and_the_text_read_as_gb18030(tmp_
         assert [b["_c3"].to_list() for b in table.batches] == [["张三", "张三"]]
 
 
-@pytest.mark.parametrize("delimiter, named", [("\t", "tabs"), (";", "semicolons")])
+@pytest.mark.parametrize("delimiter, named", [("\t", "制表符"), (";", "分号")])
 def test_a_file_delimited_by_tabs_or_semicolons_is_refused_naming_the_delimiter(tmp_path, delimiter, named):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     lines = [delimiter.join(registration_row(1)), delimiter.join(registration_row(1).values())]
     (inbox / "registration.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert f"registration.csv, line 1: separates its fields with {named}; expected commas" in refusal(tmp_path, inbox)
+    assert f"registration.csv 第 1 行：用{named}分隔字段；应使用逗号" in refusal(tmp_path, inbox)
 
 
 def test_merged_cells_of_the_first_sheet_are_found_and_the_workbook_refused(tmp_path):
@@ -428,4 +426,4 @@ def test_merged_cells_of_the_first_sheet_are_found_and_the_workbook_refused(tmp_
     inbox.mkdir()
     book.save(inbox / "registration.xlsx")
     assert readers.merged_cells(inbox / "registration.xlsx") == ["L2:L3"]
-    assert "registration.xlsx: the first sheet has merged cells (L2:L3)" in refusal(tmp_path, inbox)
+    assert "registration.xlsx：第一个工作表有合并单元格（L2:L3）" in refusal(tmp_path, inbox)

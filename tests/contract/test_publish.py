@@ -139,7 +139,12 @@ def test_manifest_has_the_exact_shape_and_its_checksums_match_the_files(publishe
 
 def test_manifest_lists_every_delivered_file_in_source_order_and_no_missing_source(published):
     inputs = json.loads((published.out_dir / "manifest.json").read_text(encoding="utf-8"))["inputs"]
-    assert all(list(i) == ["source", "file", "sha256", "rows", "accepted", "quarantined"] for i in inputs)
+    fields = ["source", "file", "sha256", "rows", "accepted", "quarantined", "duplicates_collapsed"]
+    assert all(list(i) == fields for i in inputs)  # outputs.md's fields, then the collapsed copies (issue 13)
+    # every file adds up: read = accepted + quarantined + identical copies collapsed
+    assert all(i["rows"] == i["accepted"] + i["quarantined"] + i["duplicates_collapsed"] for i in inputs)
+    collapsed = {i["file"]: i["duplicates_collapsed"] for i in inputs if i["duplicates_collapsed"]}
+    assert collapsed == {"annual_report.csv": 2}
     sources = [i["source"] for i in inputs]
     assert sources == sorted(sources, key=list(SOURCES).index)
     assert "penalty" not in sources and "patent" not in sources
@@ -196,12 +201,12 @@ def broken_cycle(tmp_path, damage) -> tuple:
 
 def test_a_missing_directory_names_the_file_and_the_stage_that_writes_it(tmp_path):
     message = broken_cycle(tmp_path, lambda work: (work / "directory.parquet").unlink())
-    assert "directory.parquet: missing" in message and "type stage" in message
+    assert "directory.parquet：文件不存在" in message and "type 阶段" in message
 
 
 def test_a_file_that_is_not_parquet_is_refused_with_its_name(tmp_path):
     message = broken_cycle(tmp_path, lambda work: (work / "linkage.parquet").write_text("source,record\n"))
-    assert "linkage.parquet: not a readable parquet file" in message
+    assert "linkage.parquet：不是可读取的 Parquet 文件" in message
 
 
 def test_an_unknown_business_type_is_refused_with_the_column_and_value(tmp_path):
@@ -227,14 +232,14 @@ def test_a_directory_of_another_cycle_is_not_published_under_this_one(tmp_path):
         frame.with_columns(cycle_id=pl.lit("41-20240731")).write_parquet(work / "directory.parquet")
 
     message = broken_cycle(tmp_path, damage)
-    assert "41-20240731" in message and "expected 41-20250731" in message
+    assert "41-20240731" in message and "应为 41-20250731" in message
 
 
 def test_features_of_other_businesses_are_refused(tmp_path):
     def damage(work):
         pl.read_parquet(work / "features.parquet").head(20).write_parquet(work / "features.parquet")
 
-    assert "4 business(es) of directory.parquet have no features" in broken_cycle(tmp_path, damage)
+    assert "directory.parquet 中有 4 户没有特征" in broken_cycle(tmp_path, damage)
 
 
 def test_an_unknown_quarantine_rule_is_refused(tmp_path):
@@ -247,7 +252,7 @@ def test_an_unknown_quarantine_rule_is_refused(tmp_path):
 
 def test_inputs_json_of_the_wrong_shape_is_refused(tmp_path):
     message = broken_cycle(tmp_path, lambda work: (work / "inputs.json").write_text('{"sources": [{"source": "x"}]}'))
-    assert "inputs.json: not the shape" in message
+    assert "inputs.json：inputs.json 的结构" in message
 
 
 def test_run_json_without_utc_offset_is_refused(tmp_path):
@@ -255,7 +260,7 @@ def test_run_json_without_utc_offset_is_refused(tmp_path):
         run = json.loads((work / "run.json").read_text())
         (work / "run.json").write_text(json.dumps(run | {"started_at": "2025-08-01T02:00:00"}))
 
-    assert "has no UTC offset" in broken_cycle(tmp_path, damage)
+    assert "没有 UTC 时差" in broken_cycle(tmp_path, damage)
 
 
 def test_two_rulesets_in_one_directory_are_refused(tmp_path):
@@ -266,7 +271,7 @@ def test_two_rulesets_in_one_directory_are_refused(tmp_path):
         )
         mixed.write_parquet(work / "directory.parquet")
 
-    assert "expected one ruleset id and version, found HA-2024.9, HA-2025.1" in broken_cycle(tmp_path, damage)
+    assert "应只有一个分型标准编号和版本，实有 HA-2024.9, HA-2025.1" in broken_cycle(tmp_path, damage)
 
 
 # --- a run that dies midway leaves the previous state ------------------------------------------------------

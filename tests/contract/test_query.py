@@ -85,7 +85,7 @@ def test_text_that_looks_like_sql_is_only_ever_a_value(home):
 def test_a_home_without_a_warehouse_is_a_message_not_a_traceback(tmp_path):
     result = query(tmp_path, "92410105MA00000011")
     assert result.exit_code == 1
-    assert "no warehouse here yet" in result.output and "Traceback" not in result.output
+    assert "还没有数据仓库" in result.output and "Traceback" not in result.output
 
 
 # Issue 14, finding 6: what an objection handler needs beside the type.

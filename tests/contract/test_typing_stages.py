@@ -183,7 +183,7 @@ def test_the_type_stage_applies_the_cycles_ruleset_file(tmp_path):
     write_accepted(cycle, ROWS)
     run_stages(cycle)
     other = cycle_at(tmp_path, ruleset=RULESETS_DIR / "23.toml")
-    with pytest.raises(RulesetError, match="province 23's"):
+    with pytest.raises(RulesetError, match="这是省份 23 的分型标准"):
         type_businesses(other)
 
 
@@ -192,7 +192,7 @@ def test_a_province_without_a_ruleset_stops_the_type_stage_with_how_to_file_one(
     write_accepted(cycle, {"registration": [business(1, region_code="420102")]})
     link_stage(cycle)
     features_stage(cycle)
-    with pytest.raises(RulesetError, match=r"write data/rulesets/42\.toml"):
+    with pytest.raises(RulesetError, match=r"写 data/rulesets/42\.toml"):
         type_businesses(cycle)
 
 

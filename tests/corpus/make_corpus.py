@@ -8,12 +8,13 @@ are what the tests read, and this script says how they were made.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import openpyxl
 
-from tests.support.inbox import csv_bytes, registration_row, valid_row
+from tests.support.inbox import csv_bytes, registration_row, resident_id, valid_row
 
 HERE = Path(__file__).parent
 
@@ -242,6 +243,22 @@ def v2_cases() -> None:
     _toml("inbox_toml_files_to_unknown_source", '[files]\n"专利.csv" = "patents"\n')
 
 
+def polish_cases() -> None:
+    """Issue 13, item 17: IDs born after the extract, 注册号 in digits other than ASCII."""
+    born = _registration(4)
+    born[0]["经营者身份证件号码"] = resident_id(1, dt.date(2025, 8, 6))  # the day after extracted_on
+    born[1]["经营者身份证件号码"] = resident_id(2, dt.date(2025, 8, 5))  # born on the day: possible
+    impossible = "41010519900230003"  # 30 February
+    born[2]["经营者身份证件号码"] = impossible + "0"
+    _write("resident_id_born_after_extraction", "registration.csv", csv_bytes(born))
+    _toml("resident_id_born_after_extraction", "extracted_on = 2025-08-05\n")
+
+    digits = _registration(4)
+    for row, zero in zip(digits, (0xFF10, 0x0660, 0x0966, ord("0")), strict=True):
+        row["注册号"] = "".join(chr(zero + int(d)) for d in f"4101050000000{row['名称'][-2]}1")
+    _write("reg_no_non_ascii_digits", "registration.csv", csv_bytes(digits))
+
+
 def main() -> None:
     for folder in HERE.iterdir():
         if folder.is_dir() and folder.name != "__pycache__":
@@ -251,6 +268,7 @@ def main() -> None:
     hardening_cases()
     hardening_xlsx_cases()
     v2_cases()
+    polish_cases()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def run(*args: str, secret: str | None = "a test key"):
 def test_a_run_without_the_secret_refuses_to_start(home):
     result = run("--province", "41", "--home", str(home), secret=None)
     assert result.exit_code == EXIT_INPUT
-    assert "GETIHU_SECRET is not set" in result.output and "Traceback" not in result.output
+    assert "没有设置 GETIHU_SECRET" in result.output and "Traceback" not in result.output
 
 
 def test_year_and_as_of_that_disagree_are_refused(home):
@@ -46,7 +46,7 @@ def test_a_province_without_a_filed_standard_is_told_how_to_file_one(tmp_path):
     (tmp_path / "inbox" / "11" / "2025").mkdir(parents=True)
     result = run("--province", "11", "--year", "2025", "--home", str(tmp_path))
     assert result.exit_code == EXIT_INPUT
-    assert "No typing standard (分型标准) is filed for province 11" in result.output
+    assert "省份 11 没有备案的分型标准" in result.output
     assert "data/rulesets/11.toml" in result.output
 
 
@@ -71,10 +71,12 @@ def test_a_bad_quarantine_minimum_is_refused(home):
 @pytest.mark.parametrize(
     ("error", "code", "shown"),
     [
-        (InputError(Path("inbox/penalty.csv"), "not UTF-8 or GB18030", line=3), EXIT_INPUT, "penalty.csv, line 3"),
-        (HomeBusy("data/.lock: still held by getihu run 41-20250731"), EXIT_BUSY, "still held by"),
+        (InputError(Path("inbox/penalty.csv"), "不是 UTF-8 文本", line=3), EXIT_INPUT, "penalty.csv 第 3 行："),
+        (HomeBusy("data/.lock：等待 1800 秒后仍被 getihu run 41-20250731 占用"), EXIT_BUSY, "仍被"),
         (WarehouseBusy("data/warehouse.duckdb: held open read-write"), EXIT_BUSY, "held open read-write"),
-        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv: No space left"),
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "data/out/x.csv"), EXIT_STORAGE, "x.csv：磁盘空间已满"),
+        # a write to an open file is refused without its name: the home it was writing under is named (issue 13)
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), EXIT_STORAGE, "（其中的文件）：磁盘空间已满（No space"),
         (ZeroDivisionError("division by zero"), EXIT_UNEXPECTED, "因意外错误停止（ZeroDivisionError"),
     ],
 )

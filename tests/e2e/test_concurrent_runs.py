@@ -110,7 +110,7 @@ def test_a_second_run_in_another_process_waits_naming_the_first_then_both_comple
         wait=False,
     )
     told = second.stderr.readline()  # the waiting run says so at once, before the first run goes on
-    assert f"held by getihu run 41-20250731 (pid {first.pid}" in told and "waiting up to" in told
+    assert f"getihu run 41-20250731（进程 {first.pid}" in told and "最多等待" in told
     first.stdin.write("\n")
     first.stdin.close()
     assert first.wait() == 0, first.stderr.read()

@@ -97,7 +97,7 @@ def test_national_run_survives_a_killed_worker_and_reruns_only_what_changed(pref
         results = {r["province"]: r for r in record["provinces"]}
         assert {p: results[p]["status"] for p in PROVINCES} == {p: "ran" for p in PROVINCES}
         assert results[UNFILED]["status"] == "failed"
-        assert "No typing standard" in results[UNFILED]["error"] and "34" in results[UNFILED]["error"]
+        assert "没有备案的分型标准" in results[UNFILED]["error"] and "34" in results[UNFILED]["error"]
         statuses = record["assembly"]["statuses"]
         # the packages arrive now, after 15 August 2025: accepted, marked late
         assert {p: statuses[p] for p in PROVINCES} == {p: "late" for p in PROVINCES}

@@ -35,4 +35,4 @@ def test_getihu_run_refuses_a_province_without_a_filed_standard(tmp_path, monkey
     monkeypatch.setenv(SECRET_VARIABLE, DEVELOPMENT_SECRET)
     result = CliRunner().invoke(app, ["run", "--province", "32", "--year", "2025", "--home", str(tmp_path)])
     assert result.exit_code == 2
-    assert "No typing standard (分型标准) is filed for province 32" in result.output
+    assert "省份 32 没有备案的分型标准" in result.output

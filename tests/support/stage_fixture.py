@@ -262,6 +262,7 @@ def inputs_record(fixture: Fixture) -> dict:
         if name == "social_security":
             parts = ["social_security_2024_01.csv"]
         files = []
+        duplicates = 2 if name == "annual_report" else 0  # one file: its identical copies collapsed
         for part in parts:
             bad = quarantined.filter(pl.col("file") == part).height
             accepted = len(fixture.businesses) if name == "registration" else 10 * (i + 1)
@@ -271,17 +272,17 @@ def inputs_record(fixture: Fixture) -> dict:
                     "sha256": hashlib.sha256(f"{fixture.as_of}/{part}".encode()).hexdigest(),
                     "format": "csv",
                     "encoding": "gb18030" if name.startswith("tax") else "utf-8",
-                    "rows": accepted + bad,
+                    "rows": accepted + bad + duplicates,
                     "accepted": accepted,
                     "quarantined": bad,
+                    "duplicates_collapsed": duplicates,
                 }
             )
-        duplicates = 2 if name == "annual_report" else 0
         sources.append(
             {
                 "source": name,
                 "status": "loaded",
-                "rows": sum(f["rows"] for f in files) + duplicates,
+                "rows": sum(f["rows"] for f in files),
                 "accepted": sum(f["accepted"] for f in files),
                 "quarantined": sum(f["quarantined"] for f in files),
                 "duplicates_collapsed": duplicates,

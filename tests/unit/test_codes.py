@@ -1,5 +1,7 @@
 """Check characters of USCCs and resident IDs, against python-stdnum as the oracle."""
 
+import datetime as dt
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -92,6 +94,18 @@ def test_uscc_problem_names_the_rule(value, rule):
 )
 def test_resident_id_problem_names_the_rule(value, rule):
     assert problems(resident_id_problem, [value]) == [rule]
+
+
+def test_a_resident_id_born_after_the_extraction_date_breaks_its_birth_date_rule():
+    """Issue 13, item 17: an ID born after the extract was taken cannot be real; the day itself is allowed."""
+    extracted = dt.date(2025, 8, 4)
+    on_the_day = "11010520250804002" + resident_id_check_char("11010520250804002")
+    next_day = "11010520250805002" + resident_id_check_char("11010520250805002")
+    far = "11010520990101002" + resident_id_check_char("11010520990101002")
+    values = [on_the_day, next_day, far]
+    bounded = pl.DataFrame({"v": values}).select(resident_id_problem(pl.col("v"), extracted).alias("r"))["r"].to_list()
+    assert bounded == [None, "resident_id_birth_date", "resident_id_birth_date"]
+    assert problems(resident_id_problem, values) == [None, None, None]  # without a bound (objections, classify)
 
 
 def test_normalised_code_folds_full_width_case_and_spaces():

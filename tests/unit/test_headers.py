@@ -32,22 +32,22 @@ def test_money_units_in_full_width_or_ascii_brackets_and_aliases(header, factor)
 
 
 def test_a_money_header_without_a_unit_is_refused():
-    with pytest.raises(HeaderError, match="“实缴金额” has no unit; expected “实缴金额（元）” or “实缴金额（万元）”"):
+    with pytest.raises(HeaderError, match="金额列“实缴金额”没有单位；应为“实缴金额（元）”或“实缴金额（万元）”"):
         mapped_headers(TAX_PAYMENT, [*HEADERS[:3], "实缴金额"], {})
 
 
 def test_an_unknown_money_unit_is_refused():
-    with pytest.raises(HeaderError, match="unit “千元”"):
+    with pytest.raises(HeaderError, match="单位是“千元”；应为（元）或（万元）"):
         mapped_headers(TAX_PAYMENT, [*HEADERS[:3], "实缴金额（千元）"], {})
 
 
 def test_a_missing_required_column_is_named():
-    with pytest.raises(HeaderError, match="required column 入库日期 is missing"):
+    with pytest.raises(HeaderError, match="缺少必需的列 入库日期"):
         mapped_headers(TAX_PAYMENT, [h for h in HEADERS if h != "入库日期"], {})
 
 
 def test_a_column_delivered_twice_is_refused():
-    with pytest.raises(HeaderError, match="“纳税人识别号” and “税号” are both 纳税人识别号"):
+    with pytest.raises(HeaderError, match="列“纳税人识别号”和“税号”都是纳税人识别号；应只有一列"):
         mapped_headers(TAX_PAYMENT, [*HEADERS, "税号"], {})
 
 
@@ -62,7 +62,7 @@ def test_registration_needs_uscc_or_reg_no():
     registration = SOURCES["registration"]
     rest = ["经营者姓名", "经营者身份证件号码", "行业代码", "行政区划代码", "成立日期", "登记状态"]
     assert mapped_headers(registration, ["注册号", *rest], {}).canonical["注册号"] == "reg_no"
-    with pytest.raises(HeaderError, match="a column 统一社会信用代码 or 注册号 is required"):
+    with pytest.raises(HeaderError, match="应有“统一社会信用代码”或“注册号”列；两者都没有"):
         mapped_headers(registration, rest, {})
 
 
@@ -72,12 +72,12 @@ def test_registration_needs_uscc_or_reg_no():
 )
 def test_a_header_one_character_from_a_missing_column_is_refused_naming_both(header, meant):
     headers = [*(h for h in HEADERS if h != meant), header]
-    with pytest.raises(HeaderError, match=f"column “{header}” is one character away from {meant}, which is missing"):
+    with pytest.raises(HeaderError, match=f"列“{header}”与缺少的列“{meant}”只差一个字"):
         mapped_headers(TAX_PAYMENT, headers, {})
 
 
 def test_a_money_header_one_character_off_is_compared_without_its_unit():
-    with pytest.raises(HeaderError, match="“实缴全额（元）” is one character away from 实缴金额"):
+    with pytest.raises(HeaderError, match="列“实缴全额（元）”与缺少的列“实缴金额”只差一个字"):
         mapped_headers(TAX_PAYMENT, [*HEADERS[:3], "实缴全额（元）"], {})
 
 

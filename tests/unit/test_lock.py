@@ -42,9 +42,9 @@ def test_a_second_run_gives_up_after_its_wait_with_a_message_naming_the_holder(t
         pytest.fail("the lock was held by another process")
     message = str(caught.value)
     assert str(lock_path(tmp_path)) in message
-    assert f"getihu run 41-20250731 (pid {held_by_another_process.pid}" in message
-    assert "nothing was changed" in message
-    assert len(told) == 1 and "waiting up to 0 s" in told[0]
+    assert f"getihu run 41-20250731（进程 {held_by_another_process.pid}" in message
+    assert "没有改动任何内容" in message
+    assert len(told) == 1 and "最多等待 0 秒" in told[0]
 
 
 def test_a_run_killed_while_holding_the_lock_does_not_block_the_next(tmp_path, held_by_another_process):
@@ -52,7 +52,7 @@ def test_a_run_killed_while_holding_the_lock_does_not_block_the_next(tmp_path, h
     held_by_another_process.wait()
     told = []
     with home_lock(tmp_path, "getihu run 41-20250731", wait_seconds=0, on_wait=told.append):
-        assert f"(pid {os.getpid()}," in lock_path(tmp_path).read_text()
+        assert f"（进程 {os.getpid()}，" in lock_path(tmp_path).read_text()
     assert told == []
 
 
@@ -72,7 +72,7 @@ def test_a_waiting_run_goes_ahead_once_the_holder_has_finished(tmp_path):
     first_holds.wait()
 
     def waiting(message):
-        assert "held by first run" in message
+        assert "first run（进程" in message and "正在使用" in message
         first_may_finish.set()
 
     with home_lock(tmp_path, "second run", on_wait=waiting):

@@ -293,7 +293,7 @@ def test_an_empty_measure_list_is_refused():
 
 
 def test_a_missing_measure_list_is_refused():
-    assert "measures：缺少这一项" in error_of("")
+    assert "measures：缺少此项" in error_of("")
 
 
 def test_a_duplicate_id_is_named():

@@ -179,6 +179,34 @@ def test_reg_no_is_15_digits():
     ]
 
 
+# Digits other than ASCII 0-9 (issue 13, item 17): full-width digits are the same digits typed by a Chinese input
+# method and fold to ASCII (their NFKC form); Arabic-Indic (٤), Devanagari (४), mathematical (𝟒) or circled (④) digits
+# are not what a register writes, and are quarantined under the column's format rule, never read as digits.
+ARABIC_INDIC_REG_NO = "".join(chr(0x0660 + int(d)) for d in "410105000000001")
+DEVANAGARI_REG_NO = "".join(chr(0x0966 + int(d)) for d in "410105000000001")
+FULL_WIDTH_REG_NO = "".join(chr(0xFF10 + int(d)) for d in "410105000000001")
+
+
+def test_reg_no_in_non_ascii_digits_is_quarantined_and_full_width_is_folded():
+    assert run(normalise.reg_no, [FULL_WIDTH_REG_NO, ARABIC_INDIC_REG_NO, DEVANAGARI_REG_NO], kind=Kind.REG_NO) == [
+        ("410105000000001", None),
+        (None, "reg_no_format"),
+        (None, "reg_no_format"),
+    ]
+
+
+def test_other_code_kinds_read_only_ascii_digits():
+    arabic = "".join(chr(0x0660 + int(d)) for d in "410105")
+    assert run(normalise.region, [arabic], kind=Kind.REGION, province="41", regions=("410105",)) == [
+        (None, "region_format")
+    ]
+    assert run(normalise.industry, ["H" + arabic[:4]], kind=Kind.INDUSTRY, sections=SECTIONS) == [
+        (None, "industry_format")
+    ]
+    assert run(normalise.date, ["".join(chr(0x0660 + int(d)) for d in "20240101")]) == [(None, "date_format")]
+    assert run(normalise.count, ["\u0663"], kind=Kind.COUNT) == [(None, "count_format")]
+
+
 def test_region_must_be_a_county_of_the_province():
     assert run(normalise.region, ["410105", "4101", "230102", "419999", ""], province="41", regions=("410105",)) == [
         ("410105", None),

@@ -1,5 +1,6 @@
 """Personal IDs keyed, checked and masked before anything is written."""
 
+import datetime as dt
 import hashlib
 import hmac
 
@@ -41,6 +42,18 @@ def test_a_resident_id_becomes_its_key_rule_and_mask_and_the_clear_value_is_gone
         None,
         good[:6] + "*" * 10 + good[-2:],
     ]
+
+
+def test_a_keyer_bounded_by_the_extraction_date_quarantines_an_id_born_after_it():
+    """Issue 13, item 17: ingest keys with the extraction date as the latest birth date an ID may hold."""
+    born_later, born_before = resident_id(5, dt.date(2025, 8, 5)), resident_id(6, dt.date(2025, 8, 4))
+    frame = pl.DataFrame({"operator_id": [born_later, born_before], "n": [1, 2]})
+    out = Keyer(OPERATOR, SECRET, dt.date(2025, 8, 4)).keyed(frame)
+    assert out["operator_id_rule"].to_list() == ["resident_id_birth_date", None]
+    taxpayers = pl.DataFrame({"taxpayer_id": [born_later + "01", born_before + "01"], "n": [1, 2]})
+    out = Keyer(TAXPAYER, SECRET, dt.date(2025, 8, 4)).keyed(taxpayers)
+    assert out["taxpayer_key"].to_list() == [None, key(born_before)]  # not taken for a person
+    assert out["taxpayer_id_rule"].to_list() == ["taxpayer_id_format", None]
 
 
 def test_a_taxpayer_id_is_a_uscc_in_clear_or_a_keyed_resident_id_with_its_suffix():

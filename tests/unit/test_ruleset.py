@@ -65,100 +65,109 @@ def error_of(data: dict) -> str:
         # an unknown feature
         (
             lambda d: condition(d, "成长C").update(feature="sales"),
-            "condition 成长C ([[conditions]] #3): unknown feature 'sales'",
+            "条件 成长C（第 3 个 [[conditions]]）：未知的特征 'sales'",
         ),
         # a missing / empty label
-        (lambda d: condition(d, "成长B").pop("label"), "condition 成长B ([[conditions]] #2), label: Field required"),
+        (lambda d: condition(d, "成长B").pop("label"), "条件 成长B（第 2 个 [[conditions]]）的 label：缺少此项"),
         (
             lambda d: condition(d, "成长B").update(label=" "),
-            "condition 成长B ([[conditions]] #2), label: must not be empty",
+            "条件 成长B（第 2 个 [[conditions]]）的 label：不能为空",
         ),
         # tiers that overlap
         (
             lambda d: condition(d, "发展B").update(at_least=5),
-            "conditions 成长B and 发展B on insured_incl_operator overlap: both include 5",
+            "insured_incl_operator 上的条件 成长B 和 发展B 重叠：都包含 5",
         ),
         (
             lambda d: condition(d, "发展A").update(above=None, at_least=10000),
-            "conditions 成长A and 发展A on tax_paid_prev_year overlap at 10000",
+            "tax_paid_prev_year 上的条件 成长A 和 发展A 在 10000 处重叠",
         ),
-        (lambda d: condition(d, "成长C").pop("below"), "conditions 成长C and 发展C on sales_prev_year overlap"),
+        (lambda d: condition(d, "成长C").pop("below"), "sales_prev_year 上的条件 成长C 和 发展C 重叠"),
         # tiers that leave a gap
         (
             lambda d: condition(d, "发展B").update(at_least=7),
-            "conditions 成长B and 发展B on insured_incl_operator leave a gap: 6 to 6 meets neither",
+            "insured_incl_operator 上的条件 成长B 和 发展B 之间有空缺：6 两个条件都不满足",
         ),
         (
             lambda d: condition(d, "发展C").update(at_least=None, above=600000),
-            "conditions 成长C and 发展C on sales_prev_year leave a gap",
+            "sales_prev_year 上的条件 成长C 和 发展C 之间有空缺：600000 本身两个条件都不满足",
         ),
         (
             lambda d: condition(d, "发展A").update(above=20000),
-            "conditions 成长A and 发展A on tax_paid_prev_year leave a gap",
+            "tax_paid_prev_year 上的条件 成长A 和 发展A 之间有空缺：10000 与 20000 之间的值两个条件都不满足",
         ),
         # tiers out of order, or a top tier with a cap
         (
             lambda d: condition(d, "发展D").update(type=GROWTH) or condition(d, "成长D").update(type=DEVELOPMENT),
-            "out of order",
+            "years_established 上的条件 成长D 和 发展D 顺序颠倒：较高的值反而得到较低的类型 成长型",
         ),
-        (lambda d: condition(d, "发展D").update(below=30), "condition 发展D caps years_established"),
+        (lambda d: condition(d, "发展D").update(below=30), "条件 发展D 给 years_established 设了上限"),
         # bad thresholds
-        (lambda d: condition(d, "成长A").update(at_most=10000.5), "at_most = 10000.5 is a float"),
-        (lambda d: condition(d, "成长A").update(at_most="1万"), "at_most = '1万' is not a number"),
-        (lambda d: condition(d, "成长A").update(at_most="10000.001"), "not an amount with at most 2 decimals"),
-        (lambda d: condition(d, "成长B").update(at_least=-1), "at_least = -1 is negative"),
-        (lambda d: condition(d, "成长B").update(at_least="3"), "insured_incl_operator is a whole number"),
-        (lambda d: condition(d, "成长B").update(at_least=True), "at_least = True is not a number"),
+        (
+            lambda d: condition(d, "成长A").update(at_most=10000.5),
+            "条件 成长A（第 1 个 [[conditions]]）：at_most = 10000.5 是浮点数",
+        ),
+        (lambda d: condition(d, "成长A").update(at_most="1万"), "at_most = '1万' 不是数字"),
+        (lambda d: condition(d, "成长A").update(at_most="10000.001"), "at_most = '10000.001' 不是最多 2 位小数的数额"),
+        (lambda d: condition(d, "成长B").update(at_least=-1), "at_least = -1 是负数"),
+        (lambda d: condition(d, "成长B").update(at_least="3"), "insured_incl_operator 是整数，它的阈值也应为整数"),
+        (lambda d: condition(d, "成长B").update(at_least=True), "at_least = True 不是数字"),
         (
             lambda d: condition(d, "成长C").update(at_least=600000),
-            "condition 成长C ([[conditions]] #3): no value meets",
+            "条件 成长C（第 3 个 [[conditions]]）：没有任何值能满足 at_least = 600000、below = 600000",
         ),
-        (lambda d: condition(d, "成长C").update(above=1), "two lower or two upper bounds"),
-        (lambda d: [condition(d, "成长C").pop(k) for k in ("at_least", "below")], "no threshold"),
-        (lambda d: condition(d, "成长C").update(equals=True), "sales_prev_year is a number"),
+        (lambda d: condition(d, "成长C").update(above=1), "有两个下限或两个上限"),
+        (
+            lambda d: [condition(d, "成长C").pop(k) for k in ("at_least", "below")],
+            "没有阈值：请为 sales_prev_year 给出 at_least、above、at_most、below 之一",
+        ),
+        (
+            lambda d: condition(d, "成长C").update(equals=True),
+            "sales_prev_year 是数值：应用 at_least、above、at_most、below 比较，不能用 equals",
+        ),
         (
             lambda d: condition(d, "成长C").update(at_leats=1),
-            "condition 成长C ([[conditions]] #3), at_leats: Extra inputs are not permitted",
+            "条件 成长C（第 3 个 [[conditions]]）的 at_leats：不是可用的键",
         ),
         # everything else a filed ruleset can get wrong
         (
             lambda d: condition(d, "成长C").update(type="生存型"),
-            "condition 成长C ([[conditions]] #3), type: Input should be '成长型' or '发展型'",
+            "条件 成长C（第 3 个 [[conditions]]）的 type：应为 '成长型' 或 '发展型'",
         ),
-        (lambda d: condition(d, "成长C").update(code="成长B"), "condition code(s) used twice: 成长B"),
+        (lambda d: condition(d, "成长C").update(code="成长B"), "条件编号重复使用：成长B"),
         (
             lambda d: condition(d, "成长C").update(interpretations=[1, 42]),
-            "condition 成长C relies on interpretation(s) [42]",
+            "条件 成长C 引用了解释 [42]，但文件中没有定义",
         ),
-        (lambda d: d.update(id="Henan"), "id: String should match pattern"),
-        (lambda d: d.update(version="1"), "version: String should match pattern"),
-        (lambda d: d.pop("document"), "document: Field required"),
-        (lambda d: d.update(conditions=[]), "conditions: List should have at least 1 item"),
-        (lambda d: d["requirement"].update(feature="age"), "requirement: unknown feature 'age'"),
+        (lambda d: d.update(id="Henan"), "id：'Henan' 格式不符，应为两个大写字母"),
+        (lambda d: d.update(version="1"), "version：'1' 格式不符，应为“标准年份.本文件修订号”"),
+        (lambda d: d.pop("document"), "document：缺少此项"),
+        (lambda d: d.update(conditions=[]), "conditions：至少应有 1 项"),
+        (lambda d: d["requirement"].update(feature="age"), "requirement：未知的特征 'age'"),
     ],
 )
 def test_a_bad_ruleset_is_one_clear_error_naming_the_file_and_the_condition(change, message):
     error = error_of(ha_with(change))
-    assert error.startswith("rulesets/41.toml: ")
+    assert error.startswith("rulesets/41.toml：")
     assert message in error
 
 
 def test_a_yes_no_feature_takes_equals_true_only():
     data = tomllib.loads((RULESETS_DIR / "23.toml").read_text(encoding="utf-8"))
     condition(data, "发展①").update(equals=False)
-    assert "general_taxpayer is a yes/no feature: the condition is `equals = true`" in error_of(data)
+    assert "general_taxpayer 是“是/否”特征：条件应写 `equals = true`" in error_of(data)
     condition(data, "发展①").update(equals=True, at_least=1)
-    assert "general_taxpayer is a yes/no feature" in error_of(data)
+    assert "general_taxpayer 是“是/否”特征" in error_of(data)
 
 
 def test_two_conditions_on_one_yes_no_feature_overlap():
     data = tomllib.loads((RULESETS_DIR / "23.toml").read_text(encoding="utf-8"))
     data["conditions"].append(dict(condition(data, "发展①"), code="发展⑥"))
-    assert "conditions 发展①, 发展⑥ overlap" in error_of(data)
+    assert "条件 发展①、发展⑥ 重叠：都读取 general_taxpayer = true" in error_of(data)
 
 
 def test_not_toml_is_an_error_with_its_line():
-    with pytest.raises(RulesetError, match=r"^x\.toml: not valid TOML: .*line 2"):
+    with pytest.raises(RulesetError, match=r"^x\.toml：不是有效的 TOML（.*line 2"):
         parse_ruleset_text('id = "HA"\nversion = \n', "x.toml")
 
 
@@ -166,16 +175,14 @@ def test_a_province_without_a_ruleset_is_told_how_to_file_one():
     with pytest.raises(RulesetError) as caught:
         ruleset_for("42")
     message = str(caught.value)
-    assert "No typing standard (分型标准) is filed for province 42" in message
-    assert "write data/rulesets/42.toml" in message and "--ruleset FILE" in message and "filed for: 23, 41" in message
+    assert "省份 42 没有备案的分型标准" in message
+    assert "写 data/rulesets/42.toml" in message and "--ruleset FILE" in message and "已备案：23、41" in message
 
 
 def test_a_ruleset_file_that_is_missing_or_of_another_province(tmp_path):
-    with pytest.raises(RulesetError, match="no such ruleset file"):
+    with pytest.raises(RulesetError, match="分型标准文件不存在"):
         ruleset_for("41", tmp_path / "nope.toml")
-    with pytest.raises(
-        RulesetError, match=re.escape("this ruleset is province 23's (HL-2024.1), but the cycle is province 41")
-    ):
+    with pytest.raises(RulesetError, match=re.escape("这是省份 23 的分型标准（HL-2024.1），而本周期是省份 41")):
         ruleset_for("41", RULESETS_DIR / "23.toml")
 
 

@@ -34,7 +34,7 @@ def test_the_key_comes_from_the_variable(environment):
 def test_without_a_key_the_run_refuses_and_says_where_a_key_may_come_from(environment):
     environment.setenv(SECRET_VARIABLE, "  ")
     message = refusal(environment)
-    assert f"{SECRET_VARIABLE} is not set" in message and SECRET_FILE_VARIABLE in message
+    assert f"没有设置 {SECRET_VARIABLE}" in message and SECRET_FILE_VARIABLE in message
 
 
 def test_the_key_comes_from_an_owner_only_file_outside_the_repository(environment, tmp_path):
@@ -46,7 +46,7 @@ def test_a_key_file_others_can_read_is_refused_with_the_command_that_fixes_it(en
     path = key_file(tmp_path / "secret", mode=0o644)
     environment.setenv(SECRET_FILE_VARIABLE, str(path))
     message = refusal(environment)
-    assert "can be read by other users (mode 644)" in message and f"chmod 600 {path}" in message
+    assert "其他用户也能读取密钥文件（权限 644）" in message and f"chmod 600 {path}" in message
 
 
 def test_a_key_file_inside_the_repository_is_refused_even_through_a_symlink(environment, tmp_path):
@@ -54,12 +54,14 @@ def test_a_key_file_inside_the_repository_is_refused_even_through_a_symlink(envi
     try:
         (tmp_path / "link").symlink_to(inside)
         environment.setenv(SECRET_FILE_VARIABLE, str(tmp_path / "link"))
-        assert "inside the repository" in refusal(environment)
+        assert "在代码仓库" in refusal(environment)
     finally:
         inside.unlink()
 
 
-@pytest.mark.parametrize(("name", "text", "expected"), [("missing", None, "cannot read"), ("empty", "\n", "is empty")])
+@pytest.mark.parametrize(
+    ("name", "text", "expected"), [("missing", None, "无法读取密钥文件"), ("empty", "\n", "密钥文件是空的")]
+)
 def test_a_missing_or_empty_key_file_is_refused_naming_it(environment, tmp_path, name, text, expected):
     path = tmp_path / name
     if text is not None:
@@ -72,7 +74,7 @@ def test_a_missing_or_empty_key_file_is_refused_naming_it(environment, tmp_path,
 def test_a_key_from_both_the_variable_and_a_file_is_refused(environment, tmp_path):
     environment.setenv(SECRET_VARIABLE, "a key")
     environment.setenv(SECRET_FILE_VARIABLE, str(key_file(tmp_path / "secret")))
-    assert "set one of them" in refusal(environment)
+    assert "请只设置其中一个" in refusal(environment)
 
 
 def test_a_key_with_a_trailing_newline_is_the_same_key_from_the_variable_and_from_a_file(environment, tmp_path):
