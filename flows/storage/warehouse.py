@@ -473,6 +473,13 @@ def _monitoring_tables(con: duckdb.DuckDBPyConnection, province: str) -> None:
     add_monitoring_tables(con, province)
 
 
+def _name_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Hook: the public search's name index (flows/storage/name_index.py), rebuilt over the finished tables."""
+    from flows.storage.name_index import add_name_index
+
+    add_name_index(con)
+
+
 def build_warehouse(
     target: Path,
     previous: Path | None,
@@ -508,6 +515,7 @@ def build_warehouse(
         _objection_tables(con, target.parent)
         _monitoring_tables(con, entry.province)
         _add_comments(con, carried_comments)
+        _name_index(con)  # after the comments: its columns carry directory's
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -36,8 +36,9 @@ from flows.web.security import (
 from flows.web.warehouse import NoWarehouse, PublishedWarehouse
 
 HERE = Path(__file__).resolve().parent
-#: Searches reading the warehouse at once: look-ups by code, and scans (by part of a name: every name is read).
-READ_LANES = {"lookup": 4, "scan": 1}
+#: Searches reading the warehouse at once: look-ups by code, name searches through the name index, and scans of
+#: every name (a one-character text, which has no 2-character gram to look up; ``public_data.search_lane``).
+READ_LANES = {"lookup": 4, "name": 2, "scan": 1}
 SESSION_COOKIE = "getihu_session"
 log = logging.getLogger("getihu.web")
 

@@ -61,8 +61,9 @@ async def search(
         with warehouse.cursor() as con:
             return public_data.search(con, text, page)
 
-    # queued before taking a worker thread: name searches (a scan of every name) never hold up look-ups by code
-    lane = "lookup" if public_data.looks_like_code(text) else "scan"
+    # queued before taking a worker thread: name searches never hold up look-ups by code, scans of every name
+    # (a one-character text) never hold up name searches through the index
+    lane = public_data.search_lane(text)
     async with request.app.state.read_lanes[lane]:
         result = await run_in_threadpool(run)
     return render(

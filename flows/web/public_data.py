@@ -15,8 +15,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import polars as pl
 
+from flows.storage.name_index import SEARCH_NAME_COLUMNS, gram
 from schemas.codes import normalised_code
 
 #: The only columns the public pages read, by table. No money, no personal data, no reasons (they reveal figures).
@@ -38,6 +40,10 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "regions": ("region_code", "region_name", "city_name", "province_code", "province_name"),
     "amendments": ("province", "cycle_id", "business_key", "type_before", "type_after", "amended_on"),
     "recognitions": ("uscc", "recognition_no", "category", "recognised_on", "valid_until", "status", "ended_on"),
+    # the name index built at publish (flows/storage/name_index.py): public columns of ``directory`` only
+    "search_names": ("doc", *SEARCH_NAME_COLUMNS),
+    "search_name_grams": ("gram", "doc"),
+    "search_name_gram_counts": ("gram", "names"),
 }
 
 #: Businesses listed on one page of a name search.
@@ -75,6 +81,14 @@ _LATEST_YEARLY = f"""
 def code_form(text: str) -> str:
     """A code as typed (full-width, lower case, spaces) in the form the warehouse holds it."""
     return pl.select(normalised_code(pl.lit(text))).item() or ""
+
+
+def search_lane(text: str) -> str:
+    """The queue a search waits in (``flows/web/app.py`` ``READ_LANES``): ``lookup`` by code, ``name`` through the
+    name index, ``scan`` for a one-character text (a scan of every name)."""
+    if looks_like_code(text):
+        return "lookup"
+    return "name" if len(text.strip()) >= 2 else "scan"
 
 
 def looks_like_code(text: str) -> bool:
@@ -124,10 +138,120 @@ def search(con: duckdb.DuckDBPyConnection, text: str, page: int = 1) -> SearchRe
             params={"code": code_form(text)},
         ).pl()
         return SearchResult(text, True, _with_regions(con, rows), rows.height, 1)
-    # contains() matches the text literally: % _ [ ] and quotes are characters of a name, never patterns.
-    # One scan: the first MAX_MATCHES + 1 matches in the warehouse's order (a common word stops early), counted and
-    # sorted by name for the page asked.
-    rows = con.sql(
+    if _has(con, "search_name_gram_counts"):
+        docs = _matching_docs(con, text)
+        shown = docs[:MAX_MATCHES][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        rows = con.sql(
+            f"SELECT * FROM {public('search_names')} WHERE doc BETWEEN $low AND $high AND list_contains($docs, doc) "
+            "ORDER BY doc",
+            params={"docs": shown, "low": min(shown, default=0), "high": max(shown, default=-1)},
+        ).pl()
+        return SearchResult(text, False, _with_regions(con, rows.drop("doc")), len(docs), page)
+    # a warehouse published before the name index: one scan of every searched name
+    rows = _scanned_name_search(con, text, page)
+    total = rows["total"][0] if rows.height else _count_matches(con, text)
+    return SearchResult(text, False, _with_regions(con, rows.drop("total", strict=False)), total, page)
+
+
+#: A gram held by more names than this is not fetched to narrow the candidates: its names cost more to fetch than
+#: confirming the candidates does.
+NARROWING_GRAM_MAX = 1_000_000
+#: Candidates few enough to confirm without narrowing them further.
+NARROWED_ENOUGH = 1000
+#: When even the rarest gram of the text is in more names than this, the text is common: the names are scanned in
+#: the list's order until MAX_MATCHES + 1 contain it (at worst one scan of every name, the cost without an index).
+SCAN_ABOVE = 1_000_000
+#: Candidates confirmed by the first query, in the list's order; each next query confirms twice as many, up to
+#: CONFIRM_CHUNK_MAX (a common text stops after the first chunk).
+CONFIRM_CHUNK = 4096
+CONFIRM_CHUNK_MAX = 65536
+
+
+def _name_grams(text: str) -> list[int]:
+    """The distinct 2-character substrings of ``text``, as ``search_name_grams`` holds them."""
+    return sorted({gram(text[i : i + 2]) for i in range(len(text) - 1)})
+
+
+def _rarest_grams(con: duckdb.DuckDBPyConnection, text: str) -> list[tuple[int, int]]:
+    """The grams of ``text`` with the number of names holding each, rarest first (a gram no name holds: 0)."""
+    grams = _name_grams(text)
+    counted = dict(
+        con.execute(
+            f"SELECT gram, names FROM {public('search_name_gram_counts')} "
+            f"WHERE gram IN ({', '.join('?' for _ in grams)})",
+            grams,
+        ).fetchall()
+    )
+    return sorted(((g, counted.get(g, 0)) for g in grams), key=lambda pair: (pair[1], pair[0]))
+
+
+def _postings(con: duckdb.DuckDBPyConnection, gram_code: int, limit: int | None = None) -> np.ndarray:
+    """The ``doc`` of every name holding the gram (the first ``limit``), ascending: the table's storage order (sorted
+    by gram, doc at publish), which a query without ORDER BY keeps, so a LIMIT stops reading early."""
+    return (
+        con.execute(
+            f"SELECT doc FROM {public('search_name_grams')} WHERE gram = $gram"
+            + (" LIMIT $limit" if limit is not None else ""),
+            {"gram": gram_code} | ({"limit": limit} if limit is not None else {}),
+        )
+        .fetchnumpy()["doc"]
+        .astype(np.int64)
+    )
+
+
+def _matching_docs(con: duckdb.DuckDBPyConnection, text: str) -> list[int]:
+    """The first MAX_MATCHES + 1 names (their ``doc``, in the list's order) that contain ``text`` literally.
+
+    A name contains the text only if it holds every gram of it: the rarest gram's names, narrowed by the next
+    rarest ones (while the candidates are many and the gram not too common), are the candidates; ``contains()`` on
+    the candidates' names, in the list's order and a chunk at a time, confirms the text (so the result is exactly
+    the literal substring search's) and stops once MAX_MATCHES + 1 are found. A two-character text is its own gram:
+    its names are the answer. A one-character text (no gram), or one whose rarest gram is in more than SCAN_ABOVE
+    names, is looked for in every name in the list's order, stopping at the cap.
+    """
+    cap = MAX_MATCHES + 1
+    grams = _rarest_grams(con, text) if len(text) >= 2 else []
+    if not grams or grams[0][1] > SCAN_ABOVE:
+        # no gram (one character), or a common text: the names in the list's order (their storage order, which a
+        # query without ORDER BY keeps), stopping at the cap
+        return sorted(
+            doc
+            for (doc,) in con.execute(
+                f"SELECT doc FROM {public('search_names')} WHERE contains(name, $text) LIMIT $cap",
+                {"text": text, "cap": cap},
+            ).fetchall()
+        )
+    (rarest, count), others = grams[0], grams[1:]
+    if count == 0:
+        return []
+    if len(text) == 2:
+        return _postings(con, rarest, cap).tolist()
+    candidates = _postings(con, rarest)
+    for other, other_count in others:
+        if other_count > NARROWING_GRAM_MAX or candidates.size <= NARROWED_ENOUGH:
+            break
+        candidates = np.intersect1d(candidates, _postings(con, other), assume_unique=True)
+    found: list[int] = []
+    start, size = 0, CONFIRM_CHUNK
+    while start < candidates.size and len(found) < cap:
+        chunk = candidates[start : start + size]
+        found += [
+            doc
+            for (doc,) in con.execute(
+                f"SELECT n.doc FROM {public('search_names')} n SEMI JOIN (SELECT unnest($docs) AS doc) c "
+                "ON n.doc = c.doc WHERE n.doc BETWEEN $low AND $high AND contains(n.name, $text) ORDER BY n.doc",
+                {"low": int(chunk[0]), "high": int(chunk[-1]), "docs": chunk.tolist(), "text": text},
+            ).fetchall()
+        ]
+        start, size = start + size, min(2 * size, CONFIRM_CHUNK_MAX)
+    return found[:cap]
+
+
+def _scanned_name_search(con: duckdb.DuckDBPyConnection, text: str, page: int) -> pl.DataFrame:
+    # One scan of every searched name (a warehouse published before the name index): the first MAX_MATCHES + 1
+    # matches in the warehouse's order (a common text stops early), counted and sorted by name for the page asked.
+    # contains() matches the text literally: % _ [ ] and quotes are characters of a name.
+    return con.sql(
         f"""WITH m AS MATERIALIZED ({_SEARCHED.format(condition="contains(d.name, $text)")} LIMIT $cap)
         SELECT *, (SELECT count(*) FROM m) AS total FROM (SELECT * FROM m LIMIT $shown)
         ORDER BY name, uscc NULLS LAST, business_key LIMIT $limit OFFSET $offset""",
@@ -139,14 +263,14 @@ def search(con: duckdb.DuckDBPyConnection, text: str, page: int = 1) -> SearchRe
             "offset": (page - 1) * PAGE_SIZE,
         },
     ).pl()
-    if rows.height:
-        total = rows["total"][0]
-    else:
-        total = con.execute(
-            f"SELECT count(*) FROM ({_SEARCHED.format(condition='contains(d.name, $text)')} LIMIT $cap)",
-            {"text": text, "cap": MAX_MATCHES + 1},
-        ).fetchall()[0][0]
-    return SearchResult(text, False, _with_regions(con, rows.drop("total", strict=False)), total, page)
+
+
+def _count_matches(con: duckdb.DuckDBPyConnection, text: str) -> int:
+    """How many names contain ``text`` (by one scan), counted up to MAX_MATCHES + 1."""
+    return con.execute(
+        f"SELECT count(*) FROM ({_SEARCHED.format(condition='contains(d.name, $text)')} LIMIT $cap)",
+        {"text": text, "cap": MAX_MATCHES + 1},
+    ).fetchall()[0][0]
 
 
 def _with_regions(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> list[dict]:

@@ -15,6 +15,7 @@ import pytest
 from flows.errors import StageFileError
 from flows.home import CHINA_TIME
 from flows.stages.publish import publish
+from flows.storage.name_index import INDEX_TABLES
 from schemas.codes import resident_id_problem
 from schemas.monitoring import MONITORING_TABLES
 from schemas.vocabulary import MOVEMENTS, TYPE_RANK
@@ -22,6 +23,7 @@ from tests.support.stage_fixture import Business, Fixture, default_businesses, w
 
 TABLES = {"directory", "features", "cycles", "quarantine", "linkage", "regions", "industries", "codes"}
 TABLES |= set(MONITORING_TABLES)  # the monitoring figures, rebuilt at every publish (docs/monitoring.md)
+TABLES |= set(INDEX_TABLES)  # the public search's name index, rebuilt at every publish (docs/web.md)
 VIEWS = {"directory_latest", "transitions"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -64,6 +66,19 @@ def test_every_table_and_view_and_every_column_has_a_chinese_comment(two_cycles)
     assert {t for t, _, _ in columns} == TABLES | VIEWS
     uncommented = [(t, c) for t, c, comment in columns if not (comment and CJK.search(comment))]
     assert uncommented == []
+
+
+def test_the_name_index_is_rebuilt_on_the_latest_yearly_cycle_at_every_publish(two_cycles):
+    with read_only(two_cycles[1]) as con:
+        indexed = con.execute("SELECT cycle_id, business_key, name FROM search_names ORDER BY doc").fetchall()
+        latest = con.execute(
+            "SELECT cycle_id, business_key, name FROM directory WHERE cycle_id = ? AND name <> '' "
+            "ORDER BY name, uscc NULLS LAST, business_key",
+            [two_cycles[1].cycle_id],
+        ).fetchall()
+        grams = con.execute("SELECT count(DISTINCT doc) FROM search_name_grams").fetchone()[0]
+    assert indexed == latest and latest  # the later cycle's names only, in the list's order
+    assert grams == sum(1 for _, _, name in latest if len(name) >= 2)
 
 
 def test_directory_holds_both_cycles_and_directory_latest_only_the_latest(two_cycles):

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from flows.objections.store import Store
+from flows.storage.name_index import INDEX_TABLES
 from flows.web import public_data
 from flows.web.app import create_app
 from flows.web.security import WebLimits
@@ -106,7 +107,14 @@ def test_public_pages_read_public_columns_only():
     }
     listed = {column for columns in public_data.PUBLIC_COLUMNS.values() for column in columns}
     assert not listed & forbidden
-    assert set(public_data.PUBLIC_COLUMNS) == {"directory", "cycles", "regions", "amendments", "recognitions"}
+    assert set(public_data.PUBLIC_COLUMNS) == {
+        "directory",
+        "cycles",
+        "regions",
+        "amendments",
+        "recognitions",
+        *INDEX_TABLES,  # the name index: a copy of public columns of directory, and grams of its names
+    }
     for table in ("features", "quarantine", "linkage", "objections", "objection_events", "applications"):
         with pytest.raises(KeyError):
             public_data.public(table)
@@ -207,6 +215,8 @@ def test_the_public_pages_need_nothing_but_the_public_columns(typed, tmp_path):
     """Every public page works on a warehouse cut down to ``PUBLIC_COLUMNS``: they read nothing else."""
     home = copy_home(typed, tmp_path / "home")
     con = duckdb.connect(str(home / "warehouse.duckdb"))
+    for table in INDEX_TABLES:  # built at publish, of public columns only (nothing dropped below)
+        assert [c for (c, *_) in con.execute(f"DESCRIBE {table}").fetchall()] == list(public_data.PUBLIC_COLUMNS[table])
     for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall():
         con.execute(f'DROP VIEW "{view}"')
     for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
