@@ -57,11 +57,12 @@ def unmount(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def small_disk(tmp_path_factory):
-    """A 12 MB tmpfs: the home of a 300-business province with its cycle published takes about 4 MB."""
+    """A 24 MB tmpfs: the home of a 300-business province with its cycle published takes about 6 MB (warehouse,
+    work files, the checked tables kept for reuse), and a failed publish leaves its building copy beside it."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root; these tests run as root on the build machine")
     point = tmp_path_factory.mktemp("small-disk")
-    mounted = mount("-t", "tmpfs", "-o", "size=12m", "tmpfs", str(point))
+    mounted = mount("-t", "tmpfs", "-o", "size=24m", "tmpfs", str(point))
     if mounted.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     yield point
