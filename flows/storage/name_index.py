@@ -24,8 +24,9 @@ import duckdb
 #: The index's tables.
 INDEX_TABLES = ("search_names", "search_name_grams", "search_name_gram_counts")
 
-#: The public columns of ``directory`` kept in ``search_names`` (what a result line shows), after ``doc``.
-SEARCH_NAME_COLUMNS = (
+#: The public columns of ``directory`` (no money, no personal data, no reasons: the only ones the web front's public
+#: pages read, ``flows.web.public_data.PUBLIC_COLUMNS``), kept in ``search_names`` after ``doc``.
+PUBLIC_DIRECTORY_COLUMNS = (
     "province",
     "cycle_id",
     "business_key",
@@ -64,7 +65,7 @@ LIST_ORDER = "name, uscc NULLS LAST, business_key, province"
 
 def add_name_index(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build ``search_names`` and ``search_name_grams`` from ``directory`` and ``cycles`` in ``con``."""
-    columns = ", ".join(SEARCH_NAME_COLUMNS)
+    columns = ", ".join(PUBLIC_DIRECTORY_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE TABLE search_names AS
         SELECT (row_number() OVER (ORDER BY {LIST_ORDER}) - 1)::INTEGER AS doc, {columns}
@@ -94,7 +95,7 @@ def add_name_index(con: duckdb.DuckDBPyConnection) -> None:
             "AND database_name = current_database() AND comment IS NOT NULL"
         ).fetchall()
     )
-    for column in SEARCH_NAME_COLUMNS:  # the same meaning as in directory
+    for column in PUBLIC_DIRECTORY_COLUMNS:  # the same meaning as in directory
         if column in directory:
             con.execute(f"COMMENT ON COLUMN search_names.{column} IS {_literal(directory[column])}")
 

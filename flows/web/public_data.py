@@ -18,30 +18,18 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from flows.storage.name_index import SEARCH_NAME_COLUMNS, gram
+from flows.storage.name_index import PUBLIC_DIRECTORY_COLUMNS, gram
 from schemas.codes import normalised_code
 
 #: The only columns the public pages read, by table. No money, no personal data, no reasons (they reveal figures).
 PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "directory": (
-        "province",
-        "cycle_id",
-        "business_key",
-        "uscc",
-        "reg_no",
-        "name",
-        "region_code",
-        "business_type",
-        "ruleset_id",
-        "ruleset_version",
-        "as_of",
-    ),
+    "directory": PUBLIC_DIRECTORY_COLUMNS,
     "cycles": ("province", "cycle_id", "as_of", "cycle_kind", "ruleset_id", "ruleset_version"),
     "regions": ("region_code", "region_name", "city_name", "province_code", "province_name"),
     "amendments": ("province", "cycle_id", "business_key", "type_before", "type_after", "amended_on"),
     "recognitions": ("uscc", "recognition_no", "category", "recognised_on", "valid_until", "status", "ended_on"),
     # the name index built at publish (flows/storage/name_index.py): public columns of ``directory`` only
-    "search_names": ("doc", *SEARCH_NAME_COLUMNS),
+    "search_names": ("doc", *PUBLIC_DIRECTORY_COLUMNS),
     "search_name_grams": ("gram", "doc"),
     "search_name_gram_counts": ("gram", "names"),
 }
