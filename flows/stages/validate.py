@@ -18,6 +18,7 @@ back and compared in full, and only a source that has duplicates is rewritten wi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -404,6 +405,7 @@ _VALIDATION_CODE = (
 _ROOT = Path(__file__).resolve().parents[2]
 
 
+@functools.cache  # once per process, not once per source: a process runs the code it loaded when it started
 def _code_fingerprint() -> str:
     digest = hashlib.sha256()
     for entry in _VALIDATION_CODE:
