@@ -127,16 +127,21 @@ class Measure(_Strict):
         return "；".join(parts)
 
 
-class Measures(_Strict):
+class _ProvinceFile(_Strict):
+    """What a province's measures file and inspection file both say of themselves, first."""
+
     province: str = Field(pattern=r"^\d{2}$")
     version: str = Field(pattern=r"^\d{4}\.\d+$", description="<year of the plan>.<revision of this file>")
     title: str
-    document: str = Field(description="the plan the measures come from")
+    document: str = Field(description="the plan the file's contents come from")
     source: str = Field(description="where its text was read: the seed file and section")
     note: str = ""
-    measures: list[Measure]
 
     _texts = field_validator("title", "document", "source")(_texts_not_empty)
+
+
+class Measures(_ProvinceFile):
+    measures: list[Measure]
 
     @field_validator("measures")
     @classmethod
@@ -188,16 +193,8 @@ class TypeRatio(_Strict):
         return _ratio(self.ratio, "ratio")
 
 
-class Inspection(_Strict):
-    province: str = Field(pattern=r"^\d{2}$")
-    version: str = Field(pattern=r"^\d{4}\.\d+$")
-    title: str
-    document: str
-    source: str
-    note: str = ""
+class Inspection(_ProvinceFile):
     types: list[TypeRatio]
-
-    _texts = field_validator("title", "document", "source")(_texts_not_empty)
 
     @field_validator("types")
     @classmethod
