@@ -12,17 +12,17 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from flows.storage.warehouse import _KINDS_SQL, sql_literal
+from flows.storage.warehouse import CYCLE_KIND_SQL, sql_literal
 from reference import monitoring_for
 from schemas.monitoring import COLUMN_LABELS, MONITORING_TABLES, Conversion
 from transforms.monitoring import figures
 
-#: Each cycle with its kind as the warehouse tells it (``flows.storage.warehouse._KINDS_SQL``: a cycle published
+#: Each cycle with its kind as the warehouse tells it (``flows.storage.warehouse.CYCLE_KIND_SQL``: a cycle published
 #: before ``cycles.cycle_kind`` existed is yearly when judged on 31 July).
 _CYCLES_SQL = f"""
-    SELECT c.province, c.cycle_id, c.as_of, c.report_year, k.cycle_kind
-    FROM cycles c JOIN ({_KINDS_SQL}) k ON k.province = c.province AND k.cycle_id = c.cycle_id
-    WHERE c.province = $province
+    SELECT province, cycle_id, as_of, report_year, {CYCLE_KIND_SQL} AS cycle_kind
+    FROM cycles
+    WHERE province = $province
 """
 
 
